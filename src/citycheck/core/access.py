@@ -1,0 +1,77 @@
+"""Who may see and change which places' data: the one place every view, API call, job
+and export asks.
+
+A user's *reach* is a set of places: the subtree under the user's own place, or, for a
+third-party evaluator, the places assigned to it. :data:`~citycheck.core.choices.ROLE_ACTIONS`
+says which actions the role may take inside the reach. Data that a published round made
+public is readable by everybody, logged in or not.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from .choices import ROLE_ACTIONS, Action, Role
+
+
+def may(user, action: str) -> bool:
+    """Whether the user's role allows ``action`` at all (somewhere in its reach)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return action in ROLE_ACTIONS.get(user.role, frozenset())
+
+
+def reach(user) -> QuerySet:
+    """The places the user is responsible for (empty for anonymous and public users)."""
+    Place = apps.get_model("places", "Place")
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Place.objects.none()
+    cached = getattr(user, "_citycheck_reach", None)
+    if cached is not None:
+        return Place.objects.filter(pk__in=cached)
+    if user.is_superuser:
+        places = Place.objects.all()
+    elif user.role == Role.EVALUATOR:
+        places = user.assigned_places.all()
+    elif user.role == Role.PUBLIC or user.place_id is None:
+        places = Place.objects.none()
+    else:
+        places = Place.objects.subtree_of(user.place)
+    ids = list(places.values_list("pk", flat=True))
+    user._citycheck_reach = ids
+    return Place.objects.filter(pk__in=ids)
+
+
+def place_filter(user, action: str, place_lookup: str = "place") -> Q | None:
+    """A ``Q`` keeping rows whose place is in the user's reach, or None for no rows."""
+    if not may(user, action):
+        return None
+    if user.is_superuser:
+        return Q()
+    ids = list(reach(user).values_list("pk", flat=True))
+    return Q(**{f"{place_lookup}__in": ids})
+
+
+def get_place(user, code: str, action: str = Action.VIEW):
+    """The place with division ``code`` if the user may take ``action`` on it.
+
+    Raises ``PermissionDenied`` otherwise, with the same message whether the place does
+    not exist or is out of reach, so codes cannot be probed.
+    """
+    Place = apps.get_model("places", "Place")
+    place = Place.objects.restrict(user, action).filter(code=code).first()
+    if place is None:
+        raise PermissionDenied(f"No access to place {code!r} for action {action!r}.")
+    return place
+
+
+def check_place(user, place, action: str) -> None:
+    """Raise ``PermissionDenied`` unless the user may take ``action`` on ``place``."""
+    if not may(user, action) or not (
+        user.is_superuser or reach(user).filter(pk=place.pk).exists()
+    ):
+        raise PermissionDenied(f"No access to place {place.code} for action {action!r}.")

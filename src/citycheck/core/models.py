@@ -1,0 +1,87 @@
+"""Base models: every change to a change-logged model leaves a ChangeRecord."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
+
+from .context import current_actor, current_request_id
+
+
+class ChangeRecord(models.Model):
+    """One audited change: who, when, what object, its state before and after, and why."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("创建")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+        EVENT = "event", _("操作")
+
+    time = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    request_id = models.UUIDField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    event = models.CharField(max_length=50, blank=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.CharField(max_length=64, db_index=True)
+    object_repr = models.CharField(max_length=200)
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-time", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        verbose_name = _("变更记录")
+        verbose_name_plural = _("变更记录")
+
+    def __str__(self):
+        return f"{self.time:%Y-%m-%d %H:%M} {self.kind} {self.object_repr}"
+
+
+class ChangeLoggedModel(models.Model):
+    """A model whose saves and deletes are written to :class:`ChangeRecord`.
+
+    ``snapshot()`` keeps the state before a change; the post-save signal in
+    ``core/signals.py`` records before and after with the current actor.
+    """
+
+    created = models.DateTimeField(auto_now_add=True)
+    last_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def serialize(self) -> dict:
+        return model_to_dict(self, exclude=["created", "last_updated"])
+
+    def snapshot(self) -> None:
+        self._prechange_snapshot = self.serialize() if self.pk else None
+
+
+def record_change(obj, kind, *, before=None, after=None, event="", note="", acting_user=None):
+    """Write one ChangeRecord for ``obj``; ``acting_user`` defaults to the current actor."""
+    user = acting_user if acting_user is not None else current_actor()
+    return ChangeRecord.objects.create(
+        user=user if user is not None and user.pk else None,
+        request_id=current_request_id(),
+        kind=kind,
+        event=event,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        before=before,
+        after=after,
+        note=note,
+    )
+
+
+def record_event(obj, event: str, *, acting_user=None, note: str = "", data=None):
+    """Record a workflow step (submit, approve, publish …) on ``obj``."""
+    return record_change(
+        obj, ChangeRecord.Kind.EVENT, after=data, event=event, note=note, acting_user=acting_user
+    )

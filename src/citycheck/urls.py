@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+api_patterns = [
+    path("places/", include("citycheck.places.api.urls")),
+    path("indicators/", include("citycheck.indicators.api.urls")),
+    path("collection/", include("citycheck.collection.api.urls")),
+]
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include(api_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("", include("citycheck.core.urls")),
+    path("accounts/", include("citycheck.accounts.urls")),
+    path("places/", include("citycheck.places.urls")),
+    path("indicators/", include("citycheck.indicators.urls")),
+    path("collection/", include("citycheck.collection.urls")),
+]
