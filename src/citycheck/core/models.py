@@ -85,3 +85,49 @@ def record_event(obj, event: str, *, acting_user=None, note: str = "", data=None
     return record_change(
         obj, ChangeRecord.Kind.EVENT, after=data, event=event, note=note, acting_user=acting_user
     )
+
+
+class Job(models.Model):
+    """A long computation (an assessment run, a batch of reports) and its progress.
+
+    Runs on a Celery worker when a broker is configured, otherwise in a thread of the
+    web process (embedded mode); either way the page polls ``progress``.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("运行中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("任务"), max_length=60)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    message = models.CharField(_("当前步骤"), max_length=200, blank=True)
+    parameters = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} {self.status} {self.progress}%"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    def report(self, progress: float, message: str = "") -> None:
+        """Record progress (0–100) from inside the running job."""
+        self.progress = max(0, min(100, round(progress)))
+        self.message = message[:200]
+        type(self).objects.filter(pk=self.pk).update(progress=self.progress, message=self.message)

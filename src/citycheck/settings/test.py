@@ -14,3 +14,4 @@ STORAGES = {
 }
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CITYCHECK_JOBS_MODE = "inline"
