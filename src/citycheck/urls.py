@@ -6,6 +6,7 @@ api_patterns = [
     path("places/", include("citycheck.places.api.urls")),
     path("indicators/", include("citycheck.indicators.api.urls")),
     path("collection/", include("citycheck.collection.api.urls")),
+    path("assessment/", include("citycheck.assessment.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,4 +20,5 @@ urlpatterns = [
     path("places/", include("citycheck.places.urls")),
     path("indicators/", include("citycheck.indicators.urls")),
     path("collection/", include("citycheck.collection.urls")),
+    path("assessment/", include("citycheck.assessment.urls")),
 ]
