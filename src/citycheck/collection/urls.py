@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "collection"
-urlpatterns = []
+urlpatterns = [
+    path("rounds/", views.RoundListView.as_view(), name="round_list"),
+    path("rounds/<int:pk>/", views.RoundView.as_view(), name="round"),
+    path("values/<int:pk>/", views.ValueView.as_view(), name="value"),
+]

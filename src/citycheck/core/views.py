@@ -1,7 +1,55 @@
+"""The home page: what the user is responsible for, the rounds and what is due.
+
+``core`` sits below the apps whose data the page shows, so it imports them inside the
+view; every query goes through ``access.restrict``.
+"""
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.shortcuts import render
+
+from . import access
+from .choices import Role
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {})
+    from citycheck.collection.models import Round, RoundStatus
+    from citycheck.places.models import Place, PlaceLevel
+
+    user = request.user
+    places = access.restrict(Place.objects.all(), user)
+    rounds = access.restrict(Round.objects.select_related("system"), user)
+    level_counts = dict(places.values_list("level").annotate(n=Count("pk")).order_by())
+    return render(
+        request,
+        "core/home.html",
+        {
+            "level_counts": [(level.label, level_counts.get(level, 0)) for level in PlaceLevel],
+            "top_places": places.order_by("path")[:12],
+            "rounds": rounds,
+            "due": _due(user, rounds.filter(status=RoundStatus.OPEN), places),
+        },
+    )
+
+
+def _due(user, open_rounds, places) -> list[dict]:
+    """Per open round: values filled versus expected for the user's places."""
+    from citycheck.collection.models import Source, Value
+
+    source = Source.THIRD_PARTY if user.role == Role.EVALUATOR else Source.SELF_CHECK
+    due = []
+    for round_ in open_rounds:
+        round_places = places.filter(pk__in=round_.places.values("pk"))
+        indicators = round_.system.all_indicators()
+        if user.role == Role.DEPARTMENT_FILLER:
+            indicators = indicators.filter(department=user.department_id)
+        expected = round_places.count() * indicators.count()
+        filled = (
+            Value.objects.restrict(user)
+            .filter(round=round_, source=source, place__in=round_places, value__isnull=False)
+            .count()
+        )
+        percent = round(100 * filled / expected) if expected else 100
+        due.append({"round": round_, "filled": filled, "expected": expected, "percent": percent})
+    return due

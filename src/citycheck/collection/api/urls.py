@@ -1,5 +1,9 @@
 from rest_framework.routers import DefaultRouter
 
+from .views import RoundViewSet, ValueViewSet
+
 router = DefaultRouter()
+router.register("rounds", RoundViewSet)
+router.register("values", ValueViewSet)
 app_name = "collection-api"
 urlpatterns = router.urls

@@ -1,0 +1,250 @@
+"""Shared test data: a small province with one user per role, and helpers for tests.
+
+``build_small_province()`` creates, in the test database::
+
+    江西省 360000 (province)
+    ├── 南昌市 360100 (city)        ├── 九江市 360400 (other_city)
+    │   ├── 东湖区 360102 (county)   │   ├── 濂溪区 360402 (other_county)
+    │   └── 西湖区 360103 (sibling_county)
+    │                                └── 浔阳区 360403
+
+with boundaries (toy squares, flagged GCJ-02), city classes, one indicator system
+(two dimensions, three indicators of two departments, standards), an open round and a
+published round (both ``is_synthetic``) holding a self-check and an adopted value of every
+indicator for every place, and one user per role (username = role value, password
+:data:`PASSWORD`). Other apps' tests use it through the ``small_province`` fixture::
+
+    from citycheck.core.testing import small_province  # noqa: F401 (pytest fixture)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+
+from citycheck.accounts.models import Department, User
+from citycheck.collection.models import Round, RoundStatus, Source, Value
+from citycheck.core.choices import Role
+from citycheck.indicators.models import (
+    Comparison,
+    Dimension,
+    Direction,
+    Indicator,
+    IndicatorSystem,
+    IndicatorType,
+    Rollup,
+    SourceKind,
+    Standard,
+    Tier,
+)
+from citycheck.places.models import Boundary, CityClass, Place, PlaceLevel, PlaceYear, UnitType
+
+PASSWORD = "citycheck-test-password"
+
+# label → (code, name, level, unit type, parent label); labels name a place's relation to
+# the county user (东湖区) and the city user (南昌市) of the matrix tests.
+PLACES = {
+    "province": ("360000", "江西省", PlaceLevel.PROVINCE, UnitType.PROVINCE, None),
+    "city": ("360100", "南昌市", PlaceLevel.CITY, UnitType.PREFECTURE_CITY, "province"),
+    "county": ("360102", "东湖区", PlaceLevel.COUNTY, UnitType.DISTRICT, "city"),
+    "sibling_county": ("360103", "西湖区", PlaceLevel.COUNTY, UnitType.DISTRICT, "city"),
+    "other_city": ("360400", "九江市", PlaceLevel.CITY, UnitType.PREFECTURE_CITY, "province"),
+    "other_county": ("360402", "濂溪区", PlaceLevel.COUNTY, UnitType.DISTRICT, "other_city"),
+    "other_county_2": ("360403", "浔阳区", PlaceLevel.COUNTY, UnitType.DISTRICT, "other_city"),
+}
+
+# role → label of the user's place; the evaluator has no subtree but assigned places.
+USER_PLACES = {
+    Role.PROVINCE_ADMIN: "province",
+    Role.PROVINCE_REVIEWER: "province",
+    Role.CITY_ADMIN: "city",
+    Role.COUNTY_ADMIN: "county",
+    Role.DEPARTMENT_FILLER: "city",
+    Role.EVALUATOR: None,
+    Role.PUBLIC: None,
+}
+EVALUATOR_PLACES = ("city", "other_county")
+
+
+@dataclass
+class SmallProvince:
+    places: dict[str, Place]
+    system: IndicatorSystem
+    indicators: dict[str, Indicator]
+    departments: dict[str, Department]
+    open_round: Round
+    published_round: Round
+    users: dict[str, User] = field(default_factory=dict)
+
+    def value(self, round_, label, *, indicator="green_space", source=Source.SELF_CHECK) -> Value:
+        """The value of ``indicator`` for the place labelled ``label`` in ``round_``."""
+        return Value.objects.get(
+            round=round_,
+            place=self.places[label],
+            indicator=self.indicators[indicator],
+            source=source,
+        )
+
+
+def _square(lon: float, lat: float, size: float) -> dict:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def build_places() -> dict[str, Place]:
+    places: dict[str, Place] = {}
+    for offset, (label, (code, name, level, unit_type, parent)) in enumerate(PLACES.items()):
+        place = Place.objects.create(
+            code=code,
+            name_zh=name,
+            level=level,
+            unit_type=unit_type,
+            parent=places[parent] if parent else None,
+        )
+        Boundary.objects.create(
+            place=place,
+            geojson=_square(114 + offset * 0.5, 27, 0.4),
+            datum=Boundary.Datum.GCJ02,
+            source="toy square for tests",
+        )
+        if level != PlaceLevel.PROVINCE:
+            PlaceYear.objects.create(place=place, year=2024, city_class=CityClass.MEDIUM)
+        places[label] = place
+    return places
+
+
+def build_system() -> tuple[IndicatorSystem, dict[str, Indicator], dict[str, Department]]:
+    departments = {
+        "housing": Department.objects.create(code="housing", name_zh="住房城乡建设部门"),
+        "resources": Department.objects.create(code="resources", name_zh="自然资源部门"),
+    }
+    system = IndicatorSystem.objects.create(
+        code="test-system", version=2024, name_zh="测试指标体系"
+    )
+    livable = Dimension.objects.create(system=system, code="livable", name_zh="生态宜居", order=1)
+    safe = Dimension.objects.create(system=system, code="safe", name_zh="安全韧性", order=2)
+    common = {
+        "system": system,
+        "type": IndicatorType.GUIDING,
+        "tier": Tier.NATIONAL,
+        "source_kind": SourceKind.STATISTICS,
+        "rollup": Rollup.POPULATION_WEIGHTED_MEAN,
+    }
+    indicators = {
+        "green_space": Indicator.objects.create(
+            **common,
+            dimension=livable,
+            code="green_space",
+            number="1",
+            name_zh="人均公园绿地面积",
+            unit="m²/人",
+            direction=Direction.HIGHER,
+            formula="park_green_area / resident_population",
+            department=departments["housing"],
+            citation="住房和城乡建设部《城市体检指标体系》（2021）",
+            order=1,
+        ),
+        "built_density": Indicator.objects.create(
+            **common,
+            dimension=livable,
+            code="built_density",
+            number="2",
+            name_zh="建成区人口密度",
+            unit="人/km²",
+            direction=Direction.RANGE,
+            department=departments["resources"],
+            order=2,
+        ),
+        "waterlogging": Indicator.objects.create(
+            **common,
+            dimension=safe,
+            code="waterlogging",
+            number="3",
+            name_zh="城市内涝积水点数量",
+            unit="个",
+            direction=Direction.LOWER,
+            department=departments["housing"],
+            order=1,
+        ),
+    }
+    Standard.objects.create(
+        indicator=indicators["green_space"],
+        city_class=CityClass.MEDIUM,
+        comparison=Comparison.AT_LEAST,
+        value=12,
+        warning_band=2,
+    )
+    Standard.objects.create(
+        indicator=indicators["waterlogging"],
+        comparison=Comparison.AT_MOST,
+        value=0,
+    )
+    return system, indicators, departments
+
+
+def build_round(system, places, *, year, status) -> Round:
+    round_ = Round.objects.create(
+        year=year,
+        system=system,
+        status=status,
+        is_synthetic=True,
+        deadline=dt.date(year + 1, 3, 31),
+    )
+    round_.places.set(places.values())
+    return round_
+
+
+def build_values(round_, places, indicators) -> None:
+    # Fixture rows need no audit trail; bulk_create keeps the fixture fast.
+    Value.objects.bulk_create(
+        Value(
+            round=round_,
+            place=place,
+            indicator=indicator,
+            source=source,
+            value=10.0 + number + place_number,
+        )
+        for place_number, place in enumerate(places.values())
+        for number, indicator in enumerate(indicators.values())
+        for source in (Source.SELF_CHECK, Source.ADOPTED)
+    )
+
+
+def build_users(places, departments) -> dict[str, User]:
+    users = {}
+    for role, label in USER_PLACES.items():
+        users[role] = User.objects.create_user(
+            username=role,
+            password=PASSWORD,
+            role=role,
+            place=places[label] if label else None,
+            department=departments["housing"] if role == Role.DEPARTMENT_FILLER else None,
+        )
+    users[Role.EVALUATOR].assigned_places.set([places[label] for label in EVALUATOR_PLACES])
+    return users
+
+
+def build_small_province() -> SmallProvince:
+    """Create the small province described in the module docstring."""
+    places = build_places()
+    system, indicators, departments = build_system()
+    open_round = build_round(system, places, year=2024, status=RoundStatus.OPEN)
+    published_round = build_round(system, places, year=2023, status=RoundStatus.PUBLISHED)
+    for round_ in (open_round, published_round):
+        build_values(round_, places, indicators)
+    return SmallProvince(
+        places=places,
+        system=system,
+        indicators=indicators,
+        departments=departments,
+        open_round=open_round,
+        published_round=published_round,
+        users=build_users(places, departments),
+    )
+
+
+@pytest.fixture
+def small_province(db) -> SmallProvince:
+    return build_small_province()
