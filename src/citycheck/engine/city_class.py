@@ -84,7 +84,7 @@ def classify(urban_population_10k):
         return _classify_array(np.array([urban_population_10k], dtype=float))[0]
     if isinstance(urban_population_10k, pd.Series):
         codes = _classify_array(urban_population_10k.to_numpy(dtype=float))
-        return pd.Series(codes, index=urban_population_10k.index, name="city_class")
+        return pd.Series(codes, index=urban_population_10k.index, name="city_class", dtype=object)
     return _classify_array(np.asarray(urban_population_10k, dtype=float))
 
 
