@@ -26,6 +26,7 @@ __all__ = [
     "check_choice",
     "check_directions",
     "check_fraction",
+    "check_groups",
     "check_min_rows",
     "check_no_missing",
     "check_not_constant",
@@ -239,3 +240,20 @@ def check_random_state(random_state: Any) -> np.random.Generator:
     ):
         return np.random.default_rng(random_state)
     raise ParameterError("random_state", "an int, a numpy Generator or None", random_state)
+
+
+def check_groups(groups: Any, index: pd.Index, *, name: str = "groups") -> pd.Series:
+    """Group label of every place in ``index``, from a mapping/Series by place or a sequence."""
+    if groups is None or isinstance(groups, str):
+        raise ParameterError(name, "a group label per place", groups)
+    if isinstance(groups, Mapping | pd.Series):
+        keys = pd.Series(dict(groups) if isinstance(groups, Mapping) else groups)
+        keys = keys.reindex(index)
+    else:
+        labels = list(groups)
+        if len(labels) != len(index):
+            raise ParameterError(name, f"{len(index)} labels (one per place)", len(labels))
+        keys = pd.Series(labels, index=index)
+    if keys.isna().any():
+        raise DataError(f"`{name}` has no group", place=keys.index[keys.isna()][0])
+    return keys

@@ -20,6 +20,7 @@ from ._validation import (
     ParameterError,
     check_choice,
     check_directions,
+    check_groups,
     check_min_rows,
     check_no_missing,
     check_values,
@@ -233,12 +234,7 @@ def rank_places(scores, *, groups=None):
     if groups is None:
         ranks = series.rank(method="min", ascending=False)
     else:
-        if isinstance(groups, dict | pd.Series):
-            keys = pd.Series(groups).reindex(series.index)
-        else:
-            keys = pd.Series(list(groups), index=series.index)
-        if keys.isna().any():
-            raise DataError("`groups` has no group", place=keys.index[keys.isna()][0])
+        keys = check_groups(groups, series.index)
         ranks = series.groupby(keys).rank(method="min", ascending=False)
     ranks = ranks.astype(int)
     return ranks.to_numpy() if is_array else ranks

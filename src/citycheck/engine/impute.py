@@ -7,11 +7,9 @@ mean within the place's peer group, as COINr's ``i_mean_grp``) and ``"previous_y
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from ._validation import DataError, ParameterError, check_choice, check_values
+from ._validation import ParameterError, check_choice, check_groups, check_values
 
 __all__ = ["METHODS", "impute"]
 
@@ -54,26 +52,11 @@ def impute(values, *, method: str = "mean", groups=None, year_level: str | int =
     elif method == "mean":
         result = frame.fillna(frame.mean())
     elif method == "group_mean":
-        keys = _groups_for(frame, groups)
+        keys = check_groups(groups, frame.index)
         result = frame.fillna(frame.groupby(keys, dropna=True).transform("mean"))
     else:
         result = _previous_year(frame, year_level)
     return checked.wrap(result)
-
-
-def _groups_for(frame: pd.DataFrame, groups: Any) -> pd.Series:
-    """Group label of every row of ``frame``, aligned to its index."""
-    if groups is None:
-        raise ParameterError("groups", "a group label per place for method='group_mean'", None)
-    if isinstance(groups, pd.Series) or isinstance(groups, dict):
-        keys = pd.Series(groups).reindex(frame.index)
-        if keys.isna().any():
-            raise DataError("`groups` has no group", place=keys.index[keys.isna()][0])
-        return keys
-    keys = pd.Series(list(groups), index=frame.index) if len(groups) == len(frame) else None
-    if keys is None:
-        raise ParameterError("groups", f"{len(frame)} labels (one per place)", len(groups))
-    return keys
 
 
 def _previous_year(frame: pd.DataFrame, year_level: str | int) -> pd.DataFrame:
