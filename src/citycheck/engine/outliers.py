@@ -126,7 +126,7 @@ def _treat_frame(values, method, winmax, skew_threshold, kurtosis_threshold):
     for code in frame.columns:
         column = frame[code].to_numpy()
         present = ~np.isnan(column)
-        if present.sum() < 4:
+        if present.sum() < 4 and method != "none":
             raise DataError("outlier treatment needs at least 4 values", indicator=code)
         new, row = _treat_column(
             column[present], method, winmax, skew_threshold, kurtosis_threshold
