@@ -1,0 +1,184 @@
+"""Standards (达标): compare each value with its indicator's standard for the place's city class.
+
+Kept apart from the index. For each (place[, year], indicator) with a standard:
+
+* ``meets``: the comparison holds (``>=`` target, ``<=`` target, or ``between`` [low, high]);
+* ``shortfall``: how far the value misses the standard (0 when it meets it);
+* ``margin``: signed distance to the standard, positive = better than required
+  (for ``between``: distance to the nearer bound inside, minus the shortfall outside);
+* ``colour``: ``green`` when met, ``yellow`` when the shortfall is at most the
+  ``warning_band``, ``red`` beyond, ``missing`` when there is no value;
+* ``bottom_line_failed``: a bottom-line (底线) indicator that is not met.
+
+A standard row with ``city_class`` ``""`` applies to every class; a row for the place's
+class takes precedence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._validation import DataError, ParameterError, check_values
+
+__all__ = ["COMPARISONS", "STANDARD_COLUMNS", "TYPES", "assess_standards"]
+
+COMPARISONS = (">=", "<=", "between")
+TYPES = ("guiding", "bottom_line")
+STANDARD_COLUMNS = (
+    "indicator",
+    "city_class",
+    "comparison",
+    "value",
+    "value_high",
+    "warning_band",
+    "type",
+)
+LONG_COLUMNS = ("place", "indicator", "value")
+
+
+def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.DataFrame:
+    """Meets-standard, shortfall, margin and warning colour of every value with a standard.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Wide (rows = places or (place, year); columns = indicator codes) or long (columns
+        ``place, indicator, value`` and optionally ``year``).
+    standards : DataFrame
+        Columns ``indicator, city_class, comparison, value, value_high, warning_band, type``;
+        ``comparison`` in ``>=, <=, between``; ``type`` in ``guiding, bottom_line``.
+    city_classes : Series or mapping place -> class, optional
+        Needed when a standard is specific to a class.
+
+    Returns
+    -------
+    DataFrame
+        Long: ``place, [year,] indicator, value, city_class, comparison, target, target_high,
+        warning_band, type, meets, shortfall, margin, colour, bottom_line_failed``. Values of
+        indicators without a standard are left out.
+
+    Examples
+    --------
+    >>> values = pd.DataFrame({"green_rate": [0.42, 0.37, 0.30]}, index=["a", "b", "c"])
+    >>> standards = pd.DataFrame({"indicator": ["green_rate"], "city_class": [""],
+    ...     "comparison": [">="], "value": [0.40], "value_high": [None],
+    ...     "warning_band": [0.05], "type": ["bottom_line"]})
+    >>> result = assess_standards(values, standards)
+    >>> result["colour"].tolist(), result["bottom_line_failed"].tolist()
+    (['green', 'yellow', 'red'], [False, True, True])
+    """
+    long = _long(values)
+    table = _check_standards(standards)
+    long["city_class"] = _classes(long["place"], city_classes, table)
+    matched = _match(long, table)
+    value, target, high = matched["value"], matched["target"], matched["target_high"]
+    comparison = matched["comparison"].to_numpy()
+    below, above = (target - value).to_numpy(), (value - target).to_numpy()
+    shortfall = np.select(
+        [comparison == ">=", comparison == "<="],
+        [np.maximum(below, 0), np.maximum(above, 0)],
+        np.maximum(below, 0) + np.maximum((value - high).to_numpy(), 0),
+    )
+    inside = np.minimum(above, (high - value).to_numpy())
+    margin = np.select(
+        [comparison == ">=", comparison == "<="],
+        [above, below],
+        np.where(shortfall > 0, -shortfall, inside),
+    )
+    present = value.notna().to_numpy()
+    band = matched["warning_band"].fillna(0.0).to_numpy()
+    meets = present & (shortfall <= 0)
+    matched["meets"] = meets
+    matched["shortfall"] = np.where(present, shortfall, np.nan)
+    matched["margin"] = np.where(present, margin, np.nan)
+    matched["colour"] = np.select(
+        [~present, meets, shortfall <= band], ["missing", "green", "yellow"], "red"
+    )
+    matched["bottom_line_failed"] = present & ~meets & (matched["type"] == "bottom_line").to_numpy()
+    return matched.reset_index(drop=True)
+
+
+def _long(values) -> pd.DataFrame:
+    if not isinstance(values, pd.DataFrame):
+        raise ParameterError("values", "a DataFrame (wide or long)", type(values).__name__)
+    if set(LONG_COLUMNS) <= set(values.columns):
+        keys = [c for c in ("place", "year") if c in values.columns]
+        long = values[[*keys, "indicator", "value"]].copy()
+        long["value"] = pd.to_numeric(long["value"], errors="raise").astype(float)
+        return long
+    frame = check_values(values).frame
+    names = [
+        name or ("place" if i == 0 else f"level_{i}") for i, name in enumerate(frame.index.names)
+    ]
+    frame.index = frame.index.set_names(names)
+    frame.columns = frame.columns.set_names("indicator")
+    long = frame.stack(future_stack=True).rename("value").reset_index()
+    if "place" not in long:
+        raise ParameterError("values", "rows labelled by place (index level 'place')", names)
+    return long
+
+
+def _check_standards(standards) -> pd.DataFrame:
+    if not isinstance(standards, pd.DataFrame):
+        raise ParameterError("standards", "a DataFrame", type(standards).__name__)
+    missing = [c for c in STANDARD_COLUMNS if c not in standards.columns]
+    if missing:
+        raise ParameterError(
+            "standards", "columns " + ", ".join(STANDARD_COLUMNS), f"no {missing[0]!r}"
+        )
+    table = standards[list(STANDARD_COLUMNS)].copy()
+    table["city_class"] = table["city_class"].fillna("").astype(str)
+    for column, allowed in (("comparison", COMPARISONS), ("type", TYPES)):
+        bad = ~table[column].isin(allowed)
+        if bad.any():
+            row = table.index[bad][0]
+            raise DataError(
+                f"`standards` row {row}: {column} must be one of {', '.join(allowed)}; "
+                f"got {table.loc[row, column]!r}",
+                indicator=table.loc[row, "indicator"],
+            )
+    for column in ("value", "value_high", "warning_band"):
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    between = table["comparison"] == "between"
+    bad = table["value"].isna() | (between & ~(table["value_high"] >= table["value"]))
+    if bad.any():
+        row = table.index[bad][0]
+        raise DataError(
+            f"`standards` row {row}: needs a value (and value_high >= value for 'between')",
+            indicator=table.loc[row, "indicator"],
+        )
+    duplicated = table.duplicated(["indicator", "city_class"])
+    if duplicated.any():
+        row = table.index[duplicated][0]
+        raise DataError(
+            f"`standards` row {row}: a second standard for city class {table.loc[row, 'city_class']!r}",
+            indicator=table.loc[row, "indicator"],
+        )
+    return table.rename(columns={"value": "target", "value_high": "target_high"})
+
+
+def _classes(places: pd.Series, city_classes, table: pd.DataFrame) -> pd.Series:
+    if city_classes is None:
+        if (table["city_class"] != "").any():
+            raise ParameterError(
+                "city_classes", "a class per place (some standards are per class)", None
+            )
+        return pd.Series("", index=places.index)
+    lookup = pd.Series(city_classes)
+    classes = places.map(lookup)
+    if classes.isna().any():
+        raise DataError("`city_classes` has no class", place=places[classes.isna()].iloc[0])
+    return classes.astype(str)
+
+
+def _match(long: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Each value with its class's standard, else the all-classes standard."""
+    specific = table[table["city_class"] != ""]
+    general = table[table["city_class"] == ""].drop(columns="city_class")
+    merged = long.merge(specific, on=["indicator", "city_class"], how="left")
+    fallback = long.merge(general, on="indicator", how="left")
+    use_general = merged["comparison"].isna()
+    for column in ("comparison", "target", "target_high", "warning_band", "type"):
+        merged[column] = merged[column].where(~use_general, fallback[column])
+    return merged[merged["comparison"].notna()]
