@@ -59,6 +59,9 @@ class BaseFigure(ChangeLoggedModel):
     definition = models.TextField(_("定义"), blank=True)
     time_point = models.CharField(_("时点"), max_length=60, blank=True)
     spatial_scope = models.CharField(_("空间范围"), max_length=60, blank=True)
+    # The range a county-level unit's value usually falls in: a plausibility check on entry.
+    range_low = models.FloatField(_("合理范围下限"), null=True, blank=True)
+    range_high = models.FloatField(_("合理范围上限"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -76,7 +79,11 @@ class IndicatorSystem(ChangeLoggedModel):
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     description = models.TextField(_("说明"), blank=True)
     extends = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="extensions",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="extensions",
         verbose_name=_("扩展自"),
     )
     source_digest = models.CharField(_("文件摘要"), max_length=64, editable=False)
@@ -125,6 +132,9 @@ class Indicator(ChangeLoggedModel):
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="indicators")
     code = models.SlugField(_("代码"), max_length=60)
     number = models.CharField(_("序号"), max_length=10, blank=True)
+    group = models.CharField(
+        _("分组"), max_length=60, blank=True, help_text=_("维度下的二级分类，如“安全耐久”。")
+    )
     name_zh = models.CharField(_("名称"), max_length=200)
     name_en = models.CharField(_("英文名称"), max_length=300, blank=True)
     definition = models.TextField(_("定义"), blank=True)
@@ -134,7 +144,11 @@ class Indicator(ChangeLoggedModel):
     tier = models.CharField(_("层级"), max_length=15, choices=Tier.choices)
     formula = models.TextField(_("计算公式"), blank=True)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="indicators",
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="indicators",
         verbose_name=_("责任单位"),
     )
     source_kind = models.CharField(_("数据来源类型"), max_length=15, choices=SourceKind.choices)
@@ -143,9 +157,12 @@ class Indicator(ChangeLoggedModel):
     decimals = models.PositiveSmallIntegerField(_("小数位数"), default=2)
     rollup = models.CharField(_("汇总方式"), max_length=30, choices=Rollup.choices)
     citation = models.TextField(
-        _("定义出处"), blank=True,
+        _("定义出处"),
+        blank=True,
         help_text=_("定义所依据的公开来源；为空表示本平台自拟。"),
     )
+    range_low = models.FloatField(_("合理范围下限"), null=True, blank=True)
+    range_high = models.FloatField(_("合理范围上限"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -170,7 +187,9 @@ class Standard(ChangeLoggedModel):
     """
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="standards")
-    city_class = models.CharField(_("城市规模等级"), max_length=20, choices=CityClass.choices, blank=True)
+    city_class = models.CharField(
+        _("城市规模等级"), max_length=20, choices=CityClass.choices, blank=True
+    )
     comparison = models.CharField(_("比较方式"), max_length=10, choices=Comparison.choices)
     value = models.FloatField(_("标准值"))
     value_high = models.FloatField(_("上限"), null=True, blank=True)

@@ -1,0 +1,555 @@
+"""Indicator-system workflows: validate, import and export system files; crosswalks; frames.
+
+The only module of the app that writes. Imports are atomic (all or nothing) and
+idempotent (a row is saved only when a field changed, so loading the same file twice
+writes nothing, not even an audit record). The engine reads systems through
+:func:`system_frame`, :func:`standards_frame` and :func:`base_figures_frame`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+
+from citycheck.accounts.models import Department
+from citycheck.core.context import acting, current_actor
+from citycheck.core.models import record_event
+
+from . import system_file
+from .models import BaseFigure, Crosswalk, Dimension, Indicator, IndicatorSystem, Standard
+from .system_file import (
+    Inherited,
+    Issue,
+    SystemFileError,
+    SystemSpec,
+    file_kind,
+    inherited_from_spec,
+    unit_factor,
+)
+
+__all__ = [
+    "Issue",
+    "SystemFileError",
+    "base_figures_frame",
+    "export_system",
+    "import_file",
+    "import_system_file",
+    "load_crosswalk",
+    "standards_frame",
+    "system_frame",
+    "system_summary",
+    "validate_crosswalk_file",
+    "validate_file",
+    "validate_system_file",
+]
+
+
+# ── Reading files against what is already loaded ─────────────────────────────────
+
+
+def _inherited_from_db(system: IndicatorSystem) -> Inherited:
+    lineage = system.lineage()
+    indicators = Indicator.objects.filter(system__in=lineage)
+    return Inherited(
+        dimensions=set(Dimension.objects.filter(system__in=lineage).values_list("code", flat=True)),
+        indicator_units=dict(indicators.values_list("code", "unit")),
+        formulas={code: text for code, text in indicators.values_list("code", "formula") if text},
+        indicator_count=indicators.count(),
+    )
+
+
+def _sibling_system_file(directory: Path, code: str, version: int) -> Path | None:
+    """A system file in ``directory`` that defines (code, version), if any."""
+    for path in sorted(directory.glob("*.yaml")):
+        data, issues = system_file.load_yaml(path)
+        if (
+            not issues
+            and isinstance(data, dict)
+            and data.get("code") == code
+            and data.get("version") == version
+        ):
+            return path
+    return None
+
+
+def _read_system(
+    path: Path, _visiting: frozenset = frozenset()
+) -> tuple[SystemSpec | None, list[Issue], list[Path]]:
+    """Read a system file; the systems it extends come from the database or, if not
+    loaded yet, from a file beside it. Returns the spec, the issues and the files of
+    extended systems that must be imported first (base first)."""
+    path = Path(path).resolve()
+    to_import: list[Path] = []
+
+    def lookup(code: str, version: int) -> Inherited | None:
+        loaded = IndicatorSystem.objects.filter(code=code, version=version).first()
+        if loaded is not None:
+            return _inherited_from_db(loaded)
+        sibling = _sibling_system_file(path.parent, code, version)
+        if sibling is None or sibling.resolve() in _visiting or sibling.resolve() == path:
+            return None
+        spec, issues, before = _read_system(sibling, _visiting | {path})
+        if spec is None or issues:
+            return None
+        to_import.extend([*before, sibling])
+        parent = lookup(*spec.extends) if spec.extends else Inherited()
+        return inherited_from_spec(spec, parent or Inherited())
+
+    spec, issues = system_file.read_system_file(
+        path,
+        inherited_lookup=lookup,
+        known_figures=dict(BaseFigure.objects.values_list("code", "unit")),
+        known_departments=set(Department.objects.values_list("code", flat=True)),
+    )
+    return spec, issues, list(dict.fromkeys(to_import))
+
+
+def validate_system_file(path) -> list[Issue]:
+    """Every problem in a system file (empty when it can be imported)."""
+    _spec, issues, _before = _read_system(Path(path))
+    return issues
+
+
+def validate_crosswalk_file(path) -> list[Issue]:
+    """Every problem in a crosswalk file (empty when it can be loaded)."""
+    _spec, issues = system_file.read_crosswalk_file(Path(path), indicator_codes=_indicator_codes)
+    return issues
+
+
+def validate_file(path) -> list[Issue]:
+    """Validate a system or crosswalk file, recognised by its top-level keys."""
+    path = Path(path)
+    if file_kind(path) == "crosswalk":
+        return validate_crosswalk_file(path)
+    return validate_system_file(path)
+
+
+def read_system_spec(path) -> SystemSpec:
+    """The checked contents of a system file; raises :class:`SystemFileError`."""
+    spec, issues, _before = _read_system(Path(path))
+    if issues:
+        raise SystemFileError(issues)
+    return spec
+
+
+# ── Import ────────────────────────────────────────────────────────────────────────
+
+
+def _upsert(model, lookup: dict, values: dict):
+    """Create a row, or save it only if a value differs (no write, no audit otherwise)."""
+    row = model.objects.filter(**lookup).first()
+    if row is None:
+        return model.objects.create(**lookup, **values)
+    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+    if changed:
+        for key, value in changed.items():
+            setattr(row, key, value)
+        row.save()
+    return row
+
+
+def _delete_missing(queryset, keep_pks, path: Path, what: str):
+    try:
+        for row in queryset.exclude(pk__in=keep_pks):
+            row.delete()
+    except ProtectedError as exc:
+        raise SystemFileError(
+            [
+                Issue(
+                    str(path),
+                    None,
+                    what,
+                    _("文件中已删去的%(what)s仍有数据引用，不能删除：%(rows)s")
+                    % {
+                        "what": what,
+                        "rows": ", ".join(str(obj) for obj in list(exc.protected_objects)[:5]),
+                    },
+                )
+            ]
+        ) from exc
+
+
+def _load_registries(spec: SystemSpec):
+    for row in spec.departments or []:
+        _upsert(
+            Department,
+            {"code": row["code"]},
+            {"name_zh": row["name_zh"], "name_en": row.get("name_en", "")},
+        )
+    for row in spec.base_figures or []:
+        values = {key: row.get(key) for key in system_file.BASE_FIGURE_FIELDS if key != "code"}
+        for key in ("name_en", "definition", "time_point", "spatial_scope"):
+            values[key] = values[key] or ""
+        _upsert(BaseFigure, {"code": row["code"]}, values)
+
+
+def _load_system(spec: SystemSpec) -> IndicatorSystem:
+    _load_registries(spec)
+    extends = (
+        IndicatorSystem.objects.get(code=spec.extends[0], version=spec.extends[1])
+        if spec.extends
+        else None
+    )
+    existing = IndicatorSystem.objects.filter(code=spec.code, version=spec.version).first()
+    if existing is not None and existing.source_digest == spec.digest:
+        return existing
+    system = _upsert(
+        IndicatorSystem,
+        {"code": spec.code, "version": spec.version},
+        {
+            "name_zh": spec.name_zh,
+            "name_en": spec.name_en,
+            "description": spec.description,
+            "extends": extends,
+            "source_digest": spec.digest,
+        },
+    )
+    dimension_pk = {
+        d.code: d.pk for d in Dimension.objects.filter(system__in=system.lineage()[:-1])
+    }
+    for order, row in enumerate(spec.dimensions):
+        dimension = _upsert(
+            Dimension,
+            {"system": system, "code": row["code"]},
+            {"name_zh": row["name_zh"], "name_en": row["name_en"], "order": order},
+        )
+        dimension_pk[row["code"]] = dimension.pk
+    department_pk = dict(Department.objects.values_list("code", "pk"))
+    kept_indicators, kept_standards = [], []
+    for order, row in enumerate(spec.indicators):
+        values = {
+            key: value
+            for key, value in row.items()
+            if key not in ("code", "dimension", "department", "standards")
+        }
+        values.update(
+            dimension_id=dimension_pk[row["dimension"]],
+            department_id=department_pk.get(row["department"]) if row["department"] else None,
+            order=order,
+        )
+        indicator = _upsert(Indicator, {"system": system, "code": row["code"]}, values)
+        kept_indicators.append(indicator.pk)
+        for standard in row["standards"]:
+            city_class = standard["city_class"]
+            values = {key: value for key, value in standard.items() if key != "city_class"}
+            kept_standards.append(
+                _upsert(Standard, {"indicator": indicator, "city_class": city_class}, values).pk
+            )
+    _delete_missing(
+        Standard.objects.filter(indicator__system=system), kept_standards, spec.path, _("标准值")
+    )
+    _delete_missing(Indicator.objects.filter(system=system), kept_indicators, spec.path, _("指标"))
+    _delete_missing(
+        Dimension.objects.filter(system=system), list(dimension_pk.values()), spec.path, _("维度")
+    )
+    record_event(
+        system, "imported", note=str(spec.path.name), data={"digest": spec.digest, **spec.summary()}
+    )
+    return system
+
+
+def import_system_file(path, *, acting_user=None) -> IndicatorSystem:
+    """Validate and load a system file, all or nothing.
+
+    Systems it extends that are not loaded yet are imported first from files beside it.
+    Loading the same file again changes nothing.
+
+    Raises
+    ------
+    SystemFileError
+        With every issue found; nothing is written.
+    """
+    spec, issues, before = _read_system(Path(path))
+    if issues:
+        raise SystemFileError(issues)
+    with acting(acting_user or current_actor()), transaction.atomic():
+        for base_path in before:
+            _load_system(read_system_spec(base_path))
+        return _load_system(spec)
+
+
+def _indicator_codes(code: str, version: int) -> set[str] | None:
+    system = IndicatorSystem.objects.filter(code=code, version=version).first()
+    if system is None:
+        return None
+    return set(system.all_indicators().values_list("code", flat=True))
+
+
+def _lineage_indicator(system: IndicatorSystem, code: str) -> Indicator:
+    return system.all_indicators().filter(code=code).order_by("-system__version").first()
+
+
+def load_crosswalk(path, *, acting_user=None) -> int:
+    """Load a crosswalk file (indicator pairs between two systems); returns the pair count.
+
+    Raises
+    ------
+    SystemFileError
+        With every issue found; nothing is written.
+    """
+    spec, issues = system_file.read_crosswalk_file(Path(path), indicator_codes=_indicator_codes)
+    if issues:
+        raise SystemFileError(issues)
+    with acting(acting_user or current_actor()), transaction.atomic():
+        source_system = IndicatorSystem.objects.get(code=spec.source[0], version=spec.source[1])
+        target_system = IndicatorSystem.objects.get(code=spec.target[0], version=spec.target[1])
+        kept = []
+        for pair in spec.pairs:
+            source = _lineage_indicator(source_system, pair["source"])
+            target = _lineage_indicator(target_system, pair["target"])
+            row = _upsert(
+                Crosswalk,
+                {"source": source, "target": target},
+                {"relation": pair["relation"], "note": pair["note"]},
+            )
+            kept.append(row.pk)
+        stale = Crosswalk.objects.filter(source__system=source_system, target__system=target_system)
+        _delete_missing(stale, kept, spec.path, _("指标对照"))
+    return len(spec.pairs)
+
+
+def import_file(path, *, acting_user=None):
+    """Import a system file or a crosswalk file, recognised by its top-level keys."""
+    path = Path(path)
+    if file_kind(path) == "crosswalk":
+        return load_crosswalk(path, acting_user=acting_user)
+    return import_system_file(path, acting_user=acting_user)
+
+
+# ── Export ────────────────────────────────────────────────────────────────────────
+
+
+def _without_empty(values: dict, keep=()) -> dict:
+    """Drop fields that hold nothing (None, '', False, []); zero is a value and stays."""
+
+    def is_empty(value):
+        return (
+            value is None or value is False or (isinstance(value, str | list | dict) and not value)
+        )
+
+    return {key: value for key, value in values.items() if key in keep or not is_empty(value)}
+
+
+def export_system(system: IndicatorSystem) -> str:
+    """The system as a self-contained YAML file that re-imports to the same system.
+
+    Base figures used by its formulas and departments named by its indicators are
+    written inline, so the file needs no other file.
+    """
+    indicators = list(
+        system.indicators.select_related("dimension", "department")
+        .prefetch_related("standards")
+        .order_by("order")
+    )
+    lineage_formulas = [i.formula for i in system.all_indicators() if i.formula]
+    used_names = set()
+    for text in lineage_formulas:
+        used_names.update(system_file.formulas.parse(text).names)
+    figures = BaseFigure.objects.filter(code__in=used_names).order_by("code")
+    department_codes = {
+        i.department.code
+        for i in system.all_indicators().select_related("department")
+        if i.department
+    }
+    document = _without_empty(
+        {
+            "code": system.code,
+            "version": system.version,
+            "name_zh": system.name_zh,
+            "name_en": system.name_en,
+            "description": system.description,
+            "extends": {"code": system.extends.code, "version": system.extends.version}
+            if system.extends
+            else None,
+            "base_figures": [
+                _without_empty(
+                    {key: getattr(figure, key) for key in system_file.BASE_FIGURE_FIELDS}
+                )
+                for figure in figures
+            ],
+            "departments": [
+                _without_empty({"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en})
+                for d in Department.objects.filter(code__in=department_codes).order_by("code")
+            ],
+        }
+    )
+    document["dimensions"] = [
+        _without_empty({"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en})
+        for d in system.dimensions.order_by("order")
+    ]
+    document["indicators"] = [_export_indicator(indicator) for indicator in indicators]
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _export_indicator(indicator: Indicator) -> dict:
+    values = {
+        key: getattr(indicator, key)
+        for key in system_file.INDICATOR_FIELDS
+        if key not in ("dimension", "department", "definition_origin", "standards")
+    }
+    values["dimension"] = indicator.dimension.code
+    values["department"] = indicator.department.code if indicator.department else None
+    if not indicator.citation:
+        values["definition_origin"] = system_file.ORIGIN_OWN
+    values["standards"] = [
+        _without_empty(
+            {key: getattr(standard, key) for key in system_file.STANDARD_FIELDS}, keep=("value",)
+        )
+        for standard in indicator.standards.order_by("city_class")
+    ]
+    ordered = {key: values.get(key) for key in system_file.INDICATOR_FIELDS}
+    return _without_empty(ordered, keep=("decimals",))
+
+
+# ── Frames for the engine and the demo ───────────────────────────────────────────
+
+
+def system_frame(system: IndicatorSystem) -> pd.DataFrame:
+    """One row per indicator of the system and the systems it extends.
+
+    Columns: ``code, number, name_zh, name_en, dimension, dimension_name, group, system,
+    direction, unit, type, tier, formula, formula_as_written, unit_factor, rollup,
+    decimals, department, source_kind, spatial_scope, time_point, range_low,
+    range_high, is_cited``. ``formula`` is ready to evaluate: the unit factor of
+    ``formula_as_written`` (e.g. 100 for a ratio declared in %) is folded in, so its
+    result is in the indicator's unit.
+    """
+    indicators = list(
+        system.all_indicators()
+        .select_related("system", "dimension", "department")
+        .order_by("dimension__system__version", "dimension__order", "system__version", "order")
+    )
+    name_units = dict(BaseFigure.objects.values_list("code", "unit"))
+    name_units.update({indicator.code: indicator.unit for indicator in indicators})
+    rows = []
+    for indicator in indicators:
+        factor = (
+            unit_factor(indicator.formula, indicator.unit, name_units) if indicator.formula else 1.0
+        )
+        computed = (
+            indicator.formula
+            if factor == 1 or not indicator.formula
+            else f"{factor:g} * ({indicator.formula})"
+        )
+        rows.append(
+            {
+                "code": indicator.code,
+                "number": indicator.number,
+                "name_zh": indicator.name_zh,
+                "name_en": indicator.name_en,
+                "dimension": indicator.dimension.code,
+                "dimension_name": indicator.dimension.name_zh,
+                "group": indicator.group,
+                "system": indicator.system.code,
+                "direction": indicator.direction,
+                "unit": indicator.unit,
+                "type": indicator.type,
+                "tier": indicator.tier,
+                "formula": computed,
+                "formula_as_written": indicator.formula,
+                "unit_factor": factor,
+                "rollup": indicator.rollup,
+                "decimals": indicator.decimals,
+                "department": indicator.department.code if indicator.department else "",
+                "source_kind": indicator.source_kind,
+                "spatial_scope": indicator.spatial_scope,
+                "time_point": indicator.time_point,
+                "range_low": np.nan if indicator.range_low is None else indicator.range_low,
+                "range_high": np.nan if indicator.range_high is None else indicator.range_high,
+                "is_cited": indicator.definition_is_cited,
+            }
+        )
+    return pd.DataFrame(rows, columns=SYSTEM_FRAME_COLUMNS)
+
+
+SYSTEM_FRAME_COLUMNS = [
+    "code",
+    "number",
+    "name_zh",
+    "name_en",
+    "dimension",
+    "dimension_name",
+    "group",
+    "system",
+    "direction",
+    "unit",
+    "type",
+    "tier",
+    "formula",
+    "formula_as_written",
+    "unit_factor",
+    "rollup",
+    "decimals",
+    "department",
+    "source_kind",
+    "spatial_scope",
+    "time_point",
+    "range_low",
+    "range_high",
+    "is_cited",
+]
+STANDARDS_FRAME_COLUMNS = [
+    "indicator",
+    "city_class",
+    "comparison",
+    "value",
+    "value_high",
+    "warning_band",
+    "type",
+    "is_target",
+    "citation",
+]
+
+
+def standards_frame(system: IndicatorSystem) -> pd.DataFrame:
+    """One row per standard of the system's indicators (inherited ones included).
+
+    Columns: ``indicator, city_class ('' = every class), comparison, value, value_high
+    (NaN unless 'between'), warning_band, type (of the indicator), is_target, citation``.
+    """
+    standards = (
+        Standard.objects.filter(indicator__system__in=system.lineage())
+        .select_related("indicator")
+        .order_by("indicator__system__version", "indicator__order", "city_class")
+    )
+    rows = [
+        {
+            "indicator": standard.indicator.code,
+            "city_class": standard.city_class,
+            "comparison": standard.comparison,
+            "value": standard.value,
+            "value_high": np.nan if standard.value_high is None else standard.value_high,
+            "warning_band": standard.warning_band,
+            "type": standard.indicator.type,
+            "is_target": standard.is_target,
+            "citation": standard.citation,
+        }
+        for standard in standards
+    ]
+    return pd.DataFrame(rows, columns=STANDARDS_FRAME_COLUMNS)
+
+
+def base_figures_frame() -> pd.DataFrame:
+    """The base-figure registry: ``code, name_zh, name_en, unit, definition, time_point,
+    spatial_scope, range_low, range_high`` (NaN where no plausible range is given)."""
+    columns = list(system_file.BASE_FIGURE_FIELDS)
+    frame = pd.DataFrame(
+        list(BaseFigure.objects.order_by("code").values(*columns)), columns=columns
+    )
+    return frame.astype({"range_low": float, "range_high": float})
+
+
+def system_summary(system: IndicatorSystem) -> dict:
+    """Indicator count per dimension (own and inherited) and how many are cited."""
+    frame = system_frame(system)
+    return {
+        "indicators": len(frame),
+        "per_dimension": frame.groupby("dimension_name", sort=False).size().to_dict(),
+        "cited": int(frame["is_cited"].sum()),
+    }
