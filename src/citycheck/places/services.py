@@ -92,9 +92,10 @@ def _read_csv(path: Path, columns) -> list[tuple[int, dict]]:
                 _("%(path)s 第 1 行缺少列：%(columns)s")
                 % {"path": path, "columns": ", ".join(missing)}
             )
+        # line_num is the file line where the row ends (quoted fields may span lines).
         return [
-            (line, {key: (value or "").strip() for key, value in row.items() if key})
-            for line, row in enumerate(reader, start=2)
+            (reader.line_num, {key: (value or "").strip() for key, value in row.items() if key})
+            for row in reader
         ]
 
 
@@ -466,13 +467,11 @@ def load_demo_boundaries(*, tolerance=DEFAULT_TOLERANCE_DEGREES, acting_user=Non
 
 def _normalise_code(value) -> str:
     """Six-digit code from a file attribute: ``360100``, ``360100.0`` or ``"360100"``."""
-    if isinstance(value, float) and not math.isnan(value) and value.is_integer():
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return (
-        ""
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else str(value).strip()
-    )
+    return str(value).strip()
 
 
 @transaction.atomic
