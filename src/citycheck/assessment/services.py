@@ -1,0 +1,388 @@
+"""Workflow steps of the evaluation: run an assessment into a release, publish it, compare
+two releases, export one. The only module that writes assessment data.
+
+Every write takes a keyword-only ``acting_user``, checks it through
+:mod:`citycheck.core.access`, runs in one transaction and records its event.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import citycheck
+from citycheck.collection.models import Round
+from citycheck.core import access
+from citycheck.core.choices import Action
+from citycheck.core.models import record_event
+from citycheck.places.models import Place
+
+from .compute import AssessmentError, compute
+from .inputs import collect_inputs, scope_of
+from .methods import MethodSpec, load_method
+from .models import Level, Release, ReleaseStatus, Result
+
+Report = Callable[[float, str], None]
+
+
+class PublishError(ValueError):
+    """A release that must not be published; ``problems`` lists why."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(_("不能发布：") + "；".join(problems[:5]))
+
+
+@cache
+def code_version() -> str:
+    """``citycheck.__version__`` plus the git commit of the code, when it is a checkout."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=settings.REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{citycheck.__version__}+{commit}" if commit else citycheck.__version__
+
+
+def check_may_assess(round_: Round, user) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may run and publish the round's index."""
+    if user is None:
+        return  # a command run by the operator without --as-user
+    access.check_place(user, scope_of(round_), Action.PUBLISH)
+
+
+def run_assessment(
+    round_: Round,
+    spec: MethodSpec | None = None,
+    *,
+    acting_user,
+    job=None,
+    report: Report | None = None,
+) -> Release:
+    """Compute the index for ``round_`` with ``spec`` and freeze it as a draft release.
+
+    Raises :class:`~citycheck.assessment.methods.MethodError` for a bad specification and
+    :class:`~citycheck.assessment.compute.AssessmentError` when the data do not allow the
+    method; nothing is written then.
+    """
+    check_may_assess(round_, acting_user)
+    spec = spec or load_method()
+    report = report or (lambda progress, message: None)
+    report(1, _("读取采信值"))
+    inputs = collect_inputs(round_, spec)
+    computation = compute(inputs, spec, report=report)
+    bad = (
+        computation.results[["value", "score"]]
+        .map(lambda v: isinstance(v, float) and math.isinf(v))
+        .any(axis=None)
+    )
+    if bad:
+        raise AssessmentError(_("计算结果含无穷大值"))
+    report(96, _("保存结果"))
+    with transaction.atomic():
+        release = Release.objects.create(
+            round=round_,
+            scope=Place.objects.get(code=inputs.scope_code),
+            method_code=spec.code,
+            method_version=spec.version,
+            method_text=spec.text,
+            code_version=code_version(),
+            input_digest=inputs.digest(spec),
+            job=job,
+            created_by=acting_user,
+            details={**computation.details, "inputs": _input_snapshot(inputs)},
+        )
+        place_ids = inputs.places["pk"]
+        Result.objects.bulk_create(
+            Result(
+                release=release,
+                place_id=int(place_ids[row["place"]]),
+                **{k: _db_value(v) for k, v in row.items() if k != "place"},
+            )
+            for row in computation.results.to_dict("records")
+        )
+        record_event(
+            release,
+            "assessed",
+            acting_user=acting_user,
+            data={"digest": release.input_digest, "results": len(computation.results)},
+        )
+    report(100, _("完成"))
+    return release
+
+
+def _db_value(value):
+    """A result cell as stored: NaN and missing become NULL, numpy scalars plain Python."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _input_snapshot(inputs) -> dict:
+    """What the diff view needs to explain a change: the adopted values and standards used."""
+    values = inputs.values.stack().rename("value").reset_index()
+    return {
+        "values": {f"{p}|{i}": float(v) for p, i, v in values.itertuples(index=False)},
+        "standards": {
+            f"{indicator}|{city_class}": [
+                row["comparison"],
+                row["value"],
+                _db_value(row["value_high"]),
+                row["warning_band"],
+            ]
+            for (indicator, city_class), row in inputs.standards.iterrows()
+        },
+        "city_classes": inputs.places["city_class"].to_dict(),
+    }
+
+
+def release_problems(release: Release) -> list[str]:
+    """Why ``release`` may not be published (empty when it may): missing or non-finite
+    numbers where a published number is due."""
+    problems = []
+    ranked = release.results.filter(level__in=[Level.INDEX, Level.DIMENSION])
+    if not ranked.exists():
+        problems.append(_("没有指数结果"))
+    missing = ranked.filter(score__isnull=True) | ranked.filter(rank__isnull=True)
+    for row in missing.select_related("place")[:5]:
+        problems.append(
+            _("%(place)s 的 %(name)s 缺少得分或排名")
+            % {"place": row.place.name_zh, "name": row.name_zh}
+        )
+    for row in release.results.select_related("place").iterator():
+        bad = row.bad_numbers()
+        if bad:
+            problems.append(
+                _("%(place)s 的 %(name)s 的 %(fields)s 不是有限数值")
+                % {"place": row.place.name_zh, "name": row.name_zh, "fields": ", ".join(bad)}
+            )
+    return problems
+
+
+@transaction.atomic
+def publish_release(release: Release, *, acting_user) -> Release:
+    """Make ``release`` public; an earlier published release of the round is superseded."""
+    if (
+        acting_user is not None
+        and not Release.objects.restrict(acting_user, Action.PUBLISH).filter(pk=release.pk).exists()
+    ):
+        raise PermissionDenied(_("无权发布该评价结果。"))
+    if release.status != ReleaseStatus.DRAFT:
+        raise PublishError([_("该版本已发布或已被替代")])
+    problems = release_problems(release)
+    if problems:
+        raise PublishError(problems)
+    earlier = Release.objects.filter(round=release.round, status=ReleaseStatus.PUBLISHED)
+    for previous in earlier:
+        previous.status = ReleaseStatus.SUPERSEDED
+        previous.save(update_fields=["status", "last_updated"])
+        record_event(
+            previous,
+            "superseded",
+            acting_user=acting_user,
+            note=_("被 #%(pk)d 替代") % {"pk": release.pk},
+        )
+    release.status = ReleaseStatus.PUBLISHED
+    release.published_at = timezone.now()
+    release.save(update_fields=["status", "published_at", "last_updated"])
+    record_event(release, "published", acting_user=acting_user)
+    return release
+
+
+# --- diff -------------------------------------------------------------------------------
+
+
+@dataclass
+class ReleaseDiff:
+    """What changed from release ``a`` to ``b`` and why.
+
+    ``method`` lists changed method fields (path, before, after); ``inputs`` changed
+    adopted values, standards and city classes; ``results`` changed results (place, level,
+    code, score and rank before/after, and the reasons found for the change).
+    """
+
+    a: Release
+    b: Release
+    method: list[tuple[str, object, object]] = field(default_factory=list)
+    inputs: list[dict] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return not (self.method or self.inputs or self.results)
+
+
+def _flatten(content, prefix="") -> dict:
+    if isinstance(content, dict):
+        flat = {}
+        for key, value in content.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: content}
+
+
+def diff_releases(a: Release, b: Release, *, tolerance: float = 1e-9) -> ReleaseDiff:
+    """Compare two releases: method, inputs, and every result's score and rank."""
+    from .methods import parse_method
+
+    diff = ReleaseDiff(a=a, b=b)
+    method_a = _flatten(parse_method(a.method_text).content)
+    method_b = _flatten(parse_method(b.method_text).content)
+    for path in sorted(set(method_a) | set(method_b)):
+        if method_a.get(path) != method_b.get(path):
+            diff.method.append((path, method_a.get(path), method_b.get(path)))
+
+    snap_a, snap_b = a.details.get("inputs", {}), b.details.get("inputs", {})
+    changed_places: dict[str, list[str]] = {}
+    for kind in ("values", "standards", "city_classes"):
+        before, after = snap_a.get(kind, {}), snap_b.get(kind, {})
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                diff.inputs.append(
+                    {"kind": kind, "key": key, "before": before.get(key), "after": after.get(key)}
+                )
+                if kind != "standards":
+                    place = key.split("|")[0]
+                    changed_places.setdefault(place, []).append(key)
+
+    columns = ["place__code", "place__name_zh", "level", "code", "name_zh", "score", "rank"]
+    frame_a = pd.DataFrame(list(a.results.values_list(*columns)), columns=columns)
+    frame_b = pd.DataFrame(list(b.results.values_list(*columns)), columns=columns)
+    keys = ["place__code", "level", "code"]
+    merged = frame_a.merge(frame_b, on=keys, how="outer", suffixes=("_a", "_b"))
+    score_changed = ~((merged["score_a"] - merged["score_b"]).abs() <= tolerance) & ~(
+        merged["score_a"].isna() & merged["score_b"].isna()
+    )
+    rank_changed = merged["rank_a"].fillna(-1) != merged["rank_b"].fillna(-1)
+    standards_changed = any(item["kind"] == "standards" for item in diff.inputs)
+    for row in merged[score_changed | rank_changed].itertuples(index=False):
+        place = row.place__code
+        reasons = []
+        if diff.method:
+            reasons.append(_("评价方法变更：") + ", ".join(p for p, _a, _b in diff.method[:3]))
+        if place in changed_places:
+            reasons.append(_("本地区输入变更：") + ", ".join(changed_places[place][:3]))
+        elif changed_places:
+            reasons.append(_("其他地区输入变更（影响标准化与排名）"))
+        if standards_changed:
+            reasons.append(_("标准值变更"))
+        if not reasons:
+            reasons.append(
+                _("程序版本不同：%(a)s → %(b)s") % {"a": a.code_version, "b": b.code_version}
+            )
+        diff.results.append(
+            {
+                "place": place,
+                "place_name": row.place__name_zh_a
+                if isinstance(row.place__name_zh_a, str)
+                else row.place__name_zh_b,
+                "level": row.level,
+                "code": row.code,
+                "name": row.name_zh_a if isinstance(row.name_zh_a, str) else row.name_zh_b,
+                "score_a": _db_value(row.score_a),
+                "score_b": _db_value(row.score_b),
+                "rank_a": _db_value(row.rank_a),
+                "rank_b": _db_value(row.rank_b),
+                "reasons": reasons,
+            }
+        )
+    level_order = {Level.INDEX: 0, Level.DIMENSION: 1, Level.INDICATOR: 2}
+    diff.results.sort(key=lambda r: (level_order.get(r["level"], 3), r["code"], r["place"]))
+    return diff
+
+
+# --- export -----------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "place_code",
+    "place_name",
+    "level",
+    "code",
+    "name",
+    "value",
+    "score",
+    "rank",
+    "rank_low",
+    "rank_high",
+    "peer_group",
+    "peer_rank",
+    "meets_standard",
+    "warning",
+    "bottom_line_failed",
+    "obstacle_degree",
+]
+
+
+def export_release_csv(release: Release, path: str | Path, *, user=None) -> int:
+    """Write one row per place and level of ``release`` (restricted to what ``user`` may
+    see when given); return the number of rows."""
+    results = release.results.all()
+    if user is not None:
+        results = results.restrict(user)
+    rows = results.select_related("place").order_by("level", "code", "rank", "place__code")
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows.iterator():
+            writer.writerow(
+                [
+                    row.place.code,
+                    row.place.name_zh,
+                    row.level,
+                    row.code,
+                    row.name_zh,
+                    _csv_number(row.value),
+                    _csv_number(row.score),
+                    row.rank or "",
+                    row.rank_low or "",
+                    row.rank_high or "",
+                    row.peer_group,
+                    row.peer_rank or "",
+                    "" if row.meets_standard is None else int(row.meets_standard),
+                    row.warning,
+                    int(row.bottom_line_failed),
+                    _csv_number(row.obstacle_degree),
+                ]
+            )
+            count += 1
+    return count
+
+
+def _csv_number(value) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+def start_assessment(round_: Round, spec: MethodSpec, *, acting_user):
+    """Check permission and the method, then run the assessment as a background job."""
+    from citycheck.core.jobs import start_job
+
+    check_may_assess(round_, acting_user)
+    collect_inputs(round_, spec)  # a wrong indicator code fails here, before the job starts
+    return start_job(
+        "assessment.run",
+        acting_user=acting_user,
+        round_id=round_.pk,
+        method_text=spec.text,
+        method_source=spec.source,
+    )
