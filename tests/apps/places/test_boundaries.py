@@ -198,3 +198,13 @@ def test_command_loads_and_fails_with_a_clear_error(db, tmp_path, capsys):
         call_command("places", "boundaries", str(path), "--code-field", "adcode")
     call_command("places", "boundaries", str(path), "--code-field", "adcode", "--datum", "GCJ-02")
     assert Boundary.objects.get(place__code="360102").source == str(path)
+
+
+def test_layer_of_a_geopackage_is_chosen(tiny_province, tmp_path):
+    path = tmp_path / "layers.gpkg"
+    squares("EPSG:4490", codes=("360102",)).to_file(path, layer="districts")
+    squares("EPSG:4490", codes=("360102", "369999")).to_file(path, layer="draft")
+    counts = services.import_boundaries(path, code_field="adcode", layer="districts", source="t")
+    assert counts.created == 1
+    with pytest.raises(services.PlacesDataError, match="369999"):
+        services.import_boundaries(path, code_field="adcode", layer="draft", source="t")
