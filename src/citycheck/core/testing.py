@@ -2,19 +2,20 @@
 
 ``build_small_province()`` creates, in the test database::
 
-    江西省 360000 (province)
-    ├── 南昌市 360100 (city)        ├── 九江市 360400 (other_city)
-    │   ├── 东湖区 360102 (county)   │   ├── 濂溪区 360402 (other_county)
-    │   └── 西湖区 360103 (sibling_county)
-    │                                └── 浔阳区 360403
+    江西省 360000 "province"
+    ├── 南昌市 360100 "city"
+    │   ├── 东湖区 360102 "county"
+    │   └── 西湖区 360103 "sibling_county"
+    └── 九江市 360400 "other_city"
+        ├── 濂溪区 360402 "other_county"
+        └── 浔阳区 360403 "other_county_2"
 
 with boundaries (toy squares, flagged GCJ-02), city classes, one indicator system
 (two dimensions, three indicators of two departments, standards), an open round and a
-published round (both ``is_synthetic``) holding a self-check and an adopted value of every
-indicator for every place, and one user per role (username = role value, password
-:data:`PASSWORD`). Other apps' tests use it through the ``small_province`` fixture::
-
-    from citycheck.core.testing import small_province  # noqa: F401 (pytest fixture)
+published round (both ``is_synthetic``) holding a self-check, a third-party and an adopted
+value of every indicator for every place, and one user per role (username = role value,
+password :data:`PASSWORD`). Tests call ``build_small_province()`` in a fixture, or use the
+``small_province`` fixture once ``tests/conftest.py`` lists this module in ``pytest_plugins``.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def build_values(round_, places, indicators) -> None:
         )
         for place_number, place in enumerate(places.values())
         for number, indicator in enumerate(indicators.values())
-        for source in (Source.SELF_CHECK, Source.ADOPTED)
+        for source in (Source.SELF_CHECK, Source.THIRD_PARTY, Source.ADOPTED)
     )
 
 

@@ -1,7 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from citycheck.collection.models import Round, Value
+from citycheck.collection import services
+from citycheck.collection.models import ChangeChannel, Round, Value
 from citycheck.core import access
 from citycheck.core.api.viewsets import Conflict
 from citycheck.core.choices import Action
@@ -17,15 +18,19 @@ class RoundSerializer(serializers.ModelSerializer):
 
 
 class ValueSerializer(serializers.ModelSerializer):
-    """A value; an update must send the ``version`` it read (optimistic concurrency)."""
+    """A value. Writes go through ``collection.services.save_values`` (permission, round
+    and lock checks, audit); an update must send the ``version`` it read."""
 
     place = serializers.SlugRelatedField(slug_field="code", queryset=Place.objects.none())
     version = serializers.IntegerField(
         required=False,
-        min_value=1,
-        help_text="The version read; an update is refused with 409 if the row changed since.",
+        min_value=0,
+        help_text="The version read (0 or absent when creating); a write is refused with "
+        "409 if the stored row has another version.",
     )
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    IDENTITY_FIELDS = ("round", "place", "indicator", "source")
 
     class Meta:
         model = Value
@@ -54,17 +59,40 @@ class ValueSerializer(serializers.ModelSerializer):
         return fields
 
     def validate(self, attrs):
-        if self.instance is not None:
-            read_version = attrs.pop("version", None)
-            if read_version is None:
-                raise serializers.ValidationError({"version": _("修改时须提供读取时的版本号。")})
-            if read_version != self.instance.version:
-                raise Conflict()
-        else:
-            attrs.pop("version", None)
-        attrs["updated_by"] = self.context["request"].user
+        if self.instance is None:
+            return attrs
+        if attrs.get("version") is None:
+            raise serializers.ValidationError({"version": _("修改时须提供读取时的版本号。")})
+        moved = [
+            name
+            for name in self.IDENTITY_FIELDS
+            if name in attrs and attrs[name] != getattr(self.instance, name)
+        ]
+        if moved:
+            raise serializers.ValidationError(dict.fromkeys(moved, _("已有数值的这一项不能修改。")))
         return attrs
 
+    def _save(self, *, round, place, indicator, source, value=None, note="", version=0):
+        entry = services.ValueEntry(
+            place=place, indicator=indicator, value=value, note=note, read_version=version
+        )
+        try:
+            result = services.save_values(
+                round,
+                [entry],
+                source=source,
+                acting_user=self.context["request"].user,
+                channel=ChangeChannel.BATCH,
+            )
+        except services.CheckStepError as exc:
+            raise Conflict(exc.message) from exc
+        return result.values[0]
+
+    def create(self, validated_data):
+        return self._save(**validated_data)
+
     def update(self, instance, validated_data):
-        instance.version += 1
-        return super().update(instance, validated_data)
+        fields = {
+            name: getattr(instance, name) for name in (*self.IDENTITY_FIELDS, "value", "note")
+        }
+        return self._save(**{**fields, **validated_data})

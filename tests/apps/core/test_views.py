@@ -1,0 +1,108 @@
+"""Login, the home page per role, the language switch, the admin and the API schema."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from citycheck.core.choices import Role
+from citycheck.core.testing import PASSWORD, build_small_province
+
+
+@pytest.fixture
+def province(db):
+    return build_small_province()
+
+
+def test_login_page_and_login(client, province):
+    response = client.get(reverse("accounts:login"))
+    assert response.status_code == 200
+    assert "城市体检评估信息平台" in response.content.decode()
+    response = client.post(
+        reverse("accounts:login"), {"username": Role.COUNTY_ADMIN, "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("core:home")
+
+
+def test_pages_require_login(client, db):
+    response = client.get(reverse("core:home"))
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:login")
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "place_counts", "filled", "expected"),
+    [
+        # province: 1 province, 2 cities, 4 counties; 7 places × 3 indicators
+        (Role.PROVINCE_ADMIN, [1, 2, 4], 21, 21),
+        (Role.CITY_ADMIN, [0, 1, 2], 9, 9),
+        (Role.COUNTY_ADMIN, [0, 0, 1], 3, 3),
+        # two housing indicators × 3 places of 南昌市
+        (Role.DEPARTMENT_FILLER, [0, 1, 2], 6, 6),
+        (Role.EVALUATOR, [0, 1, 1], 6, 6),
+    ],
+)
+def test_home_shows_places_in_reach_and_what_is_due(
+    client, province, role, place_counts, filled, expected
+):
+    client.force_login(province.users[role])
+    response = client.get(reverse("core:home"))
+    assert response.status_code == 200
+    assert [count for _label, count in response.context["level_counts"]] == place_counts
+    [due] = response.context["due"]
+    assert due["round"] == province.open_round
+    assert (due["filled"], due["expected"]) == (filled, expected)
+    assert "演示数据（合成）" in response.content.decode()
+
+
+def test_public_user_home_has_no_places_and_only_published_rounds(client, province):
+    client.force_login(province.users[Role.PUBLIC])
+    response = client.get(reverse("core:home"))
+    assert [count for _label, count in response.context["level_counts"]] == [0, 0, 0]
+    assert list(response.context["rounds"]) == [province.published_round]
+    assert response.context["due"] == []
+
+
+def test_language_switch_to_english(client, province):
+    client.force_login(province.users[Role.COUNTY_ADMIN])
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "County administrator" in html and "Dashboard" in html
+
+
+def test_admin_is_for_staff_only(client, province):
+    client.force_login(province.users[Role.CITY_ADMIN])
+    assert client.get("/admin/").status_code == 302
+    staff = province.users[Role.PROVINCE_ADMIN]
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    for url in [
+        "/admin/",
+        "/admin/places/place/",
+        "/admin/indicators/indicator/",
+        "/admin/collection/value/",
+        "/admin/accounts/user/",
+        "/admin/core/changerecord/",
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/places/place/?q=东湖").status_code == 200
+
+
+def test_openapi_schema_generates_without_warnings(db, tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+    schema = (tmp_path / "s.yml").read_text(encoding="utf-8")
+    for path in [
+        "/api/places/places/{code}/boundaries/",
+        "/api/indicators/indicators/",
+        "/api/collection/values/{id}/",
+    ]:
+        assert path in schema
+
+
+def test_api_docs_served_from_our_static(client, db):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    assert "cdn" not in response.content.decode().lower()
