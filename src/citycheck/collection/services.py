@@ -1,0 +1,749 @@
+"""Writes of the check step (体检): rounds, assignments, values, comments, evidence,
+adjudication; and the reads later steps build on (adopted values, roll-ups).
+
+Every write takes a keyword-only ``acting_user``, runs in one transaction, decides
+permission through :mod:`citycheck.core.access` and leaves an audit row: a
+:class:`~citycheck.collection.models.ValueChange` per value changed (every path, bulk
+included) and a :class:`~citycheck.core.models.ChangeRecord` event per workflow step.
+The workflow transitions themselves are in :mod:`citycheck.collection.workflow`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citycheck.accounts.models import Department
+from citycheck.core.access import check_place, may, reach
+from citycheck.core.choices import Action, Role
+from citycheck.core.context import acting
+from citycheck.core.models import record_event
+from citycheck.indicators.models import Indicator, Rollup
+from citycheck.places.models import Place, PlaceLevel
+
+from .models import (
+    LOCKED_STATUSES,
+    Adjudication,
+    Assignment,
+    AssignmentKind,
+    BaseFigureValue,
+    ChangeChannel,
+    Evidence,
+    Round,
+    RoundStatus,
+    Source,
+    Submission,
+    SubmissionStatus,
+    Value,
+    ValueChange,
+    ValueComment,
+)
+
+# The sources a filler enters; adopted values are written by adjudication only.
+ENTERED_SOURCES = (Source.SELF_CHECK, Source.THIRD_PARTY)
+
+
+class CheckStepError(Exception):
+    """A refused check-step operation; ``message`` is shown to the user as is."""
+
+    def __init__(self, message: str, *, issues=None):
+        self.message = message
+        self.issues = issues if issues is not None else []
+        super().__init__(message)
+
+
+class RoundClosedError(CheckStepError):
+    pass
+
+
+class LockedError(CheckStepError):
+    pass
+
+
+class StaleValueError(CheckStepError):
+    """A save carrying versions that are no longer stored; ``conflicts`` say who changed
+    what to which value and when."""
+
+    def __init__(self, conflicts: list[dict]):
+        self.conflicts = conflicts
+        lines = [
+            _(
+                "指标 %(indicator)s（%(place)s）已被 %(user)s 于 %(time)s 修改为 %(value)s"
+                "（版本 %(stored)s，您读取的是版本 %(read)s），请刷新后核对再保存。"
+            )
+            % conflict
+            for conflict in conflicts
+        ]
+        super().__init__("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+@transaction.atomic
+def open_round(*, year, system, places, deadline=None, kind="annual", acting_user) -> Round:
+    """Open a round for ``system`` over ``places`` (and create their empty submissions)."""
+    if not may(acting_user, Action.MANAGE):
+        raise PermissionDenied(_("只有省级管理员可以开启体检轮次。"))
+    with acting(acting_user):
+        round_ = Round.objects.create(year=year, kind=kind, system=system, deadline=deadline)
+    round_.places.set(places)
+    Submission.objects.bulk_create(
+        Submission(round=round_, place=place, source=Source.SELF_CHECK) for place in places
+    )
+    record_event(round_, "opened", acting_user=acting_user, data={"places": len(places)})
+    return round_
+
+
+@transaction.atomic
+def set_round_status(round_: Round, status: str, *, acting_user) -> Round:
+    """Close (or reopen, or publish) a round."""
+    if not may(acting_user, Action.MANAGE):
+        raise PermissionDenied(_("只有省级管理员可以修改体检轮次状态。"))
+    round_.status = status
+    with acting(acting_user):
+        round_.save(update_fields=["status", "last_updated"])
+    return round_
+
+
+@transaction.atomic
+def assign_department(round_: Round, indicator: Indicator, department, *, acting_user):
+    """Make ``department`` responsible for ``indicator`` in this round."""
+    if not may(acting_user, Action.MANAGE):
+        raise PermissionDenied(_("只有省级管理员可以分派指标。"))
+    with acting(acting_user):
+        assignment, _created = Assignment.objects.update_or_create(
+            round=round_,
+            kind=AssignmentKind.DEPARTMENT,
+            indicator=indicator,
+            defaults={"department": department},
+        )
+    return assignment
+
+
+@transaction.atomic
+def assign_evaluator(round_: Round, place: Place, evaluator, *, acting_user):
+    """Commission ``evaluator`` for ``place``: it may then enter third-party values there."""
+    if not may(acting_user, Action.MANAGE):
+        raise PermissionDenied(_("只有省级管理员可以委托第三方评估。"))
+    if evaluator.role != Role.EVALUATOR:
+        raise CheckStepError(_("用户 %(user)s 不是第三方评估机构。") % {"user": evaluator})
+    with acting(acting_user):
+        assignment, _created = Assignment.objects.update_or_create(
+            round=round_,
+            kind=AssignmentKind.EVALUATOR,
+            place=place,
+            defaults={"evaluator": evaluator},
+        )
+    evaluator.assigned_places.add(place)
+    Submission.objects.get_or_create(round=round_, place=place, source=Source.THIRD_PARTY)
+    return assignment
+
+
+def responsible_departments(round_: Round) -> dict[int, int | None]:
+    """Indicator id → responsible department id for the round (assignments override)."""
+    departments = dict(round_.system.all_indicators().values_list("pk", "department_id"))
+    departments.update(
+        round_.assignments.filter(kind=AssignmentKind.DEPARTMENT).values_list(
+            "indicator_id", "department_id"
+        )
+    )
+    return departments
+
+
+def indicators_owed(round_: Round, *, department=None) -> list[Indicator]:
+    """The round's indicators in form order, only ``department``'s when given."""
+    indicators = list(round_.system.all_indicators().select_related("department"))
+    if department is None:
+        return indicators
+    departments = responsible_departments(round_)
+    return [i for i in indicators if departments.get(i.pk) == department.pk]
+
+
+def submission_for(round_: Round, place: Place, source: str, department=None) -> Submission:
+    submission, _created = Submission.objects.get_or_create(
+        round=round_, place=place, source=source, department=department
+    )
+    return submission
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def check_may_enter(user, round_: Round, places: Iterable[Place], indicator_ids, source: str):
+    """Refuse unless ``user`` may enter ``source`` values of these indicators for these places.
+
+    A county enters only its own place (its reach); a department filler only the
+    indicators its department is responsible for; an evaluator only third-party values of
+    its assigned places; nobody but the evaluator (and the province) third-party values.
+    """
+    if source not in ENTERED_SOURCES:
+        raise PermissionDenied(_("来源 %(source)s 的数值不能直接填报。") % {"source": source})
+    if not may(user, Action.CHANGE):
+        raise PermissionDenied(_("您的角色不能填报数据。"))
+    role = None if user.is_superuser else user.role
+    if source == Source.THIRD_PARTY and role not in (None, Role.EVALUATOR, Role.PROVINCE_ADMIN):
+        raise PermissionDenied(_("只有受托的第三方评估机构可以填报第三方评估值。"))
+    if source == Source.SELF_CHECK and role == Role.EVALUATOR:
+        raise PermissionDenied(_("第三方评估机构不能填报城市自体检值。"))
+    if not user.is_superuser:
+        allowed = set(reach(user).values_list("pk", flat=True))
+        for place in places:
+            if place.pk not in allowed:
+                raise PermissionDenied(_("您无权填报 %(place)s 的数据。") % {"place": place})
+    if role == Role.DEPARTMENT_FILLER:
+        departments = responsible_departments(round_)
+        foreign = [i for i in indicator_ids if departments.get(i) != user.department_id]
+        if foreign:
+            codes = Indicator.objects.filter(pk__in=foreign[:5]).values_list("code", flat=True)
+            raise PermissionDenied(
+                _("指标 %(codes)s 不属于您的部门，不能填报。") % {"codes": "、".join(codes)}
+            )
+
+
+def check_writable(round_: Round, place_ids, indicator_ids, source: str) -> None:
+    """Refuse when the round is closed or a submission covering these values is locked."""
+    if round_.status != RoundStatus.OPEN:
+        raise RoundClosedError(_("体检轮次 %(round)s 已截止，不能再修改数据。") % {"round": round_})
+    departments = responsible_departments(round_)
+    locked = Submission.objects.filter(
+        round=round_, source=source, place_id__in=list(place_ids), status__in=LOCKED_STATUSES
+    ).select_related("place", "department")
+    wanted = {departments.get(i) for i in indicator_ids}
+    for submission in locked:
+        if submission.department_id is None or submission.department_id in wanted:
+            raise LockedError(
+                _("%(place)s 的数据处于“%(status)s”状态，已锁定；如需修改请提出修改申请。")
+                % {"place": submission.place, "status": submission.get_status_display()}
+            )
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass
+class ValueEntry:
+    """One value as a form or an upload carries it.
+
+    ``read_version`` is the version the user saw: 0 when there was no stored value,
+    None for machine submissions that do not take part in optimistic concurrency.
+    """
+
+    place: Place
+    indicator: Indicator
+    value: float | None
+    note: str = ""
+    read_version: int | None = None
+
+
+@dataclass
+class SaveResult:
+    values: list[Value]
+    changed: int
+    issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def write_values(
+    round_: Round,
+    source: str,
+    entries: Sequence[ValueEntry],
+    *,
+    acting_user,
+    channel: str,
+    reason: str = "",
+) -> tuple[list[Value], int]:
+    """Store ``entries`` and their audit rows; no permission check (callers do it).
+
+    Rows are locked for the transaction; an entry whose ``read_version`` differs from the
+    stored version refuses the whole write with :class:`StaleValueError`. Unchanged
+    entries are not rewritten. Returns the stored rows and how many changed.
+    """
+    now = timezone.now()
+    keys = {(e.place.pk, e.indicator.pk) for e in entries}
+    stored_rows = (
+        Value.objects.select_for_update()
+        .filter(
+            round=round_,
+            source=source,
+            place_id__in={k[0] for k in keys},
+            indicator_id__in={k[1] for k in keys},
+        )
+        .select_related("updated_by", "indicator", "place")
+    )
+    stored = {(v.place_id, v.indicator_id): v for v in stored_rows}
+    conflicts = []
+    for entry in entries:
+        row = stored.get((entry.place.pk, entry.indicator.pk))
+        version = row.version if row else 0
+        if entry.read_version is not None and entry.read_version != version:
+            conflicts.append(
+                {
+                    "indicator": entry.indicator.code,
+                    "place": entry.place.code,
+                    "user": (row.updated_by.username if row and row.updated_by else _("未知用户")),
+                    "time": timezone.localtime(row.last_updated).strftime("%Y-%m-%d %H:%M:%S")
+                    if row
+                    else "",
+                    "value": row.value if row else _("（已删除）"),
+                    "stored": version,
+                    "read": entry.read_version,
+                }
+            )
+    if conflicts:
+        raise StaleValueError(conflicts)
+
+    created, updated, audit = [], [], []
+    for entry in entries:
+        row = stored.get((entry.place.pk, entry.indicator.pk))
+        if row is None:
+            row = Value(
+                round=round_,
+                place=entry.place,
+                indicator=entry.indicator,
+                source=source,
+                value=entry.value,
+                note=entry.note,
+                version=1,
+                updated_by=acting_user,
+                created=now,
+                last_updated=now,
+            )
+            created.append(row)
+            audit.append((row, None, "", entry))
+        elif not _same(row.value, entry.value) or row.note != entry.note:
+            audit.append((row, row.value, row.note, entry))
+            row.value, row.note = entry.value, entry.note
+            row.version += 1
+            row.updated_by, row.last_updated = acting_user, now
+            updated.append(row)
+        stored[(entry.place.pk, entry.indicator.pk)] = row
+    Value.objects.bulk_create(created)
+    if updated:
+        Value.objects.bulk_update(
+            updated, ["value", "note", "version", "updated_by", "last_updated"]
+        )
+    ValueChange.objects.bulk_create(
+        ValueChange(
+            value=row,
+            old_value=old,
+            new_value=entry.value,
+            old_note=old_note,
+            new_note=entry.note,
+            version=row.version,
+            user=acting_user,
+            time=now,
+            channel=channel,
+            reason=reason,
+        )
+        for row, old, old_note, entry in audit
+    )
+    return [stored[(e.place.pk, e.indicator.pk)] for e in entries], len(audit)
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.isclose(a, b, rtol=0, atol=0) or a == b)
+
+
+@transaction.atomic
+def save_values(
+    round_: Round,
+    entries: Sequence[ValueEntry],
+    *,
+    source: str = Source.SELF_CHECK,
+    acting_user,
+    channel: str = ChangeChannel.FORM,
+    reason: str = "",
+) -> SaveResult:
+    """Save a form's values (a draft): permission, lock and concurrency checks, audit,
+    then validation whose issues are returned (errors block submission, not saving)."""
+    from .validation import validate_round_values
+
+    places = {e.place.pk: e.place for e in entries}
+    indicator_ids = {e.indicator.pk for e in entries}
+    check_may_enter(acting_user, round_, places.values(), indicator_ids, source)
+    check_writable(round_, places, indicator_ids, source)
+    for place in places.values():
+        submission_for(round_, place, source)
+    values, changed = write_values(
+        round_, source, entries, acting_user=acting_user, channel=channel, reason=reason
+    )
+    issues = validate_round_values(
+        round_,
+        source=source,
+        place_ids=list(places),
+        stage="save",
+        indicator_ids=indicator_ids,
+    )
+    return SaveResult(values=values, changed=changed, issues=issues)
+
+
+def value_history(value: Value, *, acting_user):
+    """The audit trail shown beside a value: every change, newest first."""
+    check_place(acting_user, value.place, Action.VIEW)
+    return value.changes.select_related("user")
+
+
+def values_frame(round_: Round, *, source: str = Source.SELF_CHECK, place_ids=None) -> pd.DataFrame:
+    """Stored values as a long frame: place, indicator (codes), value, note, version."""
+    rows = Value.objects.filter(round=round_, source=source)
+    if place_ids is not None:
+        rows = rows.filter(place_id__in=list(place_ids))
+    frame = pd.DataFrame.from_records(
+        rows.values_list("place__code", "indicator__code", "value", "note", "version"),
+        columns=["place", "indicator", "value", "note", "version"],
+    )
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+# --------------------------------------------------------------------------- comments, evidence
+
+
+@transaction.atomic
+def add_comment(submission: Submission, text: str, *, indicator=None, acting_user, event=""):
+    """A comment on a submission or one of its indicators (anyone who may view it)."""
+    check_place(acting_user, submission.place, Action.VIEW)
+    if not text.strip():
+        raise CheckStepError(_("意见不能为空。"))
+    return ValueComment.objects.create(
+        submission=submission,
+        indicator=indicator,
+        author=acting_user,
+        text=text.strip(),
+        event=event,
+    )
+
+
+# Allowed evidence files by magic bytes: kind → (leading bytes, file extensions).
+EVIDENCE_KINDS = {
+    "pdf": (b"%PDF-", (".pdf",)),
+    "png": (b"\x89PNG\r\n\x1a\n", (".png",)),
+    "jpg": (b"\xff\xd8\xff", (".jpg", ".jpeg")),
+    "xlsx": (b"PK\x03\x04", (".xlsx",)),
+    "docx": (b"PK\x03\x04", (".docx",)),
+}
+OFFICE_MAIN_PART = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
+
+
+def evidence_kind(name: str, content: bytes) -> str:
+    """The allowed kind of an evidence file, judged by its bytes, not only its name.
+
+    Raises :class:`CheckStepError` naming the file for anything else.
+    """
+    import io
+    import zipfile
+
+    from django.conf import settings
+
+    lower = name.lower()
+    limit = getattr(settings, "CITYCHECK_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    if len(content) > limit:
+        raise CheckStepError(
+            _("佐证材料 %(name)s 超过大小上限 %(limit)s 字节。") % {"name": name, "limit": limit}
+        )
+    for kind, (magic, extensions) in EVIDENCE_KINDS.items():
+        if lower.endswith(extensions) and content.startswith(magic):
+            if kind in OFFICE_MAIN_PART:
+                try:
+                    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                        if OFFICE_MAIN_PART[kind] not in archive.namelist():
+                            break
+                except zipfile.BadZipFile:
+                    break
+            return kind
+    raise CheckStepError(
+        _(
+            "佐证材料 %(name)s 的类型不允许：只接受 PDF、JPG、PNG、XLSX、DOCX 文件（按文件内容判断）。"
+        )
+        % {"name": name}
+    )
+
+
+@transaction.atomic
+def attach_evidence(
+    submission: Submission, name: str, content: bytes, *, indicator=None, acting_user
+):
+    """Attach an evidence file to a submission (or one indicator of it)."""
+    from django.core.files.base import ContentFile
+
+    check_may_enter(
+        acting_user,
+        submission.round,
+        [submission.place],
+        [indicator.pk] if indicator else [],
+        submission.source,
+    )
+    kind = evidence_kind(name, content)
+    evidence = Evidence(
+        submission=submission,
+        indicator=indicator,
+        original_name=name[:200],
+        content_kind=kind,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=acting_user,
+    )
+    evidence.file.save(name, ContentFile(content), save=False)
+    evidence.save()
+    record_event(submission, "evidence_attached", acting_user=acting_user, note=name)
+    return evidence
+
+
+# --------------------------------------------------------------------------- third party, adoption
+
+
+def _tolerances(round_: Round) -> dict[str, float]:
+    from .validation import load_rules
+
+    rules = load_rules()
+    return {
+        i.code: rules.for_indicator(i.code, i.unit).tolerance
+        for i in round_.system.all_indicators()
+    }
+
+
+def discrepancies(round_: Round, *, acting_user) -> pd.DataFrame:
+    """Self-check against third-party values per place and indicator.
+
+    Columns: place, indicator, self_check, third_party, relative_difference, tolerance,
+    exceeds, adopted (the adjudicated value where one exists). Only places the user may
+    see are included.
+    """
+    rows = Value.objects.restrict(acting_user, Action.VIEW).filter(
+        round=round_, source__in=[Source.SELF_CHECK, Source.THIRD_PARTY, Source.ADOPTED]
+    )
+    long = pd.DataFrame.from_records(
+        rows.values_list("place__code", "indicator__code", "source", "value"),
+        columns=["place", "indicator", "source", "value"],
+    )
+    columns = ["self_check", "third_party", "adopted"]
+    if long.empty:
+        wide = pd.DataFrame(columns=["place", "indicator", *columns])
+    else:
+        wide = (
+            long.pivot_table(
+                index=["place", "indicator"], columns="source", values="value", aggfunc="first"
+            )
+            .reindex(columns=columns)
+            .reset_index()
+        )
+    wide.columns.name = None
+    wide = wide[wide["third_party"].notna()].copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = wide["self_check"].abs().where(wide["self_check"] != 0, wide["third_party"].abs())
+        wide["relative_difference"] = ((wide["third_party"] - wide["self_check"]) / base).astype(
+            float
+        )
+    wide["tolerance"] = wide["indicator"].map(_tolerances(round_)).astype(float)
+    wide["exceeds"] = (
+        wide["relative_difference"].abs().gt(wide["tolerance"]) | wide["self_check"].isna()
+    )
+    return wide[
+        [
+            "place",
+            "indicator",
+            "self_check",
+            "third_party",
+            "relative_difference",
+            "tolerance",
+            "exceeds",
+            "adopted",
+        ]
+    ].reset_index(drop=True)
+
+
+@transaction.atomic
+def adjudicate(
+    round_: Round,
+    place: Place,
+    indicator: Indicator,
+    *,
+    chosen_source: str,
+    reason: str,
+    value: float | None = None,
+    acting_user,
+) -> Adjudication:
+    """Record the adopted value (采信值) and who chose it and why.
+
+    ``chosen_source`` self_check or third_party takes that source's stored value;
+    ``adopted`` takes ``value`` as given (e.g. after a site visit).
+    """
+    check_place(acting_user, place, Action.APPROVE)
+    if not _is_province_user(acting_user):
+        raise PermissionDenied(_("只有省级用户可以裁定采信值。"))
+    if not reason.strip():
+        raise CheckStepError(_("请填写采信理由。"))
+    stored = dict(
+        Value.objects.filter(
+            round=round_, place=place, indicator=indicator, source__in=ENTERED_SOURCES
+        ).values_list("source", "value")
+    )
+    if chosen_source in ENTERED_SOURCES:
+        if stored.get(chosen_source) is None:
+            raise CheckStepError(
+                _("%(place)s 的指标 %(indicator)s 没有该来源的数值。")
+                % {"place": place, "indicator": indicator.code}
+            )
+        value = stored[chosen_source]
+    elif chosen_source != Source.ADOPTED or value is None:
+        raise CheckStepError(_("采信来源须为自体检值、第三方值，或给出核定的数值。"))
+    adjudication, _created = Adjudication.objects.update_or_create(
+        round=round_,
+        place=place,
+        indicator=indicator,
+        defaults={
+            "self_check_value": stored.get(Source.SELF_CHECK),
+            "third_party_value": stored.get(Source.THIRD_PARTY),
+            "chosen_source": chosen_source,
+            "adopted_value": value,
+            "reason": reason.strip(),
+            "decided_by": acting_user,
+        },
+    )
+    write_values(
+        round_,
+        Source.ADOPTED,
+        [ValueEntry(place, indicator, value, reason.strip())],
+        acting_user=acting_user,
+        channel=ChangeChannel.ADJUDICATION,
+        reason=reason.strip(),
+    )
+    record_event(
+        adjudication,
+        "adjudicated",
+        acting_user=acting_user,
+        note=reason.strip(),
+        data={"chosen_source": chosen_source, "value": value},
+    )
+    return adjudication
+
+
+def _is_province_user(user) -> bool:
+    return user.is_superuser or (
+        user.place_id is not None and user.place.level == PlaceLevel.PROVINCE
+    )
+
+
+def adopted_values(round_: Round) -> pd.DataFrame:
+    """The values later steps use: place, indicator, value, source.
+
+    The adjudicated value where the province chose one; otherwise the self-check value of
+    an accepted submission. Values of submissions not yet accepted are left out.
+    """
+    adopted = pd.DataFrame.from_records(
+        Value.objects.filter(round=round_, source=Source.ADOPTED).values_list(
+            "place__code", "indicator__code", "value"
+        ),
+        columns=["place", "indicator", "value"],
+    ).assign(source=Source.ADOPTED)
+    accepted = Submission.objects.filter(
+        round=round_, source=Source.SELF_CHECK, status=SubmissionStatus.ACCEPTED
+    )
+    whole = accepted.filter(department__isnull=True).values("place_id")
+    by_department = accepted.filter(department__isnull=False).values_list(
+        "place_id", "department_id"
+    )
+    departments = responsible_departments(round_)
+    rows = Value.objects.filter(round=round_, source=Source.SELF_CHECK).filter(
+        Q(place_id__in=whole) | Q(place_id__in=[p for p, _d in by_department])
+    )
+    own = pd.DataFrame.from_records(
+        rows.values_list("place__code", "indicator__code", "value", "place_id", "indicator_id"),
+        columns=["place", "indicator", "value", "place_id", "indicator_id"],
+    )
+    whole_ids = set(Place.objects.filter(pk__in=whole).values_list("pk", flat=True))
+    part_keys = set(by_department)
+    keep = np.array(
+        [
+            pid in whole_ids or (pid, departments.get(iid)) in part_keys
+            for pid, iid in zip(own["place_id"], own["indicator_id"], strict=True)
+        ],
+        dtype=bool,
+    )
+    own = own[keep].drop(columns=["place_id", "indicator_id"]).assign(source=Source.SELF_CHECK)
+    merged = pd.concat([adopted, own], ignore_index=True)
+    merged = merged.drop_duplicates(["place", "indicator"], keep="first")
+    return merged.sort_values(["place", "indicator"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- roll-up
+
+
+def rollup_comparison(
+    round_: Round, city: Place, *, acting_user, tolerance: float = 0.05
+) -> pd.DataFrame:
+    """The city's own self-check values beside the roll-up of its counties' values.
+
+    Indicators roll up by their ``rollup`` rule: ``sum``; ``population_weighted_mean``
+    (weights: the counties' resident population base figure of the round's year);
+    ``ratio_of_sums`` (the indicator's formula evaluated on the counties' summed base
+    figures). Columns: indicator, rollup, own, counties, relative_difference, disagrees.
+    """
+    from citycheck.engine import formulas
+
+    check_place(acting_user, city, Action.VIEW)
+    counties = list(city.children.filter(rounds=round_).values_list("pk", flat=True))
+    values = Value.objects.filter(round=round_, source=Source.SELF_CHECK)
+    own = dict(values.filter(place=city).values_list("indicator__code", "value"))
+    county_frame = pd.DataFrame.from_records(
+        values.filter(place_id__in=counties).values_list("place_id", "indicator__code", "value"),
+        columns=["place", "indicator", "value"],
+    )
+    wide = county_frame.pivot_table(
+        index="place", columns="indicator", values="value", aggfunc="first"
+    )
+    figures = pd.DataFrame.from_records(
+        BaseFigureValue.objects.filter(place_id__in=counties, year=round_.year).values_list(
+            "place_id", "figure__code", "value"
+        ),
+        columns=["place", "figure", "value"],
+    ).pivot_table(index="place", columns="figure", values="value", aggfunc="first")
+    population = figures.get("resident_population")
+    rows = []
+    for indicator in round_.system.all_indicators():
+        code, rule = indicator.code, indicator.rollup
+        rolled = np.nan
+        column = wide[code] if code in wide.columns else None
+        if rule == Rollup.SUM and column is not None:
+            rolled = column.sum(min_count=1)
+        elif (
+            rule == Rollup.POPULATION_WEIGHTED_MEAN
+            and column is not None
+            and population is not None
+        ):
+            weights = population.reindex(column.index)
+            usable = column.notna() & weights.notna()
+            if usable.any():
+                rolled = float(np.average(column[usable], weights=weights[usable]))
+        elif rule == Rollup.RATIO_OF_SUMS and indicator.formula and not figures.empty:
+            parsed = formulas.parse(indicator.formula)
+            if set(parsed.names) <= set(figures.columns):
+                totals = figures[list(parsed.names)].sum(min_count=1).to_frame().T
+                rolled = float(formulas.evaluate(parsed, totals, issues=[]).iloc[0])
+        rows.append({"indicator": code, "rollup": rule, "own": own.get(code), "counties": rolled})
+    frame = pd.DataFrame(rows, columns=["indicator", "rollup", "own", "counties"])
+    frame[["own", "counties"]] = frame[["own", "counties"]].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["relative_difference"] = (frame["own"] - frame["counties"]) / frame["counties"].abs()
+    frame["disagrees"] = frame["relative_difference"].abs() > tolerance
+    return frame
+
+
+def department_by_code(code: str | None):
+    if not code:
+        return None
+    try:
+        return Department.objects.get(code=code)
+    except Department.DoesNotExist as missing:
+        raise CheckStepError(_("没有代码为 %(code)s 的责任单位。") % {"code": code}) from missing

@@ -1,0 +1,291 @@
+"""The approval workflow of a submission, one service function per transition.
+
+::
+
+    draft ──submit──▶ submitted ──city approves──▶ city_approved ──province accepts──▶ accepted
+      ▲                  │                              │
+      └──── returned ◀───┴──────── return (comment) ────┘
+                 ▲
+                 └── revision request granted (approved data reopened, reason kept)
+
+A county's submission goes through its city; a city's own submission and a third-party
+submission go straight to the province. Every transition runs atomically, checks the
+actor through :mod:`citycheck.core.access`, locks the submission row, writes a comment
+where there is one and records a ChangeRecord event.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citycheck.core.access import check_place
+from citycheck.core.choices import Action
+from citycheck.core.models import record_event
+from citycheck.places.models import PlaceLevel
+
+from .models import (
+    RevisionRequest,
+    RevisionStatus,
+    RoundStatus,
+    Source,
+    Submission,
+    SubmissionStatus,
+    Value,
+    ValueComment,
+)
+from .services import CheckStepError, check_may_enter, indicators_owed
+
+
+class WorkflowError(CheckStepError):
+    """A transition that is not allowed from the submission's current status."""
+
+
+def _locked(submission: Submission) -> Submission:
+    """The submission re-read under a row lock, so two reviewers cannot both act."""
+    return (
+        Submission.objects.select_for_update()
+        .select_related("place", "round", "department")
+        .get(pk=submission.pk)
+    )
+
+
+def _require_status(submission: Submission, allowed, action: str) -> None:
+    if submission.status not in allowed:
+        raise WorkflowError(
+            _("%(place)s 的填报处于“%(status)s”状态，不能%(action)s。")
+            % {
+                "place": submission.place,
+                "status": submission.get_status_display(),
+                "action": action,
+            }
+        )
+
+
+def _move(
+    submission: Submission, status: str, event: str, *, acting_user, note: str = "", data=None
+):
+    submission.status = status
+    submission.version += 1
+    now = timezone.now()
+    fields = ["status", "version", "last_updated"]
+    if status == SubmissionStatus.SUBMITTED:
+        submission.submitted_at, submission.submitted_by = now, acting_user
+        fields += ["submitted_at", "submitted_by"]
+    else:
+        submission.decided_at, submission.decided_by = now, acting_user
+        fields += ["decided_at", "decided_by"]
+    Submission.objects.filter(pk=submission.pk).update(
+        **{f: getattr(submission, f) for f in fields if f != "last_updated"}, last_updated=now
+    )
+    if note:
+        ValueComment.objects.create(
+            submission=submission, author=acting_user, text=note, event=event
+        )
+    record_event(submission, event, acting_user=acting_user, note=note, data=data)
+    return submission
+
+
+def _user_level(user) -> str | None:
+    if user.is_superuser:
+        return PlaceLevel.PROVINCE
+    return user.place.level if user.place_id else None
+
+
+def needs_city_step(submission: Submission) -> bool:
+    """County self-check data is approved by its city before the province sees it."""
+    return submission.source == Source.SELF_CHECK and submission.place.level == PlaceLevel.COUNTY
+
+
+@transaction.atomic
+def submit_submission(submission: Submission, *, acting_user, note: str = "") -> Submission:
+    """Submit a draft or returned data set.
+
+    Refused while validation finds errors, or warnings whose value carries no written
+    explanation (the value's note); the refusal lists every issue.
+    """
+    from .validation import validate_round_values
+
+    submission = _locked(submission)
+    indicators = indicators_owed(submission.round, department=submission.department)
+    check_may_enter(
+        acting_user,
+        submission.round,
+        [submission.place],
+        [i.pk for i in indicators],
+        submission.source,
+    )
+    if submission.round.status != RoundStatus.OPEN:
+        raise WorkflowError(_("体检轮次已截止，不能提交。"))
+    _require_status(submission, {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}, _("提交"))
+    issues = validate_round_values(
+        submission.round,
+        source=submission.source,
+        place_ids=[submission.place_id],
+        stage="submit",
+        indicator_ids=[i.pk for i in indicators],
+    )
+    errors = issues[issues["severity"] == "error"]
+    if not errors.empty:
+        raise WorkflowError(
+            _("有 %(count)d 项错误，不能提交：") % {"count": len(errors)}
+            + "\n"
+            + "\n".join(errors["message"]),
+            issues=errors,
+        )
+    explained = set(
+        Value.objects.filter(
+            round=submission.round, place=submission.place, source=submission.source
+        )
+        .exclude(note="")
+        .values_list("indicator__code", flat=True)
+    )
+    warnings = issues[(issues["severity"] == "warning") & ~issues["indicator"].isin(explained)]
+    if not warnings.empty:
+        raise WorkflowError(
+            _("有 %(count)d 项提示需要填写说明后才能提交：") % {"count": len(warnings)}
+            + "\n"
+            + "\n".join(warnings["message"]),
+            issues=warnings,
+        )
+    return _move(
+        submission,
+        SubmissionStatus.SUBMITTED,
+        "submitted",
+        acting_user=acting_user,
+        note=note,
+        data={"warnings": len(issues)},
+    )
+
+
+def _check_reviewer(submission: Submission, user, level: str) -> None:
+    check_place(user, submission.place, Action.APPROVE)
+    if _user_level(user) != level or (
+        not user.is_superuser and user.place_id == submission.place_id
+    ):
+        raise PermissionDenied(
+            _("%(place)s 的数据须由%(level)s级用户审核。")
+            % {"place": submission.place, "level": PlaceLevel(level).label}
+        )
+
+
+@transaction.atomic
+def approve_submission(submission: Submission, *, acting_user, note: str = "") -> Submission:
+    """The city approves a county's submitted data; it then goes to the province."""
+    submission = _locked(submission)
+    _check_reviewer(submission, acting_user, PlaceLevel.CITY)
+    if not needs_city_step(submission):
+        raise WorkflowError(_("该数据不经市级审核，由省级直接采纳。"))
+    _require_status(submission, {SubmissionStatus.SUBMITTED}, _("审核通过"))
+    return _move(
+        submission,
+        SubmissionStatus.CITY_APPROVED,
+        "city_approved",
+        acting_user=acting_user,
+        note=note,
+    )
+
+
+@transaction.atomic
+def accept_submission(submission: Submission, *, acting_user, note: str = "") -> Submission:
+    """The province accepts city-approved data (or a city's / third party's own)."""
+    submission = _locked(submission)
+    _check_reviewer(submission, acting_user, PlaceLevel.PROVINCE)
+    ready = (
+        SubmissionStatus.CITY_APPROVED
+        if needs_city_step(submission)
+        else SubmissionStatus.SUBMITTED
+    )
+    _require_status(submission, {ready}, _("采纳"))
+    return _move(
+        submission, SubmissionStatus.ACCEPTED, "accepted", acting_user=acting_user, note=note
+    )
+
+
+@transaction.atomic
+def return_submission(submission: Submission, *, acting_user, comment: str) -> Submission:
+    """Return data to its filler with a comment (city: submitted; province: awaiting it)."""
+    submission = _locked(submission)
+    if not comment.strip():
+        raise WorkflowError(_("退回时必须填写意见。"))
+    level = _user_level(acting_user)
+    if level == PlaceLevel.CITY and needs_city_step(submission):
+        allowed = {SubmissionStatus.SUBMITTED}
+    elif level == PlaceLevel.PROVINCE:
+        allowed = {
+            SubmissionStatus.CITY_APPROVED
+            if needs_city_step(submission)
+            else SubmissionStatus.SUBMITTED
+        }
+    else:
+        raise PermissionDenied(_("您不能退回 %(place)s 的数据。") % {"place": submission.place})
+    _check_reviewer(submission, acting_user, level)
+    _require_status(submission, allowed, _("退回"))
+    return _move(
+        submission,
+        SubmissionStatus.RETURNED,
+        "returned",
+        acting_user=acting_user,
+        note=comment.strip(),
+    )
+
+
+@transaction.atomic
+def request_revision(submission: Submission, *, acting_user, reason: str) -> RevisionRequest:
+    """Ask to reopen approved data; the reason is kept with the request."""
+    submission = _locked(submission)
+    check_place(acting_user, submission.place, Action.CHANGE)
+    if not reason.strip():
+        raise WorkflowError(_("请填写修改理由。"))
+    _require_status(
+        submission, {SubmissionStatus.CITY_APPROVED, SubmissionStatus.ACCEPTED}, _("申请修改")
+    )
+    if submission.revisions.filter(status=RevisionStatus.PENDING).exists():
+        raise WorkflowError(_("已有待审批的修改申请。"))
+    request = RevisionRequest.objects.create(
+        submission=submission, reason=reason.strip(), requested_by=acting_user
+    )
+    record_event(submission, "revision_requested", acting_user=acting_user, note=reason.strip())
+    return request
+
+
+@transaction.atomic
+def decide_revision(
+    request: RevisionRequest, *, grant: bool, acting_user, note: str = ""
+) -> RevisionRequest:
+    """Grant (the data reopens as returned) or refuse a revision request.
+
+    Data the province accepted is reopened by the province; data only the city approved,
+    by the city.
+    """
+    request = RevisionRequest.objects.select_for_update().get(pk=request.pk)
+    submission = _locked(request.submission)
+    if request.status != RevisionStatus.PENDING:
+        raise WorkflowError(_("该修改申请已处理。"))
+    level = (
+        PlaceLevel.PROVINCE
+        if submission.status == SubmissionStatus.ACCEPTED or not needs_city_step(submission)
+        else PlaceLevel.CITY
+    )
+    _check_reviewer(submission, acting_user, level)
+    request.status = RevisionStatus.GRANTED if grant else RevisionStatus.REFUSED
+    request.decided_by, request.decided_at, request.decision_note = (
+        acting_user,
+        timezone.now(),
+        note,
+    )
+    request.save()
+    if grant:
+        _move(
+            submission,
+            SubmissionStatus.RETURNED,
+            "reopened",
+            acting_user=acting_user,
+            note=_("同意修改申请：%(reason)s") % {"reason": request.reason},
+            data={"revision_request": request.pk},
+        )
+    else:
+        record_event(submission, "revision_refused", acting_user=acting_user, note=note)
+    return request
