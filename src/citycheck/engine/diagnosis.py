@@ -51,6 +51,7 @@ import pandas as pd
 import yaml
 
 from ._validation import DataError, ParameterError, check_values
+from .standards import assess_standards
 
 __all__ = [
     "SEVERITY_LEVELS",
@@ -78,7 +79,6 @@ SIGNALS: tuple[str, ...] = (
 SEVERITY_LEVELS: tuple[str, ...] = ("severe", "moderate", "mild")
 
 _DIRECTIONS = {"higher": 1.0, "lower": -1.0, "range": 0.0}
-_COMPARISONS = (">=", "<=", "between")
 
 
 @dataclass(frozen=True)
@@ -343,17 +343,12 @@ def standard_status(
     indicators: pd.DataFrame,
     city_classes: pd.Series | Mapping | None = None,
 ) -> pd.DataFrame:
-    """Compare each value with its standard: gap, 达标 and warning colour.
+    """Each value against its standard, in the diagnosis's column names.
 
-    The standard row for a place is the one of its city class, else the row with an
-    empty class. ``margin`` is how far the value is on the good side of the standard
-    (negative = short of it): ``value - s`` for ``>=``, ``s - value`` for ``<=`` and
-    ``-(distance outside [low, high])`` for ``between``. A value meets the standard when
-    ``margin >= 0``; it is yellow when it misses by no more than ``warning_band``, else
-    red. A bottom-line (底线) indicator that misses is a ``bottom_line_failure``.
-
-    This is the minimal comparison the diagnosis needs; the assessment's standards
-    module computes the same colours for the published scorecard.
+    A thin layer over :func:`citycheck.engine.standards.assess_standards` (the same
+    comparison the published scorecard uses): ``type`` is taken from ``indicators``
+    when ``standards`` lacks it, and places without a city class use the standards
+    for every class.
 
     Parameters
     ----------
@@ -361,18 +356,18 @@ def standard_status(
         One row per place, one column per indicator code.
     standards : DataFrame
         Columns ``indicator, city_class, comparison, value`` and optionally
-        ``value_high, warning_band``.
+        ``value_high, warning_band, type``.
     indicators : DataFrame
         Columns ``code, direction`` and optionally ``type`` (``bottom_line``/``guiding``).
     city_classes : Series or mapping, optional
-        City class of each place; missing = only class-free standards apply.
+        City class of each place.
 
     Returns
     -------
     DataFrame
-        Long: ``place, indicator, value, comparison, standard, standard_high, margin,
-        meets_standard, colour, bottom_line_failure``; indicators without a standard for
-        the place are left out.
+        Long: ``place, indicator, value, comparison, standard, standard_high, shortfall,
+        margin, meets_standard, colour, bottom_line_failure``; indicators without a
+        standard for the place are left out.
 
     Examples
     --------
@@ -381,8 +376,8 @@ def standard_status(
     ...     "comparison": [">="], "value": [12.0], "warning_band": [1.0]})
     >>> indicators = pd.DataFrame({"code": ["park"], "direction": ["higher"]})
     >>> standard_status(values, standards=standards, indicators=indicators)[
-    ...     ["place", "margin", "colour"]].round(1).values.tolist()
-    [['A', -2.8, 'red'], ['B', -0.5, 'yellow'], ['C', 1.0, 'green']]
+    ...     ["place", "shortfall", "colour"]].round(1).values.tolist()
+    [['A', 2.8, 'red'], ['B', 0.5, 'yellow'], ['C', 0.0, 'green']]
     """
     frame = check_values(values).frame
     meta = _check_indicators(indicators, frame.columns)
@@ -394,67 +389,41 @@ def standard_status(
             "a DataFrame with columns indicator, city_class, comparison, value",
             type(standards).__name__,
         )
-    table = standards.copy()
+    table = standards[standards["indicator"].isin(frame.columns)].copy()
     for column, default in (("city_class", ""), ("value_high", np.nan), ("warning_band", 0.0)):
         if column not in table.columns:
             table[column] = default
-    table["city_class"] = table["city_class"].fillna("").astype(str)
-    table["warning_band"] = table["warning_band"].fillna(0.0).astype(float)
-    bad = table.loc[~table["comparison"].isin(_COMPARISONS)]
-    if len(bad):
-        raise DataError(
-            f"`standards` comparison must be one of {list(_COMPARISONS)}; got {bad['comparison'].iloc[0]!r}",
-            indicator=bad["indicator"].iloc[0],
-        )
+    if "type" not in table.columns:
+        table["type"] = table["indicator"].map(meta["type"])
+    table["type"] = table["type"].fillna("guiding")
     classes = dict(city_classes) if city_classes is not None else {}
-    long = (
-        frame.rename_axis(index="place", columns="indicator").stack().rename("value").reset_index()
+    frame.index = frame.index.rename("place")
+    status = assess_standards(
+        frame, table, city_classes={p: str(classes.get(p) or "") for p in frame.index}
     )
-    long = long[long["indicator"].isin(table["indicator"])]
-    long["city_class"] = [str(classes.get(p) or "") for p in long["place"]]
-    specific = long.merge(
-        table[table["city_class"] != ""],
-        on=["indicator", "city_class"],
-        how="left",
-        suffixes=("", "_std"),
-    )
-    generic = long.merge(
-        table[table["city_class"] == ""].drop(columns="city_class"),
-        on="indicator",
-        how="left",
-        suffixes=("", "_std"),
-    )
-    use_generic = specific["comparison"].isna().to_numpy()
-    merged = specific.copy()
-    for column in ("comparison", "value_std", "value_high", "warning_band"):
-        merged[column] = np.where(use_generic, generic[column], specific[column])
-    merged = merged.dropna(subset=["comparison"])
-    value, low = merged["value"].astype(float), merged["value_std"].astype(float)
-    high = merged["value_high"].astype(float)
-    margin = np.select(
-        [merged["comparison"].eq(">="), merged["comparison"].eq("<=")],
-        [value - low, low - value],
-        default=-(np.maximum(low - value, 0.0) + np.maximum(value - high, 0.0)),
-    )
-    meets = margin >= 0
-    colour = np.where(
-        meets, "green", np.where(-margin <= merged["warning_band"].astype(float), "yellow", "red")
-    )
-    is_bottom_line = merged["indicator"].map(meta["type"]).eq("bottom_line").to_numpy()
-    return pd.DataFrame(
-        {
-            "place": merged["place"].to_numpy(),
-            "indicator": merged["indicator"].to_numpy(),
-            "value": value.to_numpy(),
-            "comparison": merged["comparison"].to_numpy(),
-            "standard": low.to_numpy(),
-            "standard_high": high.to_numpy(),
-            "margin": margin,
-            "meets_standard": meets,
-            "colour": colour,
-            "bottom_line_failure": is_bottom_line & ~meets,
+    status = status[status["colour"] != "missing"]
+    return status.rename(
+        columns={
+            "target": "standard",
+            "target_high": "standard_high",
+            "meets": "meets_standard",
+            "bottom_line_failed": "bottom_line_failure",
         }
-    ).reset_index(drop=True)
+    )[
+        [
+            "place",
+            "indicator",
+            "value",
+            "comparison",
+            "standard",
+            "standard_high",
+            "shortfall",
+            "margin",
+            "meets_standard",
+            "colour",
+            "bottom_line_failure",
+        ]
+    ].reset_index(drop=True)
 
 
 def indicator_evidence(
@@ -492,7 +461,7 @@ def indicator_evidence(
     -------
     DataFrame
         One row per place and indicator with a value in ``year``: ``place, indicator,
-        year, value, standard, standard_high, comparison, margin, meets_standard,
+        year, value, standard, standard_high, comparison, shortfall, margin, meets_standard,
         colour, bottom_line_failure, peer_group, peer_rank, peer_count, bottom_share,
         trend_from, trend_change, trend_slope, consecutive_declines``. ``trend_change``
         is direction-aware: negative means worse.
@@ -592,6 +561,7 @@ def indicator_evidence(
             "comparison",
             "standard",
             "standard_high",
+            "shortfall",
             "margin",
             "meets_standard",
             "colour",
@@ -608,6 +578,7 @@ def indicator_evidence(
             "standard",
             "standard_high",
             "comparison",
+            "shortfall",
             "margin",
             "meets_standard",
             "colour",
@@ -866,8 +837,8 @@ def _evidence_item(row, raised, meta, catalogue, rules) -> dict:
     phrases = catalogue.phrases
     value_text = format_number(row["value"], decimals)
     parts = [f"{meta.at[code, 'name_zh']}{value_text}{meta.at[code, 'unit']}"]
-    if pd.notna(row["margin"]) and row["margin"] < 0:
-        gap = format_number(-row["margin"], decimals)
+    if pd.notna(row["shortfall"]) and row["shortfall"] > 0:
+        gap = format_number(row["shortfall"], decimals)
         if row["comparison"] == ">=":
             parts.append(
                 phrases["below_standard"].format(
@@ -915,7 +886,9 @@ def _evidence_item(row, raised, meta, catalogue, rules) -> dict:
         "comparison": row["comparison"] if isinstance(row["comparison"], str) else None,
         "standard": _float(row["standard"]),
         "standard_high": _float(row["standard_high"]),
-        "gap": _float(-row["margin"]) if pd.notna(row["margin"]) and row["margin"] < 0 else None,
+        "gap": _float(row["shortfall"])
+        if pd.notna(row["shortfall"]) and row["shortfall"] > 0
+        else None,
         "colour": row["colour"] if isinstance(row["colour"], str) else None,
         "peer_rank": None if pd.isna(row["peer_rank"]) else int(row["peer_rank"]),
         "peer_count": int(row["peer_count"]),
