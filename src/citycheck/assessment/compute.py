@@ -54,6 +54,10 @@ RESULT_COLUMNS = [
 ]
 
 
+# Fewer places make ranks, intervals and peer groups meaningless.
+MIN_PLACES = 3
+
+
 class AssessmentError(ValueError):
     """The assessment cannot be computed; the message says what and where."""
 
@@ -125,6 +129,11 @@ def _compute_level(inputs, spec, level, standards, report):
     report(20, _("数据可得性筛选"))
     screened = screening.screen(imputed, min_availability=steps["screen"]["min_availability"])
     dropped = sorted(set(places.index) - set(screened.index))
+    if len(screened) < MIN_PLACES:
+        raise AssessmentError(
+            _("%(level)s层级参与排名的地区不足 %(minimum)d 个（实有 %(count)d 个）")
+            % {"level": PlaceLevel(level).label, "minimum": MIN_PLACES, "count": len(screened)}
+        )
     report(30, _("异常值处理"))
     treat = steps["treat"]
     treated = outliers.treat(
@@ -297,7 +306,7 @@ def _weight_set(block: pd.DataFrame, settings: dict, where: str) -> tuple[pd.Ser
         elif part in ("entropy", "critic"):
             complete = block.dropna()
             sets.append(getattr(weights, part)(complete, np.ones(len(codes))))
-        else:  # ahp over the listed codes, restricted to this block
+        else:  # AHP over every listed code (the CR judges all judgements), then this block
             order = settings["order"]
             pairwise = pd.DataFrame(settings["pairwise"], index=order, columns=order)
             missing = [c for c in codes if c not in order]
@@ -306,11 +315,10 @@ def _weight_set(block: pd.DataFrame, settings: dict, where: str) -> tuple[pd.Ser
                     _("层次分析法的 order 未列出 %(code)s（%(where)s）")
                     % {"code": missing[0], "where": where}
                 )
-            ahp_weights, cr = weights.ahp(
-                pairwise.loc[list(codes), list(codes)], method=settings["ahp_variant"]
-            )
-            sets.append(ahp_weights)
-            notes[f"{where}: AHP CR"] = round(float(cr), 6)
+            ahp_weights, cr = weights.ahp(pairwise, method=settings["ahp_variant"])
+            block_weights = ahp_weights[list(codes)]
+            sets.append(block_weights / block_weights.sum())
+            notes["AHP CR " + where.split("/")[0]] = round(float(cr), 6)
     if len(sets) == 1:
         return sets[0].reindex(codes).astype(float), notes
     combined = weights.combine(

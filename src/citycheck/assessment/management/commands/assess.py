@@ -1,0 +1,71 @@
+"""``citycheck assess --round YEAR [--method FILE.yaml]``: run the assessment of a round
+(inline, with a progress bar) and print the id of the release it created."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from citycheck.assessment import services
+from citycheck.assessment.compute import AssessmentError
+from citycheck.assessment.methods import MethodError, load_method
+from citycheck.collection.models import Round, RoundKind
+from citycheck.core.context import acting
+
+
+def find_round(year: int, kind: str = RoundKind.ANNUAL) -> Round:
+    rounds = list(Round.objects.filter(year=year, kind=kind).select_related("system"))
+    if not rounds:
+        raise CommandError(f"--round: no {kind} round for year {year}.")
+    if len(rounds) > 1:
+        systems = ", ".join(r.system.code for r in rounds)
+        raise CommandError(f"--round: several {kind} rounds in {year} (systems {systems}).")
+    return rounds[0]
+
+
+def find_user(username: str | None):
+    if not username:
+        return None
+    try:
+        return get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist:
+        raise CommandError(f"--as-user: no user {username!r}.") from None
+
+
+class Command(BaseCommand):
+    help = "评价：计算一个体检轮次的城市健康指数，生成待发布的结果版本并输出其编号。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--round", type=int, required=True, metavar="YEAR")
+        parser.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
+        parser.add_argument(
+            "--method",
+            metavar="FILE.yaml",
+            help="Method specification (default data/methods/jiangxi-index-v1.yaml).",
+        )
+        parser.add_argument(
+            "--as-user",
+            metavar="USERNAME",
+            help="Whom the audit trail names; must be allowed to publish.",
+        )
+
+    def handle(self, *args, **options):
+        round_ = find_round(options["round"], options["kind"])
+        user = find_user(options["as_user"])
+        try:
+            spec = load_method(options["method"])
+            with (
+                tqdm(
+                    total=100, unit="%", disable=options["verbosity"] == 0, file=self.stderr._out
+                ) as bar,
+                acting(user),
+            ):
+
+                def report(progress, message):
+                    bar.set_description_str(message[:40])
+                    bar.update(max(0, round(progress) - bar.n))
+
+                release = services.run_assessment(round_, spec, acting_user=user, report=report)
+        except (MethodError, AssessmentError, PermissionDenied) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(str(release.pk))
