@@ -104,27 +104,40 @@ def test_variant_c_treated_minmax_1_100_geometric(asem, shared_data):
         "aggregate": {"dimension": "geometric", "index": "geometric"},
     }
     result = compute_index(
-        asem.denominate(), steps=steps, tree=asem.tree, directions=asem.directions, groups=asem.groups
+        asem.denominate(),
+        steps=steps,
+        tree=asem.tree,
+        directions=asem.directions,
+        groups=asem.groups,
     )
     expected = pd.read_csv(
         shared_data / "coinr_asem" / "ASEM_variantC_treated_minmax1-100_gmean_results.csv"
     ).set_index("uCode")
-    assert_scores_equal(result.scores, expected[result.scores.columns], label="variant C aggregates")
+    assert_scores_equal(
+        result.scores, expected[result.scores.columns], label="variant C aggregates"
+    )
     assert (result.ranks == expected["Rank"].loc[result.ranks.index]).all()
 
 
 def test_variant_d_percentile_ranks(asem, shared_data):
     steps = {**COINR_EXAMPLE_STEPS, "normalise": {"method": "percentile_rank", "low": 0, "high": 1}}
     result = compute_index(
-        asem.denominate(), steps=steps, tree=asem.tree, directions=asem.directions, groups=asem.groups
+        asem.denominate(),
+        steps=steps,
+        tree=asem.tree,
+        directions=asem.directions,
+        groups=asem.groups,
     )
     expected = pd.read_csv(
         shared_data / "coinr_asem" / "ASEM_variantD_prank_results.csv"
     ).set_index("uCode")
     difference = (result.normalised - expected[result.normalised.columns]).abs()
-    # Every indicator matches except one tie: TolMin is 5.1 for GRC, CZE and BGR in the CSV
-    # (15 significant digits) but not exactly equal inside R, so COINr splits that tie.
+    # Every indicator matches except TolMin, whose tied values (5.1 for GRC, CZE, BGR; 3.4
+    # for JPN, NOR) are equal in the CSV (15 significant digits) but not inside R, so COINr
+    # splits those ties: three places differ by exactly one rank step.
     assert difference.drop(columns="TolMin").to_numpy().max() < 1e-9
     assert difference["TolMin"].max() == pytest.approx(1 / 50)
-    assert set(difference.index[difference["TolMin"] > 0]) <= {"GRC", "CZE", "BGR"}
-    assert_scores_equal(result.index, expected["Index"].rename("index"), atol=1e-3, label="variant D")
+    assert (difference["TolMin"] > 0).sum() == 3
+    assert_scores_equal(
+        result.index, expected["Index"].rename("index"), atol=1e-3, label="variant D"
+    )
