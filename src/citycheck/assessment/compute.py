@@ -17,11 +17,20 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from citycheck.engine import aggregate, impute, normalise, outliers, screening, weights
+from citycheck.engine import (
+    aggregate,
+    coherence,
+    impute,
+    normalise,
+    outliers,
+    screening,
+    standards,
+    uncertainty,
+    weights,
+)
 from citycheck.engine._validation import EngineError
 from citycheck.places.models import PlaceLevel
 
-from . import bridge
 from .inputs import AssessmentInputs
 from .methods import MethodSpec
 
@@ -106,8 +115,42 @@ def compute(
 
 
 def score_standards(inputs: AssessmentInputs) -> pd.DataFrame:
-    """达标, warning colour and distance to the standard of every place × indicator value."""
-    return bridge.score_standards(inputs.values, inputs.standards, inputs.places["city_class"])
+    """达标, warning colour, shortfall and standard text of every place × indicator value,
+    by (place, indicator); values without a standard are left out."""
+    table = inputs.standards.reset_index()[list(standards.STANDARD_COLUMNS)]
+    if table.empty:
+        return pd.DataFrame(
+            columns=SCORED_COLUMNS,
+            index=pd.MultiIndex.from_tuples([], names=["place", "indicator"]),
+        )
+    scored = standards.assess_standards(inputs.values, table, inputs.places["city_class"])
+    present = scored["colour"] != "missing"
+    high = scored["target_high"].map(lambda v: f"–{v:g}" if v == v else "")
+    text = np.where(
+        scored["comparison"] == "between",
+        scored["target"].map("{:g}".format) + high,
+        scored["comparison"] + " " + scored["target"].map("{:g}".format),
+    )
+    return pd.DataFrame(
+        {
+            "place": scored["place"],
+            "indicator": scored["indicator"],
+            "meets_standard": scored["meets"].astype(object).where(present, None),
+            "warning": scored["colour"].where(present, ""),
+            "bottom_line_failed": scored["bottom_line_failed"].astype(bool),
+            "standard": text,
+            "distance_to_target": scored["shortfall"],
+        }
+    ).set_index(["place", "indicator"])
+
+
+SCORED_COLUMNS = [
+    "meets_standard",
+    "warning",
+    "bottom_line_failed",
+    "standard",
+    "distance_to_target",
+]
 
 
 def _compute_level(inputs, spec, level, standards, report):
@@ -169,14 +212,8 @@ def _compute_level(inputs, spec, level, standards, report):
     obstacles = _obstacle_degrees(treated, directions, effective_weights)
 
     report(60, _("蒙特卡洛不确定性分析"))
-    intervals, sensitivity = bridge.rank_intervals(
-        treated,
-        directions,
-        tree,
-        spec,
-        base_weights=(indicator_weights, dimension_weights),
-        base_ranks=aggregate.rank_places(index),
-        report=lambda p, m: report(60 + 0.35 * p, m),
+    intervals, sensitivity = _rank_intervals(
+        treated, directions, tree, indicator_weights, dimension_weights, spec
     )
     report(95, _("整理结果"))
     rows = _rows(
@@ -207,7 +244,7 @@ def _compute_level(inputs, spec, level, standards, report):
         },
         "weight_notes": weight_notes,
         "sensitivity": sensitivity,
-        "coherence": _coherence(normalised, tree, spec.content["coherence"]),
+        "coherence": _coherence(normalised, dimension_scores, tree, spec.content["coherence"]),
         "treatment": _treatment_summary(screened, treat),
     }
     return rows, details
@@ -357,14 +394,59 @@ def _obstacle_degrees(treated, directions, effective_weights) -> pd.DataFrame:
     return aggregate.obstacle_degree(unit, effective_weights[unit.columns])
 
 
-def _coherence(normalised, tree, settings) -> dict:
-    """Cronbach's alpha and the weakest correlation inside each dimension, flagged when weak."""
-    return bridge.coherence(
+def _tree(tree: pd.Series, dimensions) -> dict:
+    """The engine's tree: indicator → dimension → index."""
+    return {**tree.to_dict(), **{d: "index" for d in dimensions}}
+
+
+def _rank_intervals(treated, directions, tree, indicator_weights, dimension_weights, spec):
+    """Median rank and 5–95 % rank interval of each place from the engine's Monte Carlo,
+    and the first-order sensitivity of the ranks to each uncertain choice."""
+    settings, normalise_settings = spec.content["uncertainty"], spec.steps["normalise"]
+    result = uncertainty.monte_carlo(
+        treated,
+        tree=_tree(tree, dimension_weights.index),
+        directions=directions,
+        weights=pd.concat([indicator_weights, dimension_weights]),
+        draws=settings["draws"],
+        weight_spread=settings["weight_spread"],
+        normalisation=settings["normalisation"],
+        aggregation=settings["aggregation"],
+        low=normalise_settings["low"],
+        high=normalise_settings["high"],
+        random_state=settings["random_state"],
+    )
+    summary = result.summary
+    intervals = pd.DataFrame(
+        {
+            "rank_median": summary["median_rank"],
+            "rank_low": np.floor(summary["rank_q05"]).astype(int),
+            "rank_high": np.ceil(summary["rank_q95"]).astype(int),
+        }
+    )
+    return intervals, _plain(result.sensitivity.round(6))
+
+
+def _coherence(normalised, dimension_scores, tree, settings) -> dict:
+    """Cronbach's alpha per dimension and each indicator's correlation with its dimension,
+    flagged when weak."""
+    dimension_table, indicator_table = coherence.coherence(
         normalised,
-        tree,
+        dimension_scores,
+        tree=_tree(tree, dimension_scores.columns),
         min_alpha=settings["min_alpha"],
         min_correlation=settings["min_correlation"],
     )
+    return {
+        "dimensions": {
+            str(code): {k: _plain_value(v) for k, v in row.items()}
+            for code, row in dimension_table.round(6).iterrows()
+        },
+        "indicators": {
+            str(code): {k: _plain_value(v) for k, v in row.items()}
+            for code, row in indicator_table.round(6).iterrows()
+        },
+    }
 
 
 def _treatment_summary(screened, settings) -> dict:

@@ -169,11 +169,14 @@ STEP_FIELDS = {
 SECTION_FIELDS = {
     "indicators": {"exclude": (_list_of(_text), [])},
     "uncertainty": {
-        "draws": (_number(0, 100_000, integer=True), 1000),
+        "draws": (_number(10, 100_000, integer=True), 1000),
         "random_state": (_number(0, integer=True), 0),
         "weight_spread": (_number(0, 0.99), 0.25),
-        "normalisation": (_list_of(_choice(*NORMALISATIONS), min_length=1), ["minmax"]),
-        "aggregation": (_list_of(_choice(*AGGREGATIONS), min_length=1), ["arithmetic"]),
+        "normalisation": (
+            _list_of(_choice("minmax", "percentile_rank", "zscore", "rank"), min_length=1),
+            ["minmax"],
+        ),
+        "aggregation": (_list_of(_choice("arithmetic", "geometric"), min_length=1), ["arithmetic"]),
     },
     "coherence": {
         "min_alpha": (_number(0, 1), 0.6),
