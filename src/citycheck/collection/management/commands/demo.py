@@ -1,0 +1,28 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from citycheck.collection.demo import demo_loaded, load_demo
+
+
+class Command(BaseCommand):
+    help = "载入江西演示数据（合成）：地区、指标体系、用户、2021–2025 年体检轮次与数值。"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the demo is already loaded (used by `make run`).",
+        )
+
+    def handle(self, *args, if_empty=False, **options):
+        if if_empty and demo_loaded():
+            self.stdout.write("Jiangxi demo already loaded; reusing it.")
+            return
+        started = time.perf_counter()
+        counts = load_demo(progress=lambda msg: self.stdout.write(f"  {msg}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Jiangxi demo loaded in {time.perf_counter() - started:.1f} s: {counts}"
+            )
+        )
