@@ -8,6 +8,7 @@ writes nothing, not even an audit record). The engine reads systems through
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +67,11 @@ def _inherited_from_db(system: IndicatorSystem) -> Inherited:
 
 def _sibling_system_file(directory: Path, code: str, version: int) -> Path | None:
     """A system file in ``directory`` that defines (code, version), if any."""
+    code_line = re.compile(rf"^code:\s*['\"]?{re.escape(code)}['\"]?\s*$", re.MULTILINE)
+    version_line = re.compile(rf"^version:\s*{version}\s*$", re.MULTILINE)
     for path in sorted(directory.glob("*.yaml")):
-        data, issues = system_file.load_yaml(path)
-        if (
-            not issues
-            and isinstance(data, dict)
-            and data.get("code") == code
-            and data.get("version") == version
-        ):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if code_line.search(text) and version_line.search(text):
             return path
     return None
 
@@ -117,8 +115,21 @@ def validate_system_file(path) -> list[Issue]:
 
 
 def validate_crosswalk_file(path) -> list[Issue]:
-    """Every problem in a crosswalk file (empty when it can be loaded)."""
-    _spec, issues = system_file.read_crosswalk_file(Path(path), indicator_codes=_indicator_codes)
+    """Every problem in a crosswalk file; systems not loaded yet are read from files beside it."""
+    path = Path(path).resolve()
+
+    def codes(code: str, version: int) -> set[str] | None:
+        loaded = _indicator_codes(code, version)
+        if loaded is not None:
+            return loaded
+        sibling = _sibling_system_file(path.parent, code, version)
+        spec = _read_system(sibling)[0] if sibling else None
+        if spec is None:
+            return None
+        inherited = codes(*spec.extends) if spec.extends else set()
+        return {indicator["code"] for indicator in spec.indicators} | (inherited or set())
+
+    _spec, issues = system_file.read_crosswalk_file(path, indicator_codes=codes)
     return issues
 
 
@@ -141,17 +152,30 @@ def read_system_spec(path) -> SystemSpec:
 # ── Import ────────────────────────────────────────────────────────────────────────
 
 
-def _upsert(model, lookup: dict, values: dict):
-    """Create a row, or save it only if a value differs (no write, no audit otherwise)."""
-    row = model.objects.filter(**lookup).first()
-    if row is None:
-        return model.objects.create(**lookup, **values)
-    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
-    if changed:
-        for key, value in changed.items():
-            setattr(row, key, value)
-        row.save()
-    return row
+class _Rows:
+    """The existing rows of one model, read once and keyed by their natural key.
+
+    ``save`` creates a row, or saves it only if a value differs: re-loading an unchanged
+    file writes nothing, not even an audit record.
+    """
+
+    def __init__(self, queryset, key_fields: tuple[str, ...]):
+        self.model = queryset.model
+        self.key_fields = key_fields
+        self.by_key = {tuple(getattr(row, f) for f in key_fields): row for row in queryset}
+
+    def save(self, values: dict, **lookup):
+        row = self.by_key.get(tuple(lookup[f] for f in self.key_fields))
+        if row is None:
+            row = self.model.objects.create(**lookup, **values)
+            self.by_key[tuple(lookup[f] for f in self.key_fields)] = row
+            return row
+        changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+        if changed:
+            for key, value in changed.items():
+                setattr(row, key, value)
+            row.save()
+        return row
 
 
 def _delete_missing(queryset, keep_pks, path: Path, what: str):
@@ -176,17 +200,17 @@ def _delete_missing(queryset, keep_pks, path: Path, what: str):
 
 
 def _load_registries(spec: SystemSpec):
+    departments = _Rows(Department.objects.all(), ("code",))
     for row in spec.departments or []:
-        _upsert(
-            Department,
-            {"code": row["code"]},
-            {"name_zh": row["name_zh"], "name_en": row.get("name_en", "")},
+        departments.save(
+            {"name_zh": row["name_zh"], "name_en": row.get("name_en", "")}, code=row["code"]
         )
+    figures = _Rows(BaseFigure.objects.all(), ("code",))
     for row in spec.base_figures or []:
         values = {key: row.get(key) for key in system_file.BASE_FIGURE_FIELDS if key != "code"}
         for key in ("name_en", "definition", "time_point", "spatial_scope"):
             values[key] = values[key] or ""
-        _upsert(BaseFigure, {"code": row["code"]}, values)
+        figures.save(values, code=row["code"])
 
 
 def _load_system(spec: SystemSpec) -> IndicatorSystem:
@@ -196,31 +220,39 @@ def _load_system(spec: SystemSpec) -> IndicatorSystem:
         if spec.extends
         else None
     )
-    existing = IndicatorSystem.objects.filter(code=spec.code, version=spec.version).first()
+    systems = _Rows(
+        IndicatorSystem.objects.filter(code=spec.code, version=spec.version), ("code", "version")
+    )
+    existing = systems.by_key.get((spec.code, spec.version))
     if existing is not None and existing.source_digest == spec.digest:
         return existing
-    system = _upsert(
-        IndicatorSystem,
-        {"code": spec.code, "version": spec.version},
+    system = systems.save(
         {
             "name_zh": spec.name_zh,
             "name_en": spec.name_en,
             "description": spec.description,
-            "extends": extends,
+            "extends_id": extends.pk if extends else None,
             "source_digest": spec.digest,
         },
+        code=spec.code,
+        version=spec.version,
     )
     dimension_pk = {
         d.code: d.pk for d in Dimension.objects.filter(system__in=system.lineage()[:-1])
     }
+    dimensions = _Rows(Dimension.objects.filter(system=system), ("system_id", "code"))
     for order, row in enumerate(spec.dimensions):
-        dimension = _upsert(
-            Dimension,
-            {"system": system, "code": row["code"]},
+        dimension = dimensions.save(
             {"name_zh": row["name_zh"], "name_en": row["name_en"], "order": order},
+            system_id=system.pk,
+            code=row["code"],
         )
         dimension_pk[row["code"]] = dimension.pk
     department_pk = dict(Department.objects.values_list("code", "pk"))
+    indicators = _Rows(Indicator.objects.filter(system=system), ("system_id", "code"))
+    standards = _Rows(
+        Standard.objects.filter(indicator__system=system), ("indicator_id", "city_class")
+    )
     kept_indicators, kept_standards = [], []
     for order, row in enumerate(spec.indicators):
         values = {
@@ -233,14 +265,14 @@ def _load_system(spec: SystemSpec) -> IndicatorSystem:
             department_id=department_pk.get(row["department"]) if row["department"] else None,
             order=order,
         )
-        indicator = _upsert(Indicator, {"system": system, "code": row["code"]}, values)
+        indicator = indicators.save(values, system_id=system.pk, code=row["code"])
         kept_indicators.append(indicator.pk)
         for standard in row["standards"]:
-            city_class = standard["city_class"]
             values = {key: value for key, value in standard.items() if key != "city_class"}
-            kept_standards.append(
-                _upsert(Standard, {"indicator": indicator, "city_class": city_class}, values).pk
+            saved = standards.save(
+                values, indicator_id=indicator.pk, city_class=standard["city_class"]
             )
+            kept_standards.append(saved.pk)
     _delete_missing(
         Standard.objects.filter(indicator__system=system), kept_standards, spec.path, _("标准值")
     )
@@ -299,14 +331,18 @@ def load_crosswalk(path, *, acting_user=None) -> int:
     with acting(acting_user or current_actor()), transaction.atomic():
         source_system = IndicatorSystem.objects.get(code=spec.source[0], version=spec.source[1])
         target_system = IndicatorSystem.objects.get(code=spec.target[0], version=spec.target[1])
+        pairs = _Rows(
+            Crosswalk.objects.filter(source__system__in=source_system.lineage()),
+            ("source_id", "target_id"),
+        )
         kept = []
         for pair in spec.pairs:
             source = _lineage_indicator(source_system, pair["source"])
             target = _lineage_indicator(target_system, pair["target"])
-            row = _upsert(
-                Crosswalk,
-                {"source": source, "target": target},
+            row = pairs.save(
                 {"relation": pair["relation"], "note": pair["note"]},
+                source_id=source.pk,
+                target_id=target.pk,
             )
             kept.append(row.pk)
         stale = Crosswalk.objects.filter(source__system=source_system, target__system=target_system)
