@@ -249,7 +249,21 @@ def validate_round_values(
     found = []
     if stage == "submit":
         found.append(checks.check_required(values, [c for c in codes if rule_of[c].required]))
-    found.append(checks.check_range(values[codes], low=limit("low"), high=limit("high")))
+    hard = checks.check_range(values[codes], low=limit("low"), high=limit("high"))
+    negative = (hard["reference"] == 0) & (hard["value"] < 0)
+    found.append(hard.assign(rule=np.where(negative, "negative", hard["rule"])))
+    plausible_codes = [
+        c
+        for c in codes
+        if rule_of[c].unit_scale
+        and rule_of[c].plausible_low is not None
+        and rule_of[c].plausible_high is not None
+    ]
+    found.append(
+        checks.check_unit_scale_by_range(
+            values[plausible_codes], low=limit("plausible_low"), high=limit("plausible_high")
+        )
+    )
     found.append(
         checks.check_range(
             values[codes],
@@ -351,10 +365,9 @@ def _message(issue, names: dict, units: dict) -> str:
         "unit": unit,
         "percent": "—" if issue.score is None or np.isnan(issue.score) else f"{issue.score:+.0%}",
     }
-    if issue.rule == "range" and issue.reference == 0 and issue.value < 0:
-        return _("%(where)s：数值 %(value)s 不能为负数。") % parts
     templates = {
         "required": _("%(where)s：缺少数值。"),
+        "negative": _("%(where)s：数值 %(value)s 不能为负数。"),
         "range": _("%(where)s：数值 %(value)s 超出允许范围（界限 %(reference)s %(unit)s）。"),
         "plausible": _(
             "%(where)s：数值 %(value)s 超出常见范围（界限 %(reference)s %(unit)s），请核实并说明。"

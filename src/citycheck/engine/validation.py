@@ -41,6 +41,7 @@ __all__ = [
     "check_required",
     "check_shares_sum",
     "check_unit_scale",
+    "check_unit_scale_by_range",
     "check_year_on_year",
     "empty_issues",
     "history_outliers",
@@ -379,3 +380,36 @@ def check_unit_scale(
         distance = (log_ratio.abs() - np.log10(factor)).abs()
         mask |= distance <= tolerance
     return _issues(mask, values, base, ratio, rule="unit_scale", severity="error")
+
+
+def check_unit_scale_by_range(
+    values: pd.DataFrame,
+    *,
+    low,
+    high,
+    factors: Sequence[float] = (100.0, 10_000.0),
+) -> pd.DataFrame:
+    """Values outside their plausible range that fall inside it once scaled by a factor.
+
+    Used where there is no previous value to compare with: a share typed as 0.35 when the
+    plausible range of the % value is 10–60 lies inside it times 100. ``score`` holds the
+    factor that brings the value into range (below 1 for a value too large).
+
+    Examples
+    --------
+    >>> values = pd.DataFrame({"share": [0.35, 35.0, 0.05]}, index=["p1", "p2", "p3"])
+    >>> check_unit_scale_by_range(values, low={"share": 10}, high={"share": 60})["place"].tolist()
+    ['p1']
+    """
+    low_limit = _per_column(values, low, "low")
+    high_limit = _per_column(values, high, "high")
+    outside = values.lt(low_limit, axis=1) | values.gt(high_limit, axis=1)
+    mask = pd.DataFrame(False, index=values.index, columns=values.columns)
+    score = pd.DataFrame(np.nan, index=values.index, columns=values.columns)
+    for factor in factors:
+        for scale in (factor, 1 / factor):
+            scaled = values * scale
+            inside = scaled.ge(low_limit, axis=1) & scaled.le(high_limit, axis=1) & outside
+            score = score.mask(inside & ~mask, scale)
+            mask |= inside
+    return _issues(mask, values, None, score, rule="unit_scale", severity="error")

@@ -1,0 +1,38 @@
+"""Look-ups shared by the check-step commands; each raises CommandError naming the option."""
+
+from django.core.management.base import CommandError
+
+from citycheck.accounts.models import User
+from citycheck.collection.models import Round
+from citycheck.places.models import Place
+
+
+def find_round(year: int, kind: str = "annual", system: str | None = None) -> Round:
+    rounds = Round.objects.filter(year=year, kind=kind).select_related("system")
+    if system:
+        rounds = rounds.filter(system__code=system)
+    found = list(rounds[:2])
+    if not found:
+        raise CommandError(
+            f"--round {year}: no {kind} round of that year"
+            + (f" for system {system}" if system else "")
+        )
+    if len(found) > 1:
+        raise CommandError(
+            f"--round {year}: several {kind} rounds that year; name one with --system"
+        )
+    return found[0]
+
+
+def find_place(code: str) -> Place:
+    try:
+        return Place.objects.get(code=code)
+    except Place.DoesNotExist as missing:
+        raise CommandError(f"--place {code}: no place with that division code") from missing
+
+
+def find_user(username: str) -> User:
+    try:
+        return User.objects.get(username=username)
+    except User.DoesNotExist as missing:
+        raise CommandError(f"--user {username}: no such user") from missing
