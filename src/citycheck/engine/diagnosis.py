@@ -498,51 +498,46 @@ def indicator_evidence(
     ranks = ranks.where(np.broadcast_to(sign != 0, ranks.shape))
 
     window_years = sorted(y for y in set(years) if y <= year)[-trend_years:]
-    window = panel[panel.index.get_level_values("year").isin(window_years)]
-    wide = {
-        code: window[code].unstack("year").reindex(index=places, columns=window_years)
-        for code in panel.columns
-    }
+    n_places, n_years, n_indicators = len(places), len(window_years), len(panel.columns)
+    cube = (
+        panel.reindex(pd.MultiIndex.from_product([places, window_years]))
+        .to_numpy()
+        .reshape(n_places, n_years, n_indicators)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first, last = cube[:, 0, :], cube[:, -1, :]
+        change = np.where(first != 0, (last - first) / np.abs(first), np.nan) * sign
+        steps = np.diff(cube, axis=1) / np.abs(cube[:, :-1, :]) * sign
+    worsening = steps <= -decline_step_min
+    streak = np.zeros((n_places, n_indicators), dtype=int)
+    alive = np.ones((n_places, n_indicators), dtype=bool)
+    for step in range(n_years - 2, -1, -1):  # count back from the round
+        alive &= worsening[:, step, :]
+        streak += alive
+    centred = np.asarray(window_years, dtype=float) - np.mean(window_years)
+    slope = np.einsum("pyi,y->pi", cube - cube.mean(axis=1, keepdims=True), centred) / (
+        centred @ centred
+    )
+    complete = ~np.isnan(cube).any(axis=1) & (n_years == trend_years) & (sign != 0)
 
-    rows = []
-    for position, code in enumerate(panel.columns):
-        series = wide[code].to_numpy()
-        first, last = series[:, 0], series[:, -1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = np.where(first != 0, (last - first) / np.abs(first), np.nan) * sign[position]
-            steps = np.diff(series, axis=1) / np.abs(series[:, :-1]) * sign[position]
-        worsening = steps <= -decline_step_min
-        streak = np.zeros(len(places), dtype=int)
-        alive = np.ones(len(places), dtype=bool)
-        for step in range(steps.shape[1] - 1, -1, -1):
-            alive &= worsening[:, step]
-            streak += alive
-        t = np.asarray(window_years, dtype=float)
-        centred = t - t.mean()
-        slope = (series - series.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
-        complete = (
-            ~np.isnan(series).any(axis=1)
-            & (len(window_years) == trend_years)
-            & (sign[position] != 0)
-        )
-        rows.append(
-            pd.DataFrame(
-                {
-                    "place": places,
-                    "indicator": code,
-                    "year": year,
-                    "value": current[code].to_numpy(),
-                    "peer_group": group_of.to_numpy(),
-                    "peer_rank": ranks[code].to_numpy(),
-                    "peer_count": counts[code].to_numpy(),
-                    "trend_from": window_years[0],
-                    "trend_change": np.where(complete, change, np.nan),
-                    "trend_slope": np.where(complete, slope, np.nan),
-                    "consecutive_declines": np.where(complete, streak, 0),
-                }
-            )
-        )
-    evidence = pd.concat(rows, ignore_index=True).dropna(subset=["value"])
+    def column(array) -> np.ndarray:
+        return np.asarray(array).T.ravel()  # (places, indicators) -> indicator-major
+
+    evidence = pd.DataFrame(
+        {
+            "place": np.tile(places.to_numpy(), n_indicators),
+            "indicator": np.repeat(panel.columns.to_numpy(), n_places),
+            "year": year,
+            "value": column(current[panel.columns].to_numpy()),
+            "peer_group": np.tile(group_of.to_numpy(), n_indicators),
+            "peer_rank": column(ranks.to_numpy()),
+            "peer_count": column(counts.to_numpy()),
+            "trend_from": window_years[0],
+            "trend_change": column(np.where(complete, change, np.nan)),
+            "trend_slope": column(np.where(complete, slope, np.nan)),
+            "consecutive_declines": column(np.where(complete, streak, 0)),
+        }
+    ).dropna(subset=["value"], ignore_index=True)
     evidence["peer_rank"] = evidence["peer_rank"].astype("Int64")
     evidence["peer_count"] = evidence["peer_count"].astype(int)
     evidence["bottom_share"] = (evidence["peer_count"] - evidence["peer_rank"] + 1) / evidence[
@@ -595,19 +590,18 @@ def indicator_evidence(
     ]
 
 
-def _signals(evidence: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Boolean signal columns and the points of each evidence row under ``rules``."""
-    flags = pd.DataFrame(index=evidence.index)
-    flags["bottom_line_failure"] = evidence["bottom_line_failure"].astype(bool)
-    flags["red_warning"] = evidence["colour"].eq("red")
-    flags["lowest_quartile"] = (evidence["peer_count"] >= rules.min_peers) & (
-        evidence["bottom_share"] <= rules.lowest_quantile
-    ).fillna(False)
-    flags["deterioration"] = (evidence["trend_change"] <= -rules.decline_threshold).fillna(
-        False
-    ) | (evidence["consecutive_declines"] >= rules.consecutive_declines)
-    points = sum(flags[s].astype(int) * rules.points.get(s, 0) for s in flags.columns)
-    return flags.assign(points=points)
+def _signals(columns: Mapping[str, np.ndarray], rules: Rules) -> dict[str, np.ndarray]:
+    """Boolean signal arrays (and ``points``) of each evidence row under ``rules``."""
+    flags = {
+        "bottom_line_failure": columns["bottom_line_failure"],
+        "red_warning": columns["red"],
+        "lowest_quartile": (columns["peer_count"] >= rules.min_peers)
+        & (columns["bottom_share"] <= rules.lowest_quantile),
+        "deterioration": (columns["trend_change"] <= -rules.decline_threshold)
+        | (columns["consecutive_declines"] >= rules.consecutive_declines),
+    }
+    flags["points"] = sum(flags[s].astype(int) * rules.points.get(s, 0) for s in SIGNALS[:-1])
+    return flags
 
 
 def diagnose(
@@ -688,25 +682,37 @@ def diagnose(
     )
     names = dict(place_names) if place_names is not None else {}
     survey = _check_satisfaction(satisfaction)
-    by_indicator = {code: rows for code, rows in evidence.groupby("indicator", sort=False)}
+    columns = {
+        "indicator": evidence["indicator"].to_numpy(),
+        "bottom_line_failure": evidence["bottom_line_failure"].to_numpy(bool),
+        "red": evidence["colour"].eq("red").to_numpy(),
+        "peer_count": evidence["peer_count"].to_numpy(float),
+        "bottom_share": evidence["bottom_share"].to_numpy(float),
+        "trend_change": evidence["trend_change"].to_numpy(float),
+        "consecutive_declines": evidence["consecutive_declines"].to_numpy(float),
+    }
+    place_codes, place_labels = pd.factorize(evidence["place"])
+    rows_of_place = evidence.groupby(place_codes).indices
     problems = []
     for disease in catalogue.diseases:
-        triggers = [c for c in disease.indicators if c in by_indicator]
-        if not triggers:
+        is_trigger = np.isin(columns["indicator"], disease.indicators)
+        if not is_trigger.any():
             continue
-        rows = pd.concat([by_indicator[c] for c in triggers])
-        flags = _signals(rows, disease.rules)
-        rows = rows.assign(points=flags["points"])
-        best = rows.loc[rows.groupby("place")["points"].idxmax()]
-        raised = best[best["points"] >= disease.rules.trigger_points]
-        for place in raised["place"]:
+        flags = _signals(columns, disease.rules)
+        points = np.where(is_trigger, flags["points"], -1)
+        best = np.full(len(place_labels), -1)
+        np.maximum.at(best, place_codes, points)
+        for code in np.flatnonzero(best >= disease.rules.trigger_points):
+            positions = rows_of_place[code]
+            place = place_labels[code]
             problems.append(
                 _problem(
                     disease,
                     place,
-                    rows[rows["place"] == place],
+                    positions[is_trigger[positions]],
                     flags,
                     evidence,
+                    evidence.iloc[positions],
                     meta,
                     catalogue,
                     survey,
@@ -747,14 +753,31 @@ def _check_satisfaction(satisfaction: Any) -> pd.DataFrame | None:
     return check_values(satisfaction, name="satisfaction").frame
 
 
-def _problem(disease, place, rows, flags, evidence, meta, catalogue, survey, place_name) -> dict:
+def _problem(
+    disease,
+    place,
+    trigger_rows,
+    flags,
+    evidence,
+    place_evidence,
+    meta,
+    catalogue,
+    survey,
+    place_name,
+) -> dict:
+    """One problem: ``trigger_rows`` are the positions in ``evidence`` of the place's
+    trigger indicators, ``flags`` the signal arrays over all of ``evidence``."""
     rules = disease.rules
-    year = int(rows["year"].iloc[0])
+    order = trigger_rows[np.argsort(-flags["points"][trigger_rows], kind="stable")]
     items = []
-    for index, row in rows.sort_values("points", ascending=False, kind="stable").iterrows():
-        raised = [s for s in SIGNALS[:-1] if flags.at[index, s]]
-        items.append(_evidence_item(row, raised, meta, catalogue, rules))
-    points = int(rows["points"].max())
+    for position in order:
+        row = evidence.iloc[position]
+        raised = [s for s in SIGNALS[:-1] if flags[s][position]]
+        items.append(
+            _evidence_item(row, raised, int(flags["points"][position]), meta, catalogue, rules)
+        )
+    year = int(evidence.iloc[order[0]]["year"])
+    points = max(item["points"] for item in items)
     signals = sorted({s for item in items for s in item["signals"]}, key=SIGNALS.index)
     survey_item = None
     if survey is not None and disease.dimension in survey.columns and place in survey.index:
@@ -776,7 +799,7 @@ def _problem(disease, place, rows, flags, evidence, meta, catalogue, survey, pla
     severity = next(
         (level for level, minimum in rules.severity if points >= minimum), rules.severity[-1][0]
     )
-    causes = _cause_items(disease, place, evidence, meta, catalogue)
+    causes = _cause_items(disease, place_evidence, meta, catalogue)
     departments = list(
         dict.fromkeys(
             d
@@ -831,7 +854,7 @@ def _float(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _evidence_item(row, raised, meta, catalogue, rules) -> dict:
+def _evidence_item(row, raised, points, meta, catalogue, rules) -> dict:
     code = row["indicator"]
     decimals = int(meta.at[code, "decimals"])
     phrases = catalogue.phrases
@@ -898,17 +921,15 @@ def _evidence_item(row, raised, meta, catalogue, rules) -> dict:
         "trend_slope": _float(row["trend_slope"]),
         "consecutive_declines": int(row["consecutive_declines"]),
         "signals": raised,
-        "points": int(row["points"]),
+        "points": points,
         "sentence": "，".join(parts),
     }
 
 
-def _cause_items(disease, place, evidence, meta, catalogue) -> list[dict]:
+def _cause_items(disease, place_evidence, meta, catalogue) -> list[dict]:
     """Cause indicators of the place that are themselves weak: short of the standard or
     in the bottom half of the peers."""
-    rows = evidence[
-        (evidence["place"] == place) & evidence["indicator"].isin(disease.cause_indicators)
-    ]
+    rows = place_evidence[place_evidence["indicator"].isin(disease.cause_indicators)]
     causes = []
     for _, row in rows.iterrows():
         short = row["colour"] in ("yellow", "red")
