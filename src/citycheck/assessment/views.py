@@ -1,0 +1,324 @@
+"""Pages of the evaluation step: releases (ranking, map), a place's results, the diff of
+two releases, running an assessment and following its job.
+
+Every read goes through ``access.restrict`` (releases and results through their own
+querysets): drafts are seen only by those who may publish them, published releases by
+everybody, anonymous visitors included. Objects out of reach answer 404.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Avg
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView
+
+from citycheck.collection.models import Round
+from citycheck.core import access
+from citycheck.core.choices import Action
+from citycheck.core.models import Job
+from citycheck.places.models import Boundary, Place
+
+from . import services
+from .compute import AssessmentError
+from .methods import METHODS_DIR, MethodError, load_method
+from .models import Level, Release, ReleaseStatus, Result
+
+
+class RestrictedPublicMixin:
+    """Like ``core.views_base.RestrictedQuerysetMixin`` but open to anonymous visitors,
+    who get the published rows only."""
+
+    queryset = None
+
+    def get_queryset(self):
+        return access.restrict(self.queryset.all(), self.request.user, Action.VIEW)
+
+
+class ReleaseListView(RestrictedPublicMixin, ListView):
+    queryset = Release.objects.select_related("round", "scope")
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if access.may(self.request.user, Action.PUBLISH):
+            context["rounds"] = access.restrict(
+                Round.objects.all(), self.request.user, Action.PUBLISH
+            )
+            context["methods"] = sorted(p.name for p in METHODS_DIR.glob("*.yaml"))
+        return context
+
+
+class ReleaseView(RestrictedPublicMixin, DetailView):
+    """The ranking of a release: every ranked place with index, rank interval, peer rank
+    and dimension scores, per place level; and the map coloured by index."""
+
+    queryset = Release.objects.select_related("round", "scope")
+    template_name = "assessment/release.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        release = self.object
+        results = Result.objects.restrict(self.request.user).filter(release=release)
+        index_rows = list(
+            results.filter(level=Level.INDEX)
+            .select_related("place")
+            .order_by("place__level", "rank", "place__code")
+        )
+        dimension_scores = {}
+        for place_id, code, score in results.filter(level=Level.DIMENSION).values_list(
+            "place_id", "code", "score"
+        ):
+            dimension_scores.setdefault(place_id, {})[code] = score
+        dimensions = [
+            (code, name)
+            for code, name in results.filter(level=Level.DIMENSION)
+            .values_list("code", "name_zh")
+            .distinct()
+            .order_by("code")
+        ]
+        tables = {}
+        for row in index_rows:
+            row.dimension_list = [
+                dimension_scores.get(row.place_id, {}).get(code) for code, _name in dimensions
+            ]
+            tables.setdefault(row.place.get_level_display(), []).append(row)
+        context.update(
+            tables=tables,
+            dimensions=dimensions,
+            may_publish=release.status == ReleaseStatus.DRAFT
+            and Release.objects.restrict(self.request.user, Action.PUBLISH)
+            .filter(pk=release.pk)
+            .exists(),
+            problems=services.release_problems(release)
+            if release.status == ReleaseStatus.DRAFT
+            else [],
+            map_data=_map_data(index_rows),
+            other_releases=access.restrict(Release.objects.all(), self.request.user).exclude(
+                pk=release.pk
+            )[:20],
+        )
+        return context
+
+
+def _map_data(index_rows) -> dict | None:
+    """GeoJSON features of the ranked places with their index, or None without boundaries."""
+    boundaries = {
+        b.place_id: b
+        for b in Boundary.objects.filter(place__in=[row.place_id for row in index_rows])
+    }
+    features = [
+        {
+            "type": "Feature",
+            "geometry": boundaries[row.place_id].geojson,
+            "properties": {
+                "name": row.place.name_zh,
+                "code": row.place.code,
+                "level": row.place.level,
+                "value": round(row.score, 2),
+                "rank": row.rank,
+            },
+        }
+        for row in index_rows
+        if row.place_id in boundaries
+    ]
+    return {"type": "FeatureCollection", "features": features} if features else None
+
+
+def release_place(request, pk: int, code: str):
+    """A place's page in a release: radar of its dimensions against its peer group,
+    scorecard with 达标 colours, trend over the years, peers and obstacle indicators."""
+    release = get_object_or_404(
+        access.restrict(Release.objects.select_related("round"), request.user), pk=pk
+    )
+    results = Result.objects.restrict(request.user).filter(release=release)
+    place = get_object_or_404(Place, pk__in=results.values("place"), code=code)
+    own = results.filter(place=place)
+    index = own.filter(level=Level.INDEX).first()
+    dimension_rows = list(own.filter(level=Level.DIMENSION).order_by("code"))
+    peer_places = (
+        results.filter(
+            level=Level.INDEX, peer_group=index.peer_group, place__level=place.level
+        ).values("place")
+        if index
+        else []
+    )
+    peer_means = dict(
+        results.filter(level=Level.DIMENSION, place__in=peer_places)
+        .values_list("code")
+        .annotate(mean=Avg("score"))
+    )
+    radar = {
+        "indicators": [{"name": row.name_zh, "max": 100} for row in dimension_rows],
+        "place": [round(row.score, 2) for row in dimension_rows],
+        "peers": [round(peer_means.get(row.code, 0), 2) for row in dimension_rows],
+    }
+    scorecard = list(own.filter(level=Level.INDICATOR).order_by("dimension_code", "code"))
+    obstacles = sorted(
+        (r for r in scorecard if r.obstacle_degree), key=lambda r: -r.obstacle_degree
+    )[:5]
+    peers = (
+        list(
+            results.filter(level=Level.INDEX, place__in=peer_places)
+            .select_related("place")
+            .order_by("rank")
+        )
+        if index
+        else []
+    )
+    trend = list(
+        Result.objects.restrict(request.user)
+        .filter(
+            place=place,
+            level__in=[Level.INDEX, Level.DIMENSION],
+            release__in=_trend_releases(request.user, release),
+        )
+        .order_by("release__round__year")
+        .values_list("release__round__year", "code", "score")
+    )
+    years = sorted({year for year, _code, _score in trend})
+    series = {}
+    for year, code, score in trend:
+        series.setdefault(code, {})[year] = round(score, 2)
+    names = {"index": _("城市健康指数"), **{r.code: r.name_zh for r in dimension_rows}}
+    trend_data = {
+        "years": years,
+        "series": [
+            {"name": names.get(code, code), "data": [values.get(y) for y in years]}
+            for code, values in series.items()
+        ],
+    }
+    return render(
+        request,
+        "assessment/release_place.html",
+        {
+            "release": release,
+            "place": place,
+            "index": index,
+            "dimensions": dimension_rows,
+            "scorecard": scorecard,
+            "obstacles": obstacles,
+            "peers": peers,
+            "radar": radar,
+            "trend": trend_data,
+        },
+    )
+
+
+def _trend_releases(user, release) -> list[int]:
+    """The releases a trend shows: this one and, for other rounds, the published release
+    of the same method."""
+    published = (
+        access.restrict(Release.objects.all(), user)
+        .filter(method_code=release.method_code, status=ReleaseStatus.PUBLISHED)
+        .exclude(round=release.round)
+    )
+    return [*published.values_list("pk", flat=True), release.pk]
+
+
+def release_diff(request):
+    """What changed between releases ``?a=`` and ``?b=``, and why."""
+    visible = access.restrict(Release.objects.select_related("round"), request.user)
+    try:
+        a = get_object_or_404(visible, pk=int(request.GET.get("a", "")))
+        b = get_object_or_404(visible, pk=int(request.GET.get("b", "")))
+    except ValueError:
+        raise Http404(_("请指定要比较的两个版本 a 和 b。")) from None
+    diff = services.diff_releases(a, b)
+    visible_places = set(
+        Result.objects.restrict(request.user)
+        .filter(release__in=[a, b])
+        .values_list("place__code", flat=True)
+    )
+    rows = [row for row in diff.results if row["place"] in visible_places]
+    return render(request, "assessment/release_diff.html", {"diff": diff, "rows": rows})
+
+
+def release_export(request, pk: int):
+    """The release as CSV: one row per place and level (what the user may see)."""
+    release = get_object_or_404(access.restrict(Release.objects.all(), request.user), pk=pk)
+    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as handle:
+        path = Path(handle.name)
+    services.export_release_csv(release, path, user=request.user)
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"release-{release.pk}.csv",
+        content_type="text/csv",
+    )
+    path.unlink()  # the open handle keeps the data until the response is sent
+    return response
+
+
+@login_required
+@require_POST
+def release_publish(request, pk: int):
+    release = get_object_or_404(access.restrict(Release.objects.all(), request.user), pk=pk)
+    try:
+        services.publish_release(release, acting_user=request.user)
+        messages.success(request, _("评价结果 #%(pk)d 已发布。") % {"pk": release.pk})
+    except (services.PublishError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    return redirect("assessment:release", pk=release.pk)
+
+
+@login_required
+@require_POST
+def release_run(request):
+    """Start the assessment of a round as a background job and show its progress."""
+    rounds = access.restrict(Round.objects.all(), request.user, Action.PUBLISH)
+    round_ = get_object_or_404(rounds, pk=request.POST.get("round") or 0)
+    method_name = request.POST.get("method", "")
+    if method_name not in {p.name for p in METHODS_DIR.glob("*.yaml")}:
+        messages.error(request, _("未知的评价方法文件：%(name)s") % {"name": method_name})
+        return redirect("assessment:release_list")
+    try:
+        job = services.start_assessment(
+            round_, load_method(METHODS_DIR / method_name), acting_user=request.user
+        )
+    except (MethodError, AssessmentError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+        return redirect("assessment:release_list")
+    return redirect("assessment:job", pk=job.pk)
+
+
+def _visible_job(request, pk: int) -> Job:
+    """A job is seen by whoever started it (and superusers)."""
+    job = get_object_or_404(Job, pk=pk)
+    if not request.user.is_authenticated or not (
+        request.user.is_superuser or job.created_by_id == request.user.pk
+    ):
+        raise Http404
+    return job
+
+
+@login_required
+def job_detail(request, pk: int):
+    job = _visible_job(request, pk)
+    return render(request, "assessment/job.html", {"job": job, **_job_links(job)})
+
+
+@login_required
+def job_progress(request, pk: int):
+    """The progress partial that the job page polls every second until the job is done."""
+    job = _visible_job(request, pk)
+    return render(request, "assessment/job_progress.html", {"job": job, **_job_links(job)})
+
+
+def _job_links(job: Job) -> dict:
+    result_url = ""
+    if job.kind == "assessment.run" and job.result:
+        result_url = reverse("assessment:release", args=[job.result["release"]])
+    return {
+        "progress_url": reverse("assessment:job_progress", args=[job.pk]),
+        "result_url": result_url,
+    }
