@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from citycheck.collection import services
 from citycheck.collection.models import RoundStatus
+from citycheck.collection.reminders import send_reminders
 from citycheck.indicators.models import IndicatorSystem
 from citycheck.places.models import Place, PlaceLevel
 
@@ -29,6 +30,12 @@ class Command(BaseCommand):
             parser_.add_argument("--system")
             parser_.add_argument("--user", required=True)
         sub.add_parser("list")
+        remind = sub.add_parser(
+            "remind", help="send today's deadline reminders (idempotent per day)"
+        )
+        remind.add_argument(
+            "--today", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today)"
+        )
 
     def handle(self, *args, action, **options):
         if action == "list":
@@ -37,6 +44,10 @@ class Command(BaseCommand):
                     f"{round_.year} {round_.kind} {round_.system.code} {round_.status} "
                     f"deadline={round_.deadline} places={round_.places.count()}"
                 )
+            return
+        if action == "remind":
+            created = send_reminders(options["today"])
+            self.stdout.write(f"Sent {len(created)} reminder(s).")
             return
         user = find_user(options["user"])
         if action == "open":

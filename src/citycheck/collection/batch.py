@@ -1,0 +1,269 @@
+"""The batch path: many values from a machine (the batch API, a provincial data exchange).
+
+:func:`submit_batch` takes records ``{place, indicator, value[, note][, version]}`` (place
+division code, indicator code), checks every field and refuses the whole batch with errors
+naming the API field (``records[12].value``), checks permission and locks as the form does,
+applies the hard rules (range, negative, integer, unit scale) and stores everything in one
+transaction with a :class:`~citycheck.collection.models.ValueChange` per changed value.
+
+Storage: on PostgreSQL, large batches are copied (``COPY``) into a temporary staging
+table and merged with one ``INSERT … ON CONFLICT DO UPDATE``, the audit rows written by
+one ``INSERT … SELECT`` in the same transaction; elsewhere, and for records carrying a
+``version`` (optimistic concurrency), :func:`~citycheck.collection.services.write_values`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from citycheck.engine import validation as checks
+from citycheck.places.models import Place
+
+from .models import ChangeChannel, Source, Submission, Value, ValueChange
+from .services import CheckStepError, ValueEntry, check_may_enter, check_writable, write_values
+from .validation import load_rules
+
+REQUIRED_FIELDS = ("place", "indicator", "value")
+OPTIONAL_FIELDS = ("note", "version")
+# Batches at least this large go through COPY on PostgreSQL.
+COPY_THRESHOLD = 2_000
+MAX_REPORTED_ERRORS = 20
+
+
+class BatchError(CheckStepError):
+    """A refused batch; ``errors`` maps an API field path to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("\n".join(f"{path}: {message}" for path, message in errors.items()))
+
+
+@dataclass
+class BatchResult:
+    records: int
+    changed: int
+    method: str  # "copy" or "orm"
+
+
+def _frame(records) -> pd.DataFrame:
+    frame = (
+        records.copy()
+        if isinstance(records, pd.DataFrame)
+        else pd.DataFrame.from_records(list(records))
+    )
+    missing = [f for f in REQUIRED_FIELDS if f not in frame.columns]
+    if missing:
+        raise BatchError({f"records[].{f}": _("缺少字段。") for f in missing})
+    unknown = set(frame.columns) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS)
+    if unknown:
+        raise BatchError({f"records[].{f}": _("未知字段。") for f in sorted(unknown)})
+    return frame.reset_index(drop=True)
+
+
+def _errors_at(mask: np.ndarray, field: str, message: str, errors: dict) -> None:
+    for position in np.flatnonzero(mask)[: MAX_REPORTED_ERRORS - len(errors)]:
+        errors[f"records[{position}].{field}"] = message
+
+
+@transaction.atomic
+def submit_batch(
+    round_, records, *, source: str = Source.SELF_CHECK, acting_user, reason: str = ""
+) -> BatchResult:
+    """Validate and store a batch of values; all or nothing.
+
+    Parameters
+    ----------
+    records : DataFrame or iterable of mappings
+        Fields ``place`` (division code), ``indicator`` (code), ``value`` (number or
+        null); optional ``note`` and ``version`` (the version read, 0 for none).
+    """
+    frame = _frame(records)
+    errors: dict[str, str] = {}
+    places = dict(
+        round_.places.filter(code__in=frame["place"].astype(str).unique()).values_list("code", "pk")
+    )
+    indicators = {i.code: i for i in round_.system.all_indicators()}
+    frame["place_id"] = frame["place"].astype(str).map(places)
+    frame["indicator_id"] = (
+        frame["indicator"].astype(str).map({c: i.pk for c, i in indicators.items()})
+    )
+    _errors_at(
+        frame["place_id"].isna().to_numpy(),
+        "place",
+        _("不是本轮次参与地区的行政区划代码。"),
+        errors,
+    )
+    _errors_at(
+        frame["indicator_id"].isna().to_numpy(),
+        "indicator",
+        _("不是本轮次指标体系的指标代码。"),
+        errors,
+    )
+    numbers = pd.to_numeric(frame["value"], errors="coerce")
+    bad_number = (numbers.isna() & frame["value"].notna()) | np.isinf(numbers.fillna(0))
+    bad_number |= frame["value"].map(lambda v: isinstance(v, bool | str)).to_numpy()
+    _errors_at(bad_number.to_numpy(), "value", _("必须是数值。"), errors)
+    duplicated = frame.duplicated(["place", "indicator"], keep="first").to_numpy()
+    _errors_at(duplicated, "indicator", _("同一地区同一指标重复出现。"), errors)
+    if errors:
+        raise BatchError(errors)
+    frame["value"] = numbers.astype(float)
+    frame["note"] = frame["note"].fillna("").astype(str) if "note" in frame else ""
+    frame["place_id"] = frame["place_id"].astype("int64")
+    frame["indicator_id"] = frame["indicator_id"].astype("int64")
+
+    place_objects = Place.objects.in_bulk(list(places.values()))
+    indicator_ids = set(frame["indicator_id"].unique())
+    check_may_enter(
+        acting_user,
+        round_,
+        [place_objects[p] for p in frame["place_id"].unique()],
+        indicator_ids,
+        source,
+    )
+    check_writable(round_, list(frame["place_id"].unique()), indicator_ids, source)
+    _check_hard_rules(frame, indicators, errors)
+    if errors:
+        raise BatchError(errors)
+    _ensure_submissions(round_, frame["place_id"].unique(), source)
+
+    versioned = "version" in frame.columns and frame["version"].notna().any()
+    if connection.vendor == "postgresql" and len(frame) >= COPY_THRESHOLD and not versioned:
+        changed = _copy_upsert(round_, source, frame, acting_user=acting_user, reason=reason)
+        return BatchResult(len(frame), changed, "copy")
+    by_id = {i.pk: i for i in indicators.values()}
+    entries = [
+        ValueEntry(
+            place_objects[p],
+            by_id[i],
+            None if np.isnan(v) else v,
+            n,
+            None if not versioned or pd.isna(r) else int(r),
+        )
+        for p, i, v, n, r in zip(
+            frame["place_id"],
+            frame["indicator_id"],
+            frame["value"],
+            frame["note"],
+            frame["version"] if versioned else [None] * len(frame),
+            strict=True,
+        )
+    ]
+    _values, changed = write_values(
+        round_, source, entries, acting_user=acting_user, channel=ChangeChannel.BATCH, reason=reason
+    )
+    return BatchResult(len(frame), changed, "orm")
+
+
+def _check_hard_rules(frame: pd.DataFrame, indicators: dict, errors: dict) -> None:
+    """Errors of the rules that refuse input outright: range, negative, integer, unit scale."""
+    rules = load_rules()
+    wide = frame.pivot(index="place", columns="indicator", values="value")
+    rule_of = {c: rules.for_indicator(c, indicators[c].unit) for c in wide.columns}
+
+    def limit(name):
+        return {c: getattr(r, name) for c, r in rule_of.items() if getattr(r, name) is not None}
+
+    found = [
+        checks.check_range(wide, low=limit("low"), high=limit("high")),
+        checks.check_integer(wide, [c for c, r in rule_of.items() if r.integer]),
+        checks.check_unit_scale_by_range(
+            wide[
+                [
+                    c
+                    for c, r in rule_of.items()
+                    if r.plausible_low is not None and r.plausible_high is not None and r.unit_scale
+                ]
+            ],
+            low=limit("plausible_low"),
+            high=limit("plausible_high"),
+        ),
+    ]
+    issues = pd.concat(
+        [f for f in found if not f.empty] or [checks.empty_issues()], ignore_index=True
+    )
+    if issues.empty:
+        return
+    position = pd.Series(frame.index, index=pd.MultiIndex.from_frame(frame[["place", "indicator"]]))
+    messages = {
+        "range": _("数值 %(value)s 超出允许范围（界限 %(reference)s）。"),
+        "integer": _("数值 %(value)s 应为整数。"),
+        "unit_scale": _("数值 %(value)s 疑似单位错误（应以 %(unit)s 填报）。"),
+    }
+    for issue in issues.head(MAX_REPORTED_ERRORS).itertuples():
+        at = position[(issue.place, issue.indicator)]
+        template = messages[issue.rule]
+        if issue.rule == "range" and issue.reference == 0 and issue.value < 0:
+            template = _("数值 %(value)s 不能为负数。")
+        errors[f"records[{at}].value"] = template % {
+            "value": f"{issue.value:g}",
+            "reference": f"{issue.reference:g}",
+            "unit": indicators[issue.indicator].unit,
+        }
+
+
+def _ensure_submissions(round_, place_ids, source: str) -> None:
+    existing = set(
+        Submission.objects.filter(
+            round=round_, source=source, department__isnull=True, place_id__in=list(place_ids)
+        ).values_list("place_id", flat=True)
+    )
+    Submission.objects.bulk_create(
+        Submission(round=round_, place_id=int(p), source=source)
+        for p in place_ids
+        if p not in existing
+    )
+
+
+def _copy_upsert(round_, source: str, frame: pd.DataFrame, *, acting_user, reason: str) -> int:
+    """COPY into a staging table, merge into values, write the audit rows; returns changes."""
+    value_table, change_table = Value._meta.db_table, ValueChange._meta.db_table
+    buffer = io.StringIO()
+    frame[["place_id", "indicator_id", "value", "note"]].to_csv(buffer, index=False, header=False)
+    user_id = acting_user.pk if acting_user is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE batch_stage (place_id bigint, indicator_id bigint, value double precision,"
+            " note text) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY batch_stage FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute(
+            f"CREATE TEMP TABLE batch_prior ON COMMIT DROP AS SELECT v.id, v.value, v.note"
+            f" FROM {value_table} v JOIN batch_stage s USING (place_id, indicator_id)"
+            " WHERE v.round_id = %s AND v.source = %s",
+            [round_.pk, source],
+        )
+        cursor.execute(
+            f"INSERT INTO {value_table} (round_id, place_id, indicator_id, source, value, note, version,"
+            " updated_by_id, created, last_updated)"
+            " SELECT %s, place_id, indicator_id, %s, value, coalesce(note, ''), 1, %s, now(), now()"
+            " FROM batch_stage"
+            " ON CONFLICT (round_id, place_id, indicator_id, source) DO UPDATE SET"
+            f" value = EXCLUDED.value, note = EXCLUDED.note, version = {value_table}.version + 1,"
+            " updated_by_id = EXCLUDED.updated_by_id, last_updated = EXCLUDED.last_updated"
+            f" WHERE {value_table}.value IS DISTINCT FROM EXCLUDED.value"
+            f" OR {value_table}.note IS DISTINCT FROM EXCLUDED.note",
+            [round_.pk, source, user_id],
+        )
+        cursor.execute(
+            f"INSERT INTO {change_table} (value_id, old_value, new_value, old_note, new_note, version,"
+            " user_id, time, channel, reason)"
+            " SELECT v.id, p.value, s.value, coalesce(p.note, ''), coalesce(s.note, ''), v.version, %s,"
+            " now(), %s, %s"
+            f" FROM batch_stage s JOIN {value_table} v ON v.round_id = %s AND v.source = %s"
+            " AND v.place_id = s.place_id AND v.indicator_id = s.indicator_id"
+            " LEFT JOIN batch_prior p ON p.id = v.id"
+            " WHERE p.id IS NULL OR p.value IS DISTINCT FROM s.value"
+            " OR p.note IS DISTINCT FROM coalesce(s.note, '')",
+            [user_id, ChangeChannel.BATCH, reason, round_.pk, source],
+        )
+        changed = cursor.rowcount
+        cursor.execute("DROP TABLE batch_stage, batch_prior")
+    return changed
