@@ -121,7 +121,7 @@ def test_constant_indicator_is_an_error_naming_it(call, message):
 
 
 def test_missing_values_and_too_few_places_are_errors():
-    with pytest.raises(DataError, match="no values at all.*indicator 'b'"):
+    with pytest.raises(DataError, match=r"no values at all.*indicator 'b'"):
         weights.entropy(pd.DataFrame({"a": [1.0, 2.0], "b": [np.nan, np.nan]}), [1, 1])
     with pytest.raises(DataError, match="place 'q', indicator 'a'"):
         aggregate.topsis(pd.DataFrame({"a": [1.0, np.nan]}, index=["p", "q"]), [1], [1])
