@@ -140,7 +140,7 @@ def goalposts(values, directions, *, lower, upper, scale: float = 100.0, truncat
         code = high.index[~(high > low)][0]
         raise DataError("goalposts need lower < upper", indicator=code)
     position = (frame - low) / (high - low)
-    result = position.where(signs > 0, 1 - position)
+    result = position.where(np.broadcast_to(signs.to_numpy() > 0, position.shape), 1 - position)
     if truncate:
         result = result.clip(0.0, 1.0)
     return checked.wrap(result * scale)
