@@ -535,8 +535,8 @@ def progress_flags(
     bad = log.index[percent.isna() | (percent < 0) | (percent > 100)]
     if len(bad):
         raise DataError(
-            f"`reports` percent_complete must be between 0 and 100; got {log.at[bad[0], 'percent_complete']!r} "
-            f"(project {log.at[bad[0], 'project']!r}, month {log.at[bad[0], 'month']})"
+            f"`reports` percent_complete must be between 0 and 100; got {log.at[bad[0], 'percent_complete']} "
+            f"(project {log.at[bad[0], 'project']}, month {log.at[bad[0], 'month']})"
         )
     log["percent_complete"] = percent.astype(float)
     if "investment" not in log.columns:
