@@ -137,7 +137,7 @@ def test_message_says_better_for_a_higher_is_better_indicator():
 
 
 def test_did_rejects_bad_parameters():
-    values, projects, groups = synthetic(np.random.default_rng(1))
+    values, projects, _ = synthetic(np.random.default_rng(1))
     with pytest.raises(ParameterError, match="`min_places` must be an integer >= 2; got 1"):
         difference_in_differences(values, projects, min_places=1)
     with pytest.raises(ParameterError, match="`projects` must be a DataFrame with columns"):
