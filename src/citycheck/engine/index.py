@@ -310,9 +310,7 @@ class CompositeIndex:
             frame, method=steps["impute"]["method"], groups=groups, year_level=self.year_level
         )
         screened = screening.screen(imputed, min_availability=steps["screen"]["min_availability"])
-        treat_options = steps["treat"]
-        treated = outliers.treat(screened, **treat_options)
-        treatment = outliers.treatment_details(screened, **treat_options)
+        treated, treatment = outliers._treat_frame(screened, **steps["treat"])
         normalised = self._normalise(treated, signs, steps["normalise"])
 
         local = self._local_weights(tree, treated, signs, steps["weights"])

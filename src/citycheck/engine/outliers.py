@@ -38,7 +38,7 @@ def skewness(values):
     1.763633
     """
     checked = check_values(values)
-    return checked.wrap(checked.frame.apply(lambda col: _skew(col.dropna().to_numpy())))
+    return checked.wrap(checked.frame.apply(lambda col: _skew_kurt(col.dropna().to_numpy())[0]))
 
 
 def kurtosis(values):
@@ -51,7 +51,7 @@ def kurtosis(values):
     3.228
     """
     checked = check_values(values)
-    return checked.wrap(checked.frame.apply(lambda col: _kurt(col.dropna().to_numpy())))
+    return checked.wrap(checked.frame.apply(lambda col: _skew_kurt(col.dropna().to_numpy())[1]))
 
 
 def treat(
@@ -115,26 +115,28 @@ def treatment_details(
 
 
 def _treat_frame(values, method, winmax, skew_threshold, kurtosis_threshold):
+    """Treated values (the caller's kind) and the details frame, in one pass."""
     checked = check_values(values)
     check_choice("method", method, METHODS)
     _check_positive_number("winmax", winmax, integer=True)
     _check_positive_number("skew_threshold", skew_threshold)
     _check_positive_number("kurtosis_threshold", kurtosis_threshold)
     frame = checked.frame
-    treated = frame.copy()
+    treated = frame.to_numpy(copy=True)
     rows = []
-    for code in frame.columns:
-        column = frame[code].to_numpy()
+    for position, code in enumerate(frame.columns):
+        column = treated[:, position]
         present = ~np.isnan(column)
         if present.sum() < 4 and method != "none":
             raise DataError("outlier treatment needs at least 4 values", indicator=code)
         new, row = _treat_column(
             column[present], method, winmax, skew_threshold, kurtosis_threshold
         )
-        treated.loc[present, code] = new
+        column[present] = new
         rows.append(row)
     details = pd.DataFrame(rows, index=frame.columns)
-    return checked.wrap(treated), details
+    result = pd.DataFrame(treated, index=frame.index, columns=frame.columns)
+    return checked.wrap(result), details
 
 
 def _check_positive_number(name, value, *, integer=False):
@@ -144,15 +146,15 @@ def _check_positive_number(name, value, *, integer=False):
 
 
 def _treat_column(x, method, winmax, skew_threshold, kurtosis_threshold):
-    def passes(v):
-        skew, kurt = _skew(v), _kurt(v)
+    def passes(skew, kurt):
         # a constant indicator has no skew: nothing to treat (COINr returns it untreated)
         return bool(np.isnan(skew) or abs(skew) < skew_threshold or kurt < kurtosis_threshold)
 
+    skew, kurt = _skew_kurt(x)
     row = {
-        "passed_before": passes(x),
-        "skew_before": _skew(x),
-        "kurtosis_before": _kurt(x),
+        "passed_before": passes(skew, kurt),
+        "skew_before": skew,
+        "kurtosis_before": kurt,
         "n_winsorised": 0,
         "passed_after_winsorising": True,
         "log_transformed": False,
@@ -161,12 +163,13 @@ def _treat_column(x, method, winmax, skew_threshold, kurtosis_threshold):
     if not row["passed_before"] and method != "none":
         winsorised, n_winsorised = _winsorise(x, passes, winmax)
         row["n_winsorised"] = n_winsorised
-        row["passed_after_winsorising"] = passes(winsorised)
+        row["passed_after_winsorising"] = passes(*_skew_kurt(winsorised))
         result = winsorised
         if not row["passed_after_winsorising"] and method == "winsorise_then_log":
             result = np.log(x - x.min() + 0.01 * (x.max() - x.min()))
             row["log_transformed"] = True
-    row.update(skew_after=_skew(result), kurtosis_after=_kurt(result), passed=passes(result))
+        skew, kurt = _skew_kurt(result)
+    row.update(skew_after=skew, kurtosis_after=kurt, passed=passes(skew, kurt))
     return result, row
 
 
@@ -176,32 +179,30 @@ def _winsorise(x, passes, winmax):
     at_high = at_low = np.array([], dtype=int)
     n_winsorised = 0
     passing = False
+    skew = _skew_kurt(x)[0]
     while not passing and n_winsorised < winmax:
-        if _skew(x) >= 0:
+        if skew >= 0:
             at_high = np.flatnonzero(x == x.max())
             x[at_high] = np.delete(x, at_high).max()
         else:
             at_low = np.flatnonzero(x == x.min())
             x[at_low] = np.delete(x, at_low).min()
         n_winsorised = len(at_high) + len(at_low)
-        passing = passes(x)
+        skew, kurt = _skew_kurt(x)
+        passing = passes(skew, kurt)
     return x, n_winsorised
 
 
-def _skew(x: np.ndarray) -> float:
+def _skew_kurt(x: np.ndarray) -> tuple[float, float]:
+    """Type-2 sample skewness and excess kurtosis (NaN when undefined)."""
     n = len(x)
     centred = x - x.mean()
-    m2 = np.sum(centred**2)
+    squared = centred * centred
+    m2 = squared.sum()
     if n < 3 or m2 == 0:
-        return np.nan
-    return float(np.sqrt(n) * np.sum(centred**3) / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2))
-
-
-def _kurt(x: np.ndarray) -> float:
-    n = len(x)
-    centred = x - x.mean()
-    m2 = np.sum(centred**2)
-    if n < 4 or m2 == 0:
-        return np.nan
-    r = n * np.sum(centred**4) / m2**2
-    return float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
+        return np.nan, np.nan
+    skew = float(np.sqrt(n) * (squared * centred).sum() / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2))
+    if n < 4:
+        return skew, np.nan
+    r = n * (squared * squared).sum() / m2**2
+    return skew, float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))

@@ -21,10 +21,11 @@ import pandas as pd
 
 from ._validation import DataError, ParameterError, check_values
 
-__all__ = ["COMPARISONS", "STANDARD_COLUMNS", "TYPES", "assess_standards"]
+__all__ = ["COLOURS", "COMPARISONS", "STANDARD_COLUMNS", "TYPES", "assess_standards"]
 
 COMPARISONS = (">=", "<=", "between")
 TYPES = ("guiding", "bottom_line")
+COLOURS = ("green", "yellow", "red", "missing")
 STANDARD_COLUMNS = (
     "indicator",
     "city_class",
@@ -92,9 +93,8 @@ def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.D
     matched["meets"] = meets
     matched["shortfall"] = np.where(present, shortfall, np.nan)
     matched["margin"] = np.where(present, margin, np.nan)
-    matched["colour"] = np.select(
-        [~present, meets, shortfall <= band], ["missing", "green", "yellow"], "red"
-    )
+    colour_codes = np.select([~present, meets, shortfall <= band], [3, 0, 1], 2)
+    matched["colour"] = pd.Categorical.from_codes(colour_codes, categories=COLOURS)
     matched["bottom_line_failed"] = present & ~meets & (matched["type"] == "bottom_line").to_numpy()
     return matched.reset_index(drop=True)
 

@@ -1,0 +1,26 @@
+"""Run a benchmark area: ``python -m bench engine``.
+
+Each benchmark runs in its own process so its peak memory (max RSS) is its own.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+
+AREAS = {"engine": ["bench.engine.pipeline", "bench.engine.peers"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("area", choices=sorted(AREAS))
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
+    arguments = parser.parse_args()
+    for module in AREAS[arguments.area]:
+        command = [sys.executable, "-m", module, *(["--quick"] if arguments.quick else [])]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        print(json.dumps(json.loads(output), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Benchmarks of the framework-free engine (one module per scenario)."""
