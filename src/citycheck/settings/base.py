@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "citycheck.indicators",
     "citycheck.collection",
     "citycheck.assessment",
+    "citycheck.diagnosis",
+    "citycheck.renewal",
     "citycheck.portal",
 ]
 
