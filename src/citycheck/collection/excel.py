@@ -657,7 +657,9 @@ def confirm_upload(preview: UploadPreview | str, *, acting_user, reason: str = "
     (:class:`~citycheck.collection.services.StaleValueError`)."""
     token = preview.token if isinstance(preview, UploadPreview) else preview
     pending = (
-        PendingUpload.objects.select_for_update().filter(token=token, user=acting_user).first()
+        PendingUpload.objects.select_for_update(of=("self",))
+        .filter(token=token, user=acting_user)
+        .first()
     )
     if pending is None:
         raise CheckStepError(_("上传预览已失效或不属于您，请重新上传。"))

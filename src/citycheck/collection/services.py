@@ -270,7 +270,7 @@ def write_values(
     now = timezone.now()
     keys = {(e.place.pk, e.indicator.pk) for e in entries}
     stored_rows = (
-        Value.objects.select_for_update()
+        Value.objects.select_for_update(of=("self",))
         .filter(
             round=round_,
             source=source,

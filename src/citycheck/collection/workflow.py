@@ -46,7 +46,7 @@ class WorkflowError(CheckStepError):
 def _locked(submission: Submission) -> Submission:
     """The submission re-read under a row lock, so two reviewers cannot both act."""
     return (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related("place", "round", "department")
         .get(pk=submission.pk)
     )
@@ -260,7 +260,7 @@ def decide_revision(
     Data the province accepted is reopened by the province; data only the city approved,
     by the city.
     """
-    request = RevisionRequest.objects.select_for_update().get(pk=request.pk)
+    request = RevisionRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
     submission = _locked(request.submission)
     if request.status != RevisionStatus.PENDING:
         raise WorkflowError(_("该修改申请已处理。"))
