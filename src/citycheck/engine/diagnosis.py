@@ -515,9 +515,9 @@ def indicator_evidence(
         alive &= worsening[:, step, :]
         streak += alive
     centred = np.asarray(window_years, dtype=float) - np.mean(window_years)
-    slope = np.einsum("pyi,y->pi", cube - cube.mean(axis=1, keepdims=True), centred) / (
-        centred @ centred
-    )
+    with np.errstate(divide="ignore", invalid="ignore"):  # a one-year window has no slope
+        deviations = cube - cube.mean(axis=1, keepdims=True)
+        slope = np.einsum("pyi,y->pi", deviations, centred) / (centred @ centred)
     complete = ~np.isnan(cube).any(axis=1) & (n_years == trend_years) & (sign != 0)
 
     def column(array) -> np.ndarray:

@@ -1,0 +1,25 @@
+"""``citycheck diagnose --round YEAR``: write the problem lists (问题清单) of a round."""
+
+from django.core.management.base import BaseCommand
+
+from citycheck.assessment.management.commands.assess import find_round, find_user
+from citycheck.collection.models import RoundKind
+from citycheck.core.context import acting
+from citycheck.diagnosis import services
+
+
+class Command(BaseCommand):
+    help = "诊断：按城市病目录对一个体检轮次运行诊断规则，生成各地问题清单。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--round", type=int, required=True, metavar="YEAR")
+        parser.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
+        parser.add_argument("--as-user", metavar="USERNAME", help="Whom the audit trail names.")
+
+    def handle(self, *args, **options):
+        round_ = find_round(options["round"], options["kind"])
+        user = find_user(options["as_user"])
+        with acting(user):
+            problems = services.run_diagnosis(round_, acting_user=user)
+        places = len({p.place_id for p in problems})
+        self.stdout.write(f"{round_.year}: {len(problems)} problems in {places} places.")

@@ -1,0 +1,27 @@
+"""``citycheck problems export --round YEAR -o FILE.xlsx``: the problem list as Excel."""
+
+from django.core.management.base import BaseCommand
+
+from citycheck.assessment.management.commands.assess import find_round, find_user
+from citycheck.collection.models import RoundKind
+from citycheck.diagnosis import services
+
+
+class Command(BaseCommand):
+    help = "问题清单：导出一个体检轮次的问题清单（Excel）。"
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        export = actions.add_parser("export", help="Write the problem list to an .xlsx file.")
+        export.add_argument("--round", type=int, required=True, metavar="YEAR")
+        export.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
+        export.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+        export.add_argument(
+            "--as-user", metavar="USERNAME", help="Export only what this user may see."
+        )
+
+    def handle(self, *args, **options):
+        round_ = find_round(options["round"], options["kind"])
+        user = find_user(options["as_user"])
+        count = services.export_problems(round_, options["output"], user=user)
+        self.stdout.write(f"{count} problems written to {options['output']}.")
