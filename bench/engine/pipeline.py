@@ -48,7 +48,9 @@ def main() -> None:
                     groups=case.groups,
                     steps={**STEPS, "weights": {"indicators": weighting}},
                 )
-        latest = results["entropy"].treated.xs(case.values.index.get_level_values("year").max(), level="year")
+        latest = results["entropy"].treated.xs(
+            case.values.index.get_level_values("year").max(), level="year"
+        )
         with timed(timings, "monte_carlo_1000"):
             uncertainty = monte_carlo(
                 latest.fillna(latest.mean()),
