@@ -1,0 +1,458 @@
+"""Treatment workflow: propose, adopt, import and export projects; monthly progress.
+
+The only module that writes projects and progress reports. The numbers come from
+:mod:`citycheck.engine.renewal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from citycheck.collection.models import Round
+from citycheck.core.choices import Action
+from citycheck.core.models import record_event
+from citycheck.diagnosis.models import Problem, ProblemStatus
+from citycheck.engine import renewal as engine
+from citycheck.places.models import Place
+
+from .models import ProgressReport, ProjectStatus, RenewalProject
+
+MEASURES_FILE = Path(settings.DATA_DIR) / "renewal" / "measures.yaml"
+TEMPLATE_SHEET = "项目库"
+# Column headers of the import template, in order, and the field each fills.
+TEMPLATE_COLUMNS = (
+    ("地区代码", "place"),
+    ("项目名称", "name"),
+    ("项目类型", "project_type"),
+    ("计划年度", "year"),
+    ("总投资（万元）", "budget"),
+    ("开工时间", "start"),
+    ("完工时间", "end"),
+    ("责任单位", "unit"),
+    ("经度", "longitude"),
+    ("纬度", "latitude"),
+    ("目标指标", "targets"),
+    ("资金来源", "funding"),
+    ("问题编号", "problems"),
+)
+
+
+class ProjectImportError(ValueError):
+    """A template with errors; ``issues`` lists (row, column, message); nothing was written."""
+
+    def __init__(self, issues: list[tuple[int, str, str]]):
+        self.issues = issues
+        lines = [f"{TEMPLATE_SHEET}!{column}{row}: {message}" for row, column, message in issues]
+        super().__init__("\n".join(lines))
+
+
+@cache
+def project_types() -> dict[str, engine.ProjectType]:
+    return {kind.code: kind for kind in engine.load_measures(MEASURES_FILE)}
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    return dt.date(day.year + month // 12, month % 12 + 1, 1)
+
+
+@transaction.atomic
+def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]:
+    """Candidate projects for the round's confirmed problems, with their priority.
+
+    One candidate per place and project type (addressing all its problems), planned for
+    the following year; a candidate that already exists is left as it is.
+    """
+    problems = list(
+        round_.problems.filter(status=ProblemStatus.CONFIRMED).select_related("place", "round")
+    )
+    if not problems:
+        return []
+    frame = pd.DataFrame([p.as_engine_row() for p in problems])
+    names = {p.place.code: p.place.name_zh for p in problems}
+    candidates = engine.propose_projects(
+        frame, project_types=tuple(project_types().values()), place_names=names
+    )
+    scored = engine.priority_scores(candidates)
+    places = {p.place.code: p.place for p in problems}
+    year = round_.year + 1
+    created = []
+    for row in scored.to_dict("records"):
+        exists = RenewalProject.objects.filter(
+            place=places[row["place"]], project_type=row["project_type"], year=year
+        ).exists()
+        if exists:
+            continue
+        start = dt.date(year, 1, 1)
+        project = RenewalProject.objects.create(
+            place=places[row["place"]],
+            year=year,
+            name=row["name"],
+            project_type=row["project_type"],
+            targets=row["targets"],
+            budget=row["budget"],
+            start=start,
+            end=_add_months(start, row["months"] - 1),
+            unit="、".join(row["departments"]),
+            priority=round(float(row["priority"]), 1),
+            priority_components={
+                k: round(float(row[f"priority_{k}"]), 3)
+                for k in ("severity", "demand", "urgency", "cost")
+            },
+            priority_explanation=row["priority_explanation"],
+        )
+        project.problems.set(row["problems"])
+        created.append(project)
+    record_event(
+        round_, "projects_proposed", acting_user=acting_user, data={"projects": len(created)}
+    )
+    return created
+
+
+@transaction.atomic
+def set_project_status(project: RenewalProject, status: str, *, acting_user) -> RenewalProject:
+    """Adopt a candidate into the library, start, finish or cancel a project."""
+    if status not in ProjectStatus.values:
+        raise ValueError(_("未知的项目状态：%(status)s") % {"status": status})
+    project.snapshot()
+    project.status = status
+    project.save()
+    record_event(project, status, acting_user=acting_user)
+    return project
+
+
+@transaction.atomic
+def report_progress(
+    project: RenewalProject,
+    *,
+    month: dt.date,
+    percent_complete: float,
+    investment: float | None = None,
+    milestones: str = "",
+    blockers: str = "",
+    acting_user=None,
+) -> ProgressReport:
+    """Record (or correct) one month's progress; a report of 100 % finishes the project."""
+    if not 0 <= percent_complete <= 100:
+        raise ValueError(
+            _("形象进度须在 0 到 100 之间；收到 %(value)s") % {"value": percent_complete}
+        )
+    report, _created = ProgressReport.objects.get_or_create(
+        project=project,
+        month=month.replace(day=1),
+        defaults={"percent_complete": percent_complete},
+    )
+    report.snapshot()
+    report.percent_complete = percent_complete
+    report.investment = investment
+    report.milestones = milestones
+    report.blockers = blockers
+    report.save()
+    if project.status == ProjectStatus.ADOPTED:
+        set_project_status(project, ProjectStatus.IN_PROGRESS, acting_user=acting_user)
+    if percent_complete >= 100 and project.status != ProjectStatus.FINISHED:
+        set_project_status(project, ProjectStatus.FINISHED, acting_user=acting_user)
+    return report
+
+
+@dataclass(frozen=True)
+class ProgressBoard:
+    """The monthly dispatch: flags per project and roll-ups."""
+
+    flags: pd.DataFrame  # indexed by project id
+    by_city: pd.DataFrame
+    by_project_type: pd.DataFrame
+    by_disease: pd.DataFrame
+
+
+def progress_board(*, as_of: dt.date, user=None, year: int | None = None) -> ProgressBoard:
+    """Late and stalled projects at ``as_of`` and the roll-ups, within ``user``'s reach."""
+    projects = RenewalProject.objects.exclude(
+        status__in=[ProjectStatus.CANDIDATE, ProjectStatus.CANCELLED]
+    ).select_related("place", "place__parent")
+    if user is not None:
+        projects = projects.restrict(user, Action.VIEW)
+    if year is not None:
+        projects = projects.filter(year=year)
+    projects = list(projects.prefetch_related("problems"))
+    table = pd.DataFrame(
+        [
+            {
+                "project": p.pk,
+                "start": p.start,
+                "end": p.end,
+                "budget": p.budget,
+                "project_type": p.project_type,
+                "city": _city_of(p.place),
+                "diseases": sorted({problem.disease for problem in p.problems.all()}) or ["—"],
+            }
+            for p in projects
+        ],
+        columns=["project", "start", "end", "budget", "project_type", "city", "diseases"],
+    )
+    reports = pd.DataFrame(
+        list(
+            ProgressReport.objects.filter(project__in=[p.pk for p in projects]).values(
+                "project", "month", "percent_complete", "investment"
+            )
+        ),
+        columns=["project", "month", "percent_complete", "investment"],
+    )
+    flags = engine.progress_flags(table, reports, as_of=as_of)
+    return ProgressBoard(
+        flags=flags,
+        by_city=engine.rollup_progress(table, flags, by="city"),
+        by_project_type=engine.rollup_progress(table, flags, by="project_type"),
+        by_disease=engine.rollup_progress(table, flags, by="disease"),
+    )
+
+
+def _city_of(place: Place) -> str:
+    return place.parent.code if place.level == "county" and place.parent else place.code
+
+
+def _cell_date(value, column, row, issues) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        issues.append(
+            (row, column, _("日期格式应为 YYYY-MM-DD；收到 %(value)r") % {"value": value})
+        )
+        return None
+
+
+def _pairs(text, column, row, issues, *, key_name) -> list[tuple[str, float]]:
+    """``a:1; b:-0.5`` → [("a", 1.0), ("b", -0.5)]."""
+    pairs = []
+    for part in str(text or "").replace("；", ";").split(";"):
+        if not part.strip():
+            continue
+        key, _sep, number = part.replace("：", ":").partition(":")
+        try:
+            pairs.append((key.strip(), float(number)))
+        except ValueError:
+            issues.append(
+                (
+                    row,
+                    column,
+                    _("应写成“%(key)s:数值”，用分号分隔；收到 %(part)r")
+                    % {"key": key_name, "part": part},
+                )
+            )
+    return pairs
+
+
+def import_projects(path: str | Path, *, acting_user=None) -> list[RenewalProject]:
+    """Load projects from the Excel template (sheet 项目库) into the library as adopted.
+
+    Every row is checked first; any error (named by sheet, row and column) refuses the
+    whole file and nothing is written.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    if TEMPLATE_SHEET not in workbook.sheetnames:
+        raise ProjectImportError([(1, "A", _("缺少工作表“%(sheet)s”") % {"sheet": TEMPLATE_SHEET})])
+    rows = list(workbook[TEMPLATE_SHEET].iter_rows(values_only=True))
+    header = [str(h).strip() if h is not None else "" for h in (rows[0] if rows else [])]
+    expected = [label for label, _field in TEMPLATE_COLUMNS]
+    issues: list[tuple[int, str, str]] = []
+    if header[: len(expected)] != expected:
+        for index, label in enumerate(expected):
+            if index >= len(header) or header[index] != label:
+                issues.append(
+                    (1, get_column_letter(index + 1), _("表头应为“%(label)s”") % {"label": label})
+                )
+                break
+        raise ProjectImportError(issues)
+    letter = {field: get_column_letter(i + 1) for i, (_label, field) in enumerate(TEMPLATE_COLUMNS)}
+    places = {p.code: p for p in Place.objects.all()}
+    kinds = project_types()
+    parsed = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(c not in (None, "") for c in cells):
+            continue
+        raw = dict(
+            zip(
+                [f for _l, f in TEMPLATE_COLUMNS],
+                list(cells) + [None] * len(TEMPLATE_COLUMNS),
+                strict=False,
+            )
+        )
+        row_issues: list[tuple[int, str, str]] = []
+        place = places.get(str(raw["place"] or "").strip())
+        if place is None:
+            row_issues.append(
+                (
+                    number,
+                    letter["place"],
+                    _("未知的行政区划代码：%(value)r") % {"value": raw["place"]},
+                )
+            )
+        if not str(raw["name"] or "").strip():
+            row_issues.append((number, letter["name"], _("项目名称不能为空")))
+        kind = kinds.get(str(raw["project_type"] or "").strip())
+        if kind is None:
+            row_issues.append(
+                (
+                    number,
+                    letter["project_type"],
+                    _("未知的项目类型：%(value)r") % {"value": raw["project_type"]},
+                )
+            )
+        numbers = {}
+        for field in ("year", "budget"):
+            try:
+                numbers[field] = float(raw[field])
+                if numbers[field] < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                row_issues.append(
+                    (number, letter[field], _("应为非负数；收到 %(value)r") % {"value": raw[field]})
+                )
+        start = _cell_date(raw["start"], letter["start"], number, row_issues)
+        end = _cell_date(raw["end"], letter["end"], number, row_issues)
+        if start and end and end < start:
+            row_issues.append((number, letter["end"], _("完工时间早于开工时间")))
+        location = None
+        if raw["longitude"] not in (None, "") or raw["latitude"] not in (None, ""):
+            try:
+                lon, lat = float(raw["longitude"]), float(raw["latitude"])
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise ValueError
+                location = {"type": "Point", "coordinates": [lon, lat]}
+            except (TypeError, ValueError):
+                row_issues.append((number, letter["longitude"], _("经纬度应为有效数值")))
+        targets = _pairs(
+            raw["targets"], letter["targets"], number, row_issues, key_name=_("指标代码")
+        )
+        funding = _pairs(
+            raw["funding"], letter["funding"], number, row_issues, key_name=_("资金来源")
+        )
+        problem_ids = []
+        for part in str(raw["problems"] or "").replace("，", ",").split(","):
+            if part.strip():
+                try:
+                    problem_ids.append(int(float(part)))
+                except ValueError:
+                    row_issues.append(
+                        (
+                            number,
+                            letter["problems"],
+                            _("问题编号应为整数：%(value)r") % {"value": part},
+                        )
+                    )
+        if problem_ids and place is not None:
+            found = set(
+                Problem.objects.filter(pk__in=problem_ids, place=place).values_list("pk", flat=True)
+            )
+            missing = [i for i in problem_ids if i not in found]
+            if missing:
+                row_issues.append(
+                    (
+                        number,
+                        letter["problems"],
+                        _("问题 %(ids)s 不存在或不属于该地区") % {"ids": missing},
+                    )
+                )
+        issues.extend(row_issues)
+        if not row_issues:
+            parsed.append(
+                (place, raw, kind, numbers, start, end, location, targets, funding, problem_ids)
+            )
+    if issues:
+        raise ProjectImportError(issues)
+    with transaction.atomic():
+        created = []
+        for (
+            place,
+            raw,
+            kind,
+            numbers,
+            start,
+            end,
+            location,
+            targets,
+            funding,
+            problem_ids,
+        ) in parsed:
+            project = RenewalProject.objects.create(
+                place=place,
+                year=int(numbers["year"]),
+                name=str(raw["name"]).strip(),
+                project_type=kind.code,
+                location=location,
+                targets=[
+                    {"indicator": code, "expected_change": change} for code, change in targets
+                ],
+                budget=numbers["budget"],
+                funding=[{"source": source, "amount": amount} for source, amount in funding],
+                start=start,
+                end=end,
+                unit=str(raw["unit"] or "").strip(),
+                status=ProjectStatus.ADOPTED,
+            )
+            project.problems.set(problem_ids)
+            record_event(project, "imported", acting_user=acting_user, note=str(Path(path).name))
+            created.append(project)
+    return created
+
+
+def export_projects(path: str | Path, *, user=None, year: int | None = None) -> int:
+    """Write the project library (in ``user``'s reach) in the import template's layout."""
+    from openpyxl import Workbook
+
+    projects = RenewalProject.objects.select_related("place").prefetch_related("problems")
+    if user is not None:
+        projects = projects.restrict(user, Action.VIEW)
+    if year is not None:
+        projects = projects.filter(year=year)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = TEMPLATE_SHEET
+    sheet.append(
+        [label for label, _field in TEMPLATE_COLUMNS] + [_("状态"), _("优先级"), _("优先级说明")]
+    )
+    count = 0
+    for p in projects:
+        point = (
+            (p.location or {}).get("coordinates")
+            if (p.location or {}).get("type") == "Point"
+            else None
+        )
+        sheet.append(
+            [
+                p.place.code,
+                p.name,
+                p.project_type,
+                p.year,
+                p.budget,
+                p.start,
+                p.end,
+                p.unit,
+                point[0] if point else None,
+                point[1] if point else None,
+                "; ".join(f"{t['indicator']}:{t['expected_change']:g}" for t in p.targets),
+                "; ".join(f"{f['source']}:{f['amount']:g}" for f in p.funding),
+                ", ".join(str(problem.pk) for problem in p.problems.all()),
+                p.get_status_display(),
+                p.priority,
+                p.priority_explanation,
+            ]
+        )
+        count += 1
+    workbook.save(path)
+    return count
