@@ -29,7 +29,9 @@ def _prepare_database(sqlite: bool) -> None:
         path = os.path.join(tempfile.mkdtemp(), "bench.sqlite3")
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     else:
-        url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/citycheck_bench")
+        url = os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/citycheck_bench"
+        )
         import psycopg
 
         admin, name = url.rsplit("/", 1)
@@ -48,17 +50,37 @@ def _prepare_database(sqlite: bool) -> None:
 
 def _make_system():
     from citycheck.indicators.models import (
-        Dimension, Direction, Indicator, IndicatorSystem, IndicatorType, Rollup, SourceKind, Tier)
+        Dimension,
+        Direction,
+        Indicator,
+        IndicatorSystem,
+        IndicatorType,
+        Rollup,
+        SourceKind,
+        Tier,
+    )
 
     system = IndicatorSystem.objects.create(code="bench", version=2024, name_zh="基准测试体系")
-    dimensions = [Dimension.objects.create(system=system, code=f"d{n}", name_zh=f"维度{n}", order=n)
-                  for n in range(8)]
+    dimensions = [
+        Dimension.objects.create(system=system, code=f"d{n}", name_zh=f"维度{n}", order=n)
+        for n in range(8)
+    ]
     units = ["%", "平方米/人", "个", "分钟"]
     Indicator.objects.bulk_create(
-        Indicator(system=system, dimension=dimensions[n % 8], code=f"i{n:02d}", name_zh=f"指标{n}",
-                  definition="基准测试指标。", unit=units[n % 4], direction=Direction.HIGHER,
-                  type=IndicatorType.GUIDING, tier=Tier.NATIONAL, source_kind=SourceKind.STATISTICS,
-                  rollup=Rollup.SUM, order=n)
+        Indicator(
+            system=system,
+            dimension=dimensions[n % 8],
+            code=f"i{n:02d}",
+            name_zh=f"指标{n}",
+            definition="基准测试指标。",
+            unit=units[n % 4],
+            direction=Direction.HIGHER,
+            type=IndicatorType.GUIDING,
+            tier=Tier.NATIONAL,
+            source_kind=SourceKind.STATISTICS,
+            rollup=Rollup.SUM,
+            order=n,
+        )
         for n in range(N_INDICATORS)
     )
     return system
@@ -70,18 +92,30 @@ def _make_places(n_counties: int, prefix: int):
 
     province = Place.objects.filter(level=PlaceLevel.PROVINCE).first()
     if province is None:
-        province = Place.objects.create(code="990000", name_zh="基准省", level=PlaceLevel.PROVINCE,
-                                        unit_type=UnitType.PROVINCE)
+        province = Place.objects.create(
+            code="990000", name_zh="基准省", level=PlaceLevel.PROVINCE, unit_type=UnitType.PROVINCE
+        )
     n_cities = max(1, (n_counties + 99) // 100)
     cities = Place.objects.bulk_create(
-        Place(code=f"{prefix}{c:04d}00", name_zh=f"市{c}", level=PlaceLevel.CITY, parent=province,
-              unit_type=UnitType.PREFECTURE_CITY, path=f"{province.path}{prefix}{c:04d}00/")
+        Place(
+            code=f"{prefix}{c:04d}00",
+            name_zh=f"市{c}",
+            level=PlaceLevel.CITY,
+            parent=province,
+            unit_type=UnitType.PREFECTURE_CITY,
+            path=f"{province.path}{prefix}{c:04d}00/",
+        )
         for c in range(n_cities)
     )
     counties = Place.objects.bulk_create(
-        Place(code=f"{prefix}{k // 100:04d}{k % 100:02d}x", name_zh=f"县{k}", level=PlaceLevel.COUNTY,
-              parent=cities[k // 100], unit_type=UnitType.COUNTY,
-              path=f"{cities[k // 100].path}{prefix}{k // 100:04d}{k % 100:02d}x/")
+        Place(
+            code=f"{prefix}{k // 100:04d}{k % 100:02d}x",
+            name_zh=f"县{k}",
+            level=PlaceLevel.COUNTY,
+            parent=cities[k // 100],
+            unit_type=UnitType.COUNTY,
+            path=f"{cities[k // 100].path}{prefix}{k // 100:04d}{k % 100:02d}x/",
+        )
         for k in range(n_counties)
     )
     return province, cities, counties
@@ -117,6 +151,7 @@ def bench_upload(system, user, rng, n_counties: int, timings: dict) -> dict:
     from citycheck.collection import excel
 
     _province, _cities, counties = _make_places(n_counties, prefix=10)
+    user = type(user).objects.get(pk=user.pk)  # a fresh reach: places were just added
     round_ = _open_round(system, counties, user, 2023)
     content = excel.build_template(round_, counties, acting_user=user)
     workbook = load_workbook(io.BytesIO(content))
@@ -124,7 +159,8 @@ def bench_upload(system, user, rng, n_counties: int, timings: dict) -> dict:
     for place_index, county in enumerate(counties):
         sheet = workbook[county.code]
         for row in range(2, N_INDICATORS + 2):
-            sheet.cell(row, 7).value = float(values[place_index, row - 2])
+            column = int(sheet.cell(row, 1).value[1:])  # indicator code i00 … i69
+            sheet.cell(row, 7).value = float(values[place_index, column])
     buffer = io.BytesIO()
     workbook.save(buffer)
     filled = buffer.getvalue()
@@ -132,8 +168,11 @@ def bench_upload(system, user, rng, n_counties: int, timings: dict) -> dict:
         preview = excel.preview_upload(filled, acting_user=user)
     with timed(timings, "upload_confirm"):
         excel.confirm_upload(preview, acting_user=user)
-    return {"upload_workbook_bytes": len(filled), "upload_values": int(preview.rows.shape[0]),
-            "upload_issues": int(len(preview.issues))}
+    return {
+        "upload_workbook_bytes": len(filled),
+        "upload_values": int(preview.rows.shape[0]),
+        "upload_issues": len(preview.issues),
+    }
 
 
 def bench_batch(system, user, rng, n_values: int, timings: dict) -> dict:
@@ -144,16 +183,23 @@ def bench_batch(system, user, rng, n_values: int, timings: dict) -> dict:
 
     n_places = (n_values + N_INDICATORS - 1) // N_INDICATORS
     _province, _cities, counties = _make_places(n_places, prefix=20)
+    user = type(user).objects.get(pk=user.pk)  # a fresh reach: places were just added
     round_ = _open_round(system, counties, user, 2024)
     codes = np.array([c.code for c in counties])
-    frame = pd.DataFrame({
-        "place": np.repeat(codes, N_INDICATORS),
-        "indicator": np.tile([f"i{n:02d}" for n in range(N_INDICATORS)], n_places),
-        "value": _values(n_places, rng).ravel(),
-    }).head(n_values)
+    frame = pd.DataFrame(
+        {
+            "place": np.repeat(codes, N_INDICATORS),
+            "indicator": np.tile([f"i{n:02d}" for n in range(N_INDICATORS)], n_places),
+            "value": _values(n_places, rng).ravel(),
+        }
+    ).head(n_values)
     with timed(timings, "batch_submit"):
         result = batch.submit_batch(round_, frame, acting_user=user)
-    return {"batch_values": result.records, "batch_changed": result.changed, "batch_method": result.method}
+    return {
+        "batch_values": result.records,
+        "batch_changed": result.changed,
+        "batch_method": result.method,
+    }
 
 
 def bench_board(system, user, rng, n_places: int, timings: dict) -> dict:
@@ -164,13 +210,16 @@ def bench_board(system, user, rng, n_places: int, timings: dict) -> dict:
     from citycheck.collection.completeness import completeness_board
 
     _province, _cities, counties = _make_places(n_places, prefix=30)
+    user = type(user).objects.get(pk=user.pk)  # a fresh reach: places were just added
     round_ = _open_round(system, counties, user, 2025)
     codes = np.array([c.code for c in counties])
-    frame = pd.DataFrame({
-        "place": np.repeat(codes, N_INDICATORS),
-        "indicator": np.tile([f"i{n:02d}" for n in range(N_INDICATORS)], n_places),
-        "value": _values(n_places, rng).ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            "place": np.repeat(codes, N_INDICATORS),
+            "indicator": np.tile([f"i{n:02d}" for n in range(N_INDICATORS)], n_places),
+            "value": _values(n_places, rng).ravel(),
+        }
+    )
     batch.submit_batch(round_, frame, acting_user=user)
     completeness_board(round_, acting_user=user)  # warm caches, as a page after the first
     times = []
@@ -178,14 +227,19 @@ def bench_board(system, user, rng, n_places: int, timings: dict) -> dict:
         start = time.perf_counter()
         board = completeness_board(round_, acting_user=user)
         times.append(time.perf_counter() - start)
-    timings["board"] = {"wall_best": round(min(times), 3), "wall_median": round(sorted(times)[2], 3)}
+    timings["board"] = {
+        "wall_best": round(min(times), 3),
+        "wall_median": round(sorted(times)[2], 3),
+    }
     return {"board_places": len(board.places), "board_values": int(board.places["filled"].sum())}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.check", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
-    parser.add_argument("--sqlite", action="store_true", help="a scratch SQLite file, not PostgreSQL")
+    parser.add_argument(
+        "--sqlite", action="store_true", help="a scratch SQLite file, not PostgreSQL"
+    )
     arguments = parser.parse_args()
     _prepare_database(arguments.sqlite)
 

@@ -357,7 +357,13 @@ def _message(issue, names: dict, units: dict) -> str:
     """A Chinese sentence for one issue, naming the place and the indicator."""
     where = f"{issue.place} {names.get(issue.indicator, issue.indicator)}（{issue.indicator}）"
     unit = units.get(issue.indicator, "")
+    ratio = (
+        issue.score
+        if issue.score is None or np.isnan(issue.score) or abs(issue.score) >= 1
+        else 1 / issue.score
+    )
     parts = {
+        "ratio": _fmt(ratio),
         "where": where,
         "value": _fmt(issue.value),
         "reference": _fmt(issue.reference),
@@ -385,7 +391,7 @@ def _message(issue, names: dict, units: dict) -> str:
             "%(where)s：数值 %(value)s 明显偏离同级地区（中位数 %(reference)s，修正 z 值 %(score)s），请核实并说明。"
         ),
         "unit_scale": _(
-            "%(where)s：数值 %(value)s 与上年值 %(reference)s 相差约 %(score)s 倍，疑似单位错误（应为 %(unit)s）。"
+            "%(where)s：数值 %(value)s 疑似单位错误（应以 %(unit)s 填报；与参照值相差约 %(ratio)s 倍）。"
         ),
     }
     return templates.get(issue.rule, "%(where)s") % parts
