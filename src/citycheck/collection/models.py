@@ -210,7 +210,8 @@ class Assignment(ChangeLoggedModel):
 
 
 class SubmissionQuerySet(PlaceScopedQuerySet):
-    department_lookup = "department"
+    """A department filler sees every submission of its place: its part is judged by the
+    place's whole data set too."""
 
 
 class Submission(ChangeLoggedModel):

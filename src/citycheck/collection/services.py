@@ -176,6 +176,55 @@ def submission_for(round_: Round, place: Place, source: str, department=None) ->
     return submission
 
 
+def obligations(user) -> pd.DataFrame:
+    """What ``user`` owes in open rounds, and by when: one row per submission it fills.
+
+    Columns: round (id), year, place, place_name, source, department, status, deadline,
+    indicators (how many it owes there). A department filler sees its own indicators only;
+    an evaluator its third-party submissions.
+    """
+    columns = [
+        "round",
+        "year",
+        "place",
+        "place_name",
+        "source",
+        "department",
+        "status",
+        "deadline",
+        "indicators",
+    ]
+    if not may(user, Action.CHANGE):
+        return pd.DataFrame(columns=columns)
+    source = Source.THIRD_PARTY if user.role == Role.EVALUATOR else Source.SELF_CHECK
+    submissions = (
+        Submission.objects.restrict(user, Action.CHANGE)
+        .filter(round__status=RoundStatus.OPEN, source=source, department__isnull=True)
+        .select_related("round", "place")
+        .order_by("round__deadline", "place__code")
+    )
+    rows, owed_counts = [], {}
+    department = user.department if user.role == Role.DEPARTMENT_FILLER else None
+    for submission in submissions:
+        round_ = submission.round
+        if round_.pk not in owed_counts:
+            owed_counts[round_.pk] = len(indicators_owed(round_, department=department))
+        rows.append(
+            [
+                round_.pk,
+                round_.year,
+                submission.place.code,
+                submission.place.name_zh,
+                source,
+                department.code if department else "",
+                submission.status,
+                round_.deadline,
+                owed_counts[round_.pk],
+            ]
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
 # --------------------------------------------------------------------------- permissions
 
 

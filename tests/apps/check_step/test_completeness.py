@@ -118,3 +118,20 @@ def test_reminders_before_and_after_the_deadline_once_a_day(province):
 def test_evaluator_gets_reminders_for_third_party_data(province):
     created = reminders.send_reminders(dt.date(2024, 6, 29))
     assert {r.place.code for r in created if r.user.username == "evaluator"} == {"360102", "360103"}
+
+
+def test_every_place_and_department_sees_what_it_owes(province):
+    county = services.obligations(province.users["county"])
+    assert county[["place", "status", "indicators"]].values.tolist() == [[COUNTY, "draft", 6]]
+    assert county["deadline"].tolist() == [dt.date(2024, 6, 30)]
+    housing = services.obligations(province.users["housing"])
+    assert housing[["place", "department", "indicators"]].values.tolist() == [
+        [COUNTY, "housing", 2]
+    ]
+    city = services.obligations(province.users["city"])
+    assert len(city) == 6  # the city itself and its five counties
+    evaluator = services.obligations(province.users["evaluator"])
+    assert set(evaluator["place"]) == {"360102", "360103"} and set(evaluator["source"]) == {
+        "third_party"
+    }
+    assert services.obligations(province.users["public"]).empty
