@@ -57,6 +57,7 @@ from .validation import load_rules, validate_round_values
 
 TEMPLATE_VERSION = "citycheck-template-1"
 META_SHEET = "_meta"
+SHEET_KEY = "sheet:"
 HEADERS = ["指标代码", "指标名称", "单位", "定义", "上年值", "标准值", "本年值", "说明"]
 VALUE_COLUMN, NOTE_COLUMN = 7, 8  # 本年值, 说明 (1-based)
 EXPLANATIONS = ["统计口径调整", "数据来源更新", "实际情况变化", "新建项目投入使用", "区划调整"]
@@ -228,9 +229,13 @@ def build_template(
         "generated_at": timezone.now().isoformat(timespec="seconds"),
     }
     meta_sheet = workbook.create_sheet(META_SHEET)
+    # JSON per value (a cell gives back neither "" nor the type it was given), and a row
+    # per sheet: a cell holds at most 32,767 characters.
     for key, value in meta.items():
-        # JSON per value: a cell gives back neither "" nor the type it was given.
-        meta_sheet.append([key, json.dumps(value, ensure_ascii=False)])
+        if key != "sheets":
+            meta_sheet.append([key, json.dumps(value, ensure_ascii=False)])
+    for title, entry in sheets.items():
+        meta_sheet.append([SHEET_KEY + title, json.dumps(entry, ensure_ascii=False)])
     meta_sheet.append(["digest", _digest(meta)])
     meta_sheet.sheet_state = "veryHidden"
     meta_sheet.protection.sheet = True
@@ -345,7 +350,14 @@ def _read_meta(workbook) -> dict:
     }
     digest = pairs.pop("digest", None)
     try:
-        meta = {key: json.loads(value) for key, value in pairs.items()}
+        meta = {
+            key: json.loads(value) for key, value in pairs.items() if not key.startswith(SHEET_KEY)
+        }
+        meta["sheets"] = {
+            key[len(SHEET_KEY) :]: json.loads(value)
+            for key, value in pairs.items()
+            if key.startswith(SHEET_KEY)
+        }
     except (TypeError, ValueError) as bad:
         raise UploadError([(META_SHEET, None, None, _("模板信息已损坏。"))]) from bad
     if meta.get("template_version") != TEMPLATE_VERSION:
