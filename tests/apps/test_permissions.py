@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from citycheck.collection.models import Source, Value
+from citycheck.collection.models import Round, Source, Value
+from citycheck.core import access
 from citycheck.core.choices import Action, Role
 from citycheck.core.testing import build_small_province
 
@@ -186,3 +187,15 @@ def test_county_never_reads_sibling_county_unpublished_data(client, small_provin
     listed = client.get("/api/collection/values/", {"place": sibling.code, "limit": 1000}).json()
     assert all(row["round"] != small_province.open_round.pk for row in listed["results"])
     assert {row["source"] for row in listed["results"]} <= {Source.ADOPTED}
+
+
+def test_superuser_reaches_every_row_of_every_round(small_province):
+    """An empty "everywhere" filter must not be lost when OR-ed with the published rows."""
+    superuser = small_province.users[Role.PROVINCE_ADMIN]
+    superuser.is_superuser = True
+    superuser.save()
+    everything = Value.objects.count()
+    for action in ACTIONS:
+        assert Value.objects.restrict(superuser, action).count() == everything
+    rounds = access.restrict(Round.objects.all(), superuser)
+    assert set(rounds) == {small_province.open_round, small_province.published_round}

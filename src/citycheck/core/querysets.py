@@ -40,6 +40,8 @@ class PlaceScopedQuerySet(models.QuerySet):
             and user.role == Role.DEPARTMENT_FILLER
         ):
             scoped &= Q(**{self.department_lookup: user.department_id})
+        if scoped is not None and not scoped:
+            return self.all()  # an empty Q means everywhere; OR-ing it would drop it
         if scoped is None and public is None:
             return self.none()
         if scoped is None:

@@ -12,6 +12,6 @@ class RoundViewSet(RestrictedReadOnlyViewSet):
 
 
 class ValueViewSet(RestrictedModelViewSet):
-    queryset = Value.objects.select_related("updated_by")
+    queryset = Value.objects.select_related("place", "updated_by")
     serializer_class = ValueSerializer
     filterset_class = ValueFilterSet
