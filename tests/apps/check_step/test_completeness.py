@@ -73,10 +73,15 @@ def test_rollup_beside_the_citys_own_value(province):
     population = BaseFigure.objects.create(
         code="resident_population", name_zh="常住人口", unit="万人"
     )
-    for code, people in ((COUNTY, 30.0), ("360103", 10.0)):
-        BaseFigureValue.objects.create(
-            place=province.places[code], figure=population, year=2024, value=people
-        )
+    park = BaseFigure.objects.create(code="park_green_area", name_zh="公园绿地面积", unit="公顷")
+    urban = BaseFigure.objects.create(
+        code="urban_resident_population", name_zh="城区常住人口", unit="万人"
+    )
+    for code, people, hectares in ((COUNTY, 30.0, 30.0), ("360103", 10.0, 10.0)):
+        for figure, value in ((population, people), (park, hectares), (urban, 2.0)):
+            BaseFigureValue.objects.create(
+                place=province.places[code], figure=figure, year=2024, value=value
+            )
     services.save_values(
         province.round,
         province.entries("360103", {"green_space_rate": 30.0}),
@@ -95,6 +100,8 @@ def test_rollup_beside_the_citys_own_value(province):
         (38 * 30 + 30 * 10) / 40
     )  # weighted
     assert not bool(frame.loc["green_space_rate", "disagrees"])
+    # ratio of sums: the formula on the counties' summed base figures, (30 + 10) / (2 + 2) * 100
+    assert frame.loc["park_green_area_per_capita", "counties"] == pytest.approx(1000.0)
 
 
 def test_reminders_before_and_after_the_deadline_once_a_day(province):
