@@ -92,8 +92,15 @@ def round_data(round_: Round) -> RoundData:
         .values_list("place__code", "city_class")
     ):
         classes[code] = city_class
-    # Peers: places of the same level and city class (counties are not compared with cities).
-    groups = {code: f"{place.level}:{classes.get(code, '')}" for code, place in places.items()}
+    # Peers: places of the same level and city class (counties are not compared with
+    # cities); a class with too few places for a quartile falls back to the whole level.
+    by_class = {code: f"{place.level}:{classes.get(code, '')}" for code, place in places.items()}
+    sizes = pd.Series(by_class).value_counts()
+    min_peers = min(d.rules.min_peers for d in catalogue().diseases)
+    groups = {
+        code: group if sizes[group] >= min_peers else places[code].level
+        for code, group in by_class.items()
+    }
     return RoundData(values, indicators, standards, classes, groups, places)
 
 

@@ -692,6 +692,9 @@ def diagnose(
         "consecutive_declines": evidence["consecutive_declines"].to_numpy(float),
     }
     place_codes, place_labels = pd.factorize(evidence["place"])
+    # Plain dicts: building the text row by row from frames would be slow.
+    records = evidence.to_dict("records")
+    meta_rows = meta.to_dict("index")
     rows_of_place = evidence.groupby(place_codes).indices
     problems = []
     for disease in catalogue.diseases:
@@ -711,9 +714,9 @@ def diagnose(
                     place,
                     positions[is_trigger[positions]],
                     flags,
-                    evidence,
-                    evidence.iloc[positions],
-                    meta,
+                    records,
+                    [records[i] for i in positions],
+                    meta_rows,
                     catalogue,
                     survey,
                     names.get(place, str(place)),
@@ -771,12 +774,12 @@ def _problem(
     order = trigger_rows[np.argsort(-flags["points"][trigger_rows], kind="stable")]
     items = []
     for position in order:
-        row = evidence.iloc[position]
+        row = evidence[position]
         raised = [s for s in SIGNALS[:-1] if flags[s][position]]
         items.append(
             _evidence_item(row, raised, int(flags["points"][position]), meta, catalogue, rules)
         )
-    year = int(evidence.iloc[order[0]]["year"])
+    year = int(evidence[order[0]]["year"])
     points = max(item["points"] for item in items)
     signals = sorted({s for item in items for s in item["signals"]}, key=SIGNALS.index)
     survey_item = None
@@ -807,7 +810,7 @@ def _problem(
                 *(i["indicator"] for i in items if i["signals"]),
                 *(c["indicator"] for c in causes),
             ]
-            for d in [meta.at[code, "department"]]
+            for d in [meta[code]["department"]]
             if d
         )
     )
@@ -819,7 +822,7 @@ def _problem(
     cause_text = (
         catalogue.phrases["causes"].format(
             indicators="、".join(
-                f"{meta.at[c['indicator'], 'name_zh']}（{c['note']}）" for c in causes
+                f"{meta[c['indicator']]['name_zh']}（{c['note']}）" for c in causes
             )
         )
         if causes
@@ -856,10 +859,10 @@ def _float(value) -> float | None:
 
 def _evidence_item(row, raised, points, meta, catalogue, rules) -> dict:
     code = row["indicator"]
-    decimals = int(meta.at[code, "decimals"])
+    decimals = int(meta[code]["decimals"])
     phrases = catalogue.phrases
     value_text = format_number(row["value"], decimals)
-    parts = [f"{meta.at[code, 'name_zh']}{value_text}{meta.at[code, 'unit']}"]
+    parts = [f"{meta[code]['name_zh']}{value_text}{meta[code]['unit']}"]
     if pd.notna(row["shortfall"]) and row["shortfall"] > 0:
         gap = format_number(row["shortfall"], decimals)
         if row["comparison"] == ">=":
@@ -891,7 +894,7 @@ def _evidence_item(row, raised, points, meta, catalogue, rules) -> dict:
             )
         )
     if "deterioration" in raised:
-        direction = _DIRECTIONS[meta.at[code, "direction"]]
+        direction = _DIRECTIONS[meta[code]["direction"]]
         raw_change = row["trend_change"] * direction  # back to the sign of the values
         phrase = phrases["decrease"] if raw_change < 0 else phrases["increase"]
         text = phrase.format(
@@ -903,8 +906,8 @@ def _evidence_item(row, raised, points, meta, catalogue, rules) -> dict:
         parts.append(text)
     return {
         "indicator": code,
-        "name": meta.at[code, "name_zh"],
-        "unit": meta.at[code, "unit"],
+        "name": meta[code]["name_zh"],
+        "unit": meta[code]["unit"],
         "value": float(row["value"]),
         "comparison": row["comparison"] if isinstance(row["comparison"], str) else None,
         "standard": _float(row["standard"]),
@@ -929,9 +932,9 @@ def _evidence_item(row, raised, points, meta, catalogue, rules) -> dict:
 def _cause_items(disease, place_evidence, meta, catalogue) -> list[dict]:
     """Cause indicators of the place that are themselves weak: short of the standard or
     in the bottom half of the peers."""
-    rows = place_evidence[place_evidence["indicator"].isin(disease.cause_indicators)]
+    rows = [row for row in place_evidence if row["indicator"] in disease.cause_indicators]
     causes = []
-    for _, row in rows.iterrows():
+    for row in rows:
         short = row["colour"] in ("yellow", "red")
         low = (
             pd.notna(row["bottom_share"])
@@ -940,7 +943,7 @@ def _cause_items(disease, place_evidence, meta, catalogue) -> list[dict]:
         )
         if not (short or low):
             continue
-        decimals = int(meta.at[row["indicator"], "decimals"])
+        decimals = int(meta[row["indicator"]]["decimals"])
         note = (
             catalogue.phrases["cause_short"]
             if short
@@ -951,7 +954,7 @@ def _cause_items(disease, place_evidence, meta, catalogue) -> list[dict]:
         causes.append(
             {
                 "indicator": row["indicator"],
-                "name": meta.at[row["indicator"], "name_zh"],
+                "name": meta[row["indicator"]]["name_zh"],
                 "value": float(row["value"]),
                 "value_text": format_number(row["value"], decimals),
                 "colour": row["colour"] if isinstance(row["colour"], str) else None,

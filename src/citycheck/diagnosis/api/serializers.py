@@ -1,0 +1,44 @@
+from rest_framework import serializers
+
+from ..models import Problem, ProblemStatus
+
+
+class ProblemSerializer(serializers.ModelSerializer):
+    place_code = serializers.CharField(source="place.code", read_only=True)
+    place_name = serializers.CharField(source="place.name_zh", read_only=True)
+    year = serializers.IntegerField(source="round.year", read_only=True)
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "year",
+            "place_code",
+            "place_name",
+            "disease",
+            "disease_name",
+            "dimension",
+            "severity",
+            "points",
+            "signals",
+            "evidence",
+            "causes",
+            "departments",
+            "explanation",
+            "status",
+            "status_reason",
+            "reviewed_at",
+            "first_year",
+            "returned",
+            "previous",
+            "recheck_status",
+            "recheck_year",
+            "recheck_evidence",
+            "recheck_explanation",
+        ]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[ProblemStatus.CONFIRMED, ProblemStatus.DISMISSED])
+    reason = serializers.CharField()

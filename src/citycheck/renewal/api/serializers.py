@@ -1,0 +1,47 @@
+from rest_framework import serializers
+
+from ..models import ProgressReport, RenewalProject
+
+
+class RenewalProjectSerializer(serializers.ModelSerializer):
+    place_code = serializers.CharField(source="place.code", read_only=True)
+    place_name = serializers.CharField(source="place.name_zh", read_only=True)
+
+    class Meta:
+        model = RenewalProject
+        fields = [
+            "id",
+            "year",
+            "place_code",
+            "place_name",
+            "name",
+            "project_type",
+            "location",
+            "problems",
+            "targets",
+            "budget",
+            "funding",
+            "start",
+            "end",
+            "unit",
+            "status",
+            "priority",
+            "priority_components",
+            "priority_explanation",
+        ]
+        read_only_fields = fields
+
+
+class ProgressReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id",
+            "project",
+            "month",
+            "percent_complete",
+            "investment",
+            "milestones",
+            "blockers",
+        ]
+        read_only_fields = ["id", "project"]

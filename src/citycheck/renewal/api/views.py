@@ -1,0 +1,116 @@
+"""API of the treatment step: the project library (with a GeoJSON map layer), monthly
+progress reports and the progress board."""
+
+import datetime as dt
+import json
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from citycheck.core.api.viewsets import RestrictedReadOnlyViewSet
+
+from .. import services
+from ..models import ProgressReport, RenewalProject
+from .serializers import ProgressReportSerializer, RenewalProjectSerializer
+
+
+class RenewalProjectViewSet(RestrictedReadOnlyViewSet):
+    queryset = RenewalProject.objects.select_related("place").prefetch_related("problems")
+    serializer_class = RenewalProjectSerializer
+    filterset_fields = {
+        "year": ["exact"],
+        "status": ["exact"],
+        "project_type": ["exact"],
+        "place__code": ["exact"],
+        "problems__disease": ["exact"],
+    }
+
+    @extend_schema(responses=dict)
+    @action(detail=False, methods=["get"])
+    def geojson(self, request):
+        """Project locations as a GeoJSON FeatureCollection (for the map)."""
+        features = [
+            {
+                "type": "Feature",
+                "geometry": project.location,
+                "properties": {
+                    "id": project.pk,
+                    "name": project.name,
+                    "project_type": project.project_type,
+                    "status": project.status,
+                    "place": project.place.code,
+                },
+            }
+            for project in self.filter_queryset(self.get_queryset())
+            if project.location
+        ]
+        return Response({"type": "FeatureCollection", "features": features})
+
+    @extend_schema(request=ProgressReportSerializer, responses=ProgressReportSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def report(self, request, pk=None):
+        """Report one month's progress (月调度) of the project."""
+        project = self.get_object()
+        if (
+            not RenewalProject.objects.restrict(request.user, "change")
+            .filter(pk=project.pk)
+            .exists()
+        ):
+            raise ValidationError({"detail": "无权填报该项目的进展。"})
+        form = ProgressReportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            report = services.report_progress(
+                project, acting_user=request.user, **form.validated_data
+            )
+        except ValueError as exc:
+            raise ValidationError({"percent_complete": str(exc)}) from exc
+        return Response(ProgressReportSerializer(report).data)
+
+
+class ProgressReportViewSet(RestrictedReadOnlyViewSet):
+    queryset = ProgressReport.objects.select_related("project")
+    serializer_class = ProgressReportSerializer
+    filterset_fields = ["project", "month"]
+
+
+class ProgressBoardView(APIView):
+    """Late and stalled projects and progress rolled up by city, project type and disease."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM"),
+            OpenApiParameter("year", int),
+        ],
+        responses=dict,
+    )
+    def get(self, request):
+        month = request.query_params.get("as_of")
+        try:
+            as_of = dt.date.fromisoformat(f"{month}-01") if month else dt.date.today()
+        except ValueError as exc:
+            raise ValidationError({"as_of": "应为 YYYY-MM"}) from exc
+        year = request.query_params.get("year")
+        board = services.progress_board(
+            as_of=as_of, user=request.user, year=int(year) if year else None
+        )
+
+        def records(frame, key):
+            # Through JSON so that NaN becomes null and dates ISO strings.
+            return json.loads(
+                frame.reset_index(names=key).to_json(orient="records", date_format="iso")
+            )
+
+        return Response(
+            {
+                "as_of": as_of.strftime("%Y-%m"),
+                "projects": records(board.flags, "project"),
+                "by_city": records(board.by_city, "city"),
+                "by_project_type": records(board.by_project_type, "project_type"),
+                "by_disease": records(board.by_disease, "disease"),
+            }
+        )
