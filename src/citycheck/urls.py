@@ -7,6 +7,8 @@ api_patterns = [
     path("indicators/", include("citycheck.indicators.api.urls")),
     path("collection/", include("citycheck.collection.api.urls")),
     path("assessment/", include("citycheck.assessment.api.urls")),
+    path("diagnosis/", include("citycheck.diagnosis.api.urls")),
+    path("renewal/", include("citycheck.renewal.api.urls")),
 ]
 
 urlpatterns = [
