@@ -7,6 +7,7 @@ The only module that writes projects and progress reports. The numbers come from
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,9 @@ from citycheck.collection.models import Round
 from citycheck.core.choices import Action
 from citycheck.core.models import record_event
 from citycheck.diagnosis.models import Problem, ProblemStatus
+from citycheck.diagnosis.services import round_data
 from citycheck.engine import renewal as engine
+from citycheck.engine.effects import difference_in_differences, what_if
 from citycheck.places.models import Place
 
 from .models import ProgressReport, ProjectStatus, RenewalProject
@@ -456,3 +459,66 @@ def export_projects(path: str | Path, *, user=None, year: int | None = None) -> 
         count += 1
     workbook.save(path)
     return count
+
+
+def _project_frame(projects) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "project": p.pk,
+                "place": p.place.code,
+                "project_type": p.project_type,
+                "targets": p.targets,
+                "start_year": p.start.year,
+                "end_year": p.end.year,
+                "status": p.status,
+            }
+            for p in projects
+        ],
+        columns=["project", "place", "project_type", "targets", "start_year", "end_year", "status"],
+    )
+
+
+def project_effects(round_: Round, *, min_places: int = 3) -> pd.DataFrame:
+    """Difference-in-differences per project type and targeted indicator over the
+    round's places (peers: same level and city class), with the engine's plain message."""
+    data = round_data(round_)
+    projects = RenewalProject.objects.filter(place__code__in=list(data.places)).select_related(
+        "place"
+    )
+    if not projects.exists():
+        return pd.DataFrame(columns=["project_type", "indicator", "message"])
+    return difference_in_differences(
+        data.values,
+        _project_frame(projects),
+        peer_groups=data.peer_groups,
+        indicators=data.indicators,
+        min_places=min_places,
+    )
+
+
+def what_if_for_place(round_: Round, place: Place) -> dict:
+    """Projected next-year values and warning colours of ``place`` from its adopted and
+    in-progress projects (expected changes added to the round's values)."""
+    data = round_data(round_)
+    planned = RenewalProject.objects.filter(
+        place=place, status__in=[ProjectStatus.ADOPTED, ProjectStatus.IN_PROGRESS]
+    )
+    frame = pd.DataFrame(
+        [{"place": place.code, "targets": p.targets} for p in planned], columns=["place", "targets"]
+    )
+    result = what_if(
+        data.values,
+        frame,
+        indicators=data.indicators,
+        standards=data.standards,
+        city_classes=data.city_classes,
+        year=round_.year,
+    )
+    values = result.values.merge(result.warnings, on=["place", "indicator"], how="left")
+    return {
+        "place": place.code,
+        "base_year": round_.year,
+        "projects": [p.pk for p in planned],
+        "indicators": json.loads(values.to_json(orient="records")),
+    }

@@ -54,3 +54,28 @@ def test_library_map_report_and_board(province, tmp_path):
     assert row["project"] == project.pk and row["late"] is True  # ~60 % expected, 10 % done
     assert board["by_city"][0]["city"] == "360400"
     assert admin.get(reverse("renewal-api:progress-board"), {"as_of": "August"}).status_code == 400
+
+
+def test_what_if_and_effects(province, tmp_path):
+    (project,) = services.import_projects(template(tmp_path / "ok.xlsx", [GOOD_ROW]))
+    admin = client_for(province.users[Role.PROVINCE_ADMIN])
+    answer = admin.get(reverse("renewal-api:what-if"), {"round": 2024, "place": "360403"}).json()
+    rows = {row["indicator"]: row for row in answer["indicators"]}
+    # 浔阳区: green space 9 + 0.6 (still red), waterlogging 3 - 1 = 2 (still red: standard 0).
+    assert (
+        rows["green_space"]["projected"] == 9.6 and rows["green_space"]["colour_projected"] == "red"
+    )
+    assert rows["waterlogging"]["projected"] == 2.0
+    assert answer["projects"] == [project.pk]
+    county_user = client_for(province.users[Role.COUNTY_ADMIN])  # 东湖区
+    assert (
+        county_user.get(
+            reverse("renewal-api:what-if"), {"round": 2024, "place": "360403"}
+        ).status_code
+        == 404
+    )
+    effects = admin.get(reverse("renewal-api:effects"), {"round": 2024}).json()
+    assert {row["indicator"] for row in effects} == {"green_space", "waterlogging"}
+    assert all(not row["conclusive"] and "无法得出结论" in row["message"] for row in effects)
+    assert county_user.get(reverse("renewal-api:effects"), {"round": 2024}).status_code == 403
+    assert admin.get(reverse("renewal-api:effects"), {"round": 1999}).status_code == 400

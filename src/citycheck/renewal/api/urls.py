@@ -1,7 +1,13 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .views import ProgressBoardView, ProgressReportViewSet, RenewalProjectViewSet
+from .views import (
+    EffectsView,
+    ProgressBoardView,
+    ProgressReportViewSet,
+    RenewalProjectViewSet,
+    WhatIfView,
+)
 
 router = DefaultRouter()
 router.register("projects", RenewalProjectViewSet)
@@ -10,4 +16,6 @@ app_name = "renewal-api"
 urlpatterns = [
     *router.urls,
     path("progress-board/", ProgressBoardView.as_view(), name="progress-board"),
+    path("effects/", EffectsView.as_view(), name="effects"),
+    path("what-if/", WhatIfView.as_view(), name="what-if"),
 ]

@@ -4,14 +4,18 @@ progress reports and the progress board."""
 import datetime as dt
 import json
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from citycheck.collection.models import Round, RoundKind
+from citycheck.core import access
 from citycheck.core.api.viewsets import RestrictedReadOnlyViewSet
+from citycheck.core.choices import Action
 
 from .. import services
 from ..models import ProgressReport, RenewalProject
@@ -114,3 +118,47 @@ class ProgressBoardView(APIView):
                 "by_disease": records(board.by_disease, "disease"),
             }
         )
+
+
+def _round(request) -> Round:
+    try:
+        return Round.objects.get(year=int(request.query_params["round"]), kind=RoundKind.ANNUAL)
+    except (KeyError, ValueError, Round.DoesNotExist) as exc:
+        raise ValidationError({"round": "需要已有的年度体检轮次，如 ?round=2024"}) from exc
+
+
+class EffectsView(APIView):
+    """Effect of finished projects per project type and targeted indicator (DiD)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("round", int, required=True)], responses=dict)
+    def get(self, request):
+        round_ = _round(request)
+        # The estimate pools places; only users who see the whole round's scope may read it.
+        reach = access.restrict(round_.places.all(), request.user, Action.VIEW)
+        if reach.count() != round_.places.count():
+            raise PermissionDenied("项目成效评估仅对全省范围的用户开放。")
+        effects = services.project_effects(round_)
+        return Response(json.loads(effects.to_json(orient="records")))
+
+
+class WhatIfView(APIView):
+    """Projected next-year values and warnings of a place from its planned projects."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("round", int, required=True),
+            OpenApiParameter("place", str, required=True),
+        ],
+        responses=dict,
+    )
+    def get(self, request):
+        round_ = _round(request)
+        try:
+            place = access.get_place(request.user, request.query_params.get("place", ""))
+        except DjangoPermissionDenied as exc:
+            raise NotFound() from exc
+        return Response(services.what_if_for_place(round_, place))
