@@ -109,7 +109,7 @@ def compute(
         details["levels"][level] = level_details
     results = pd.concat(frames, ignore_index=True).reindex(columns=RESULT_COLUMNS)
     text = ["name_zh", "dimension_code", "peer_group", "warning", "standard", "note"]
-    results[text] = results[text].fillna("")
+    results[text] = results[text].astype(object).fillna("")
     results["bottom_line_failed"] = results["bottom_line_failed"].fillna(False).astype(bool)
     return Computation(results=results, details=details)
 
@@ -186,10 +186,17 @@ def _compute_level(inputs, spec, level, standards, report):
         skew_threshold=treat["skew_threshold"],
         kurtosis_threshold=treat["kurtosis_threshold"],
     )
+    # An indicator on which every place of this level is equal (after treatment) cannot
+    # tell them apart: it stays in the standards scorecard, leaves the index of this
+    # level, and the release says so.
+    constant = sorted(c for c in treated.columns if treated[c].nunique(dropna=True) <= 1)
+    if constant:
+        treated = treated.drop(columns=constant)
+        directions = directions.drop(index=constant)
     report(40, _("标准化"))
     normalised = _normalise(treated, directions, steps["normalise"], inputs)
     report(50, _("赋权与聚合"))
-    tree = indicators["dimension"]
+    tree = indicators["dimension"].drop(index=constant)
     indicator_weights, dimension_weights, weight_notes = _weights(
         normalised, tree, inputs.dimensions, steps["weights"]
     )
@@ -231,6 +238,7 @@ def _compute_level(inputs, spec, level, standards, report):
         peer,
         inputs.dimensions,
         dropped,
+        constant,
     )
     details = {
         "places": len(places),
@@ -238,6 +246,7 @@ def _compute_level(inputs, spec, level, standards, report):
         "screened_out": dropped,
         "indicators": list(indicators.index),
         "excluded_indicators": sorted(excluded),
+        "constant_indicators": constant,
         "weights": {
             "indicators": _plain(effective_weights),
             "dimensions": _plain(dimension_weights),
@@ -478,6 +487,7 @@ def _rows(
     peer,
     dimensions,
     dropped,
+    constant,
 ) -> pd.DataFrame:
     ranked = index.index
     count = len(ranked)
@@ -525,6 +535,10 @@ def _rows(
     # Indicator rows for every place of the level, ranked or screened out: the standards
     # apply to every value, the index only to the places that passed screening.
     long = raw.stack(future_stack=True).rename("value").reset_index()
+    normalised, obstacles = (
+        normalised.reindex(columns=raw.columns),
+        obstacles.reindex(columns=raw.columns),
+    )
     long = long.join(standards, on=["place", "indicator"])
     long["score"] = [
         normalised.at[p, c] if p in normalised.index else np.nan
@@ -539,7 +553,11 @@ def _rows(
         indicator_ranks.at[p, c] if p in indicator_ranks.index else np.nan
         for p, c in zip(long["place"], long["indicator"], strict=True)
     ]
-    long["note"] = np.where(long["place"].isin(dropped), _("数据可得性不足，未参与指数排名"), "")
+    long["note"] = np.select(
+        [long["place"].isin(dropped), long["indicator"].isin(constant)],
+        [_("数据可得性不足，未参与指数排名"), _("本层级各地区取值相同，未参与指数计算")],
+        "",
+    )
     frames.append(
         pd.DataFrame(
             {

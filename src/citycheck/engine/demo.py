@@ -185,16 +185,23 @@ def _first_standard(standards: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _generate_figures(rng, counties, is_district, base_figures, n_t) -> dict[str, np.ndarray]:
+    """Figures with a plausible range: a common size per place, an own spread per figure,
+    and urban districts that are small in land but large in built-up area and urban
+    population (so that ratios differ between cities with more or fewer districts)."""
     figures = {}
-    size = np.exp(rng.normal(0.0, 0.45, len(counties)))[:, None]  # places differ in size
+    size = np.exp(rng.normal(0.0, 0.45, len(counties)))[:, None]
     growth = 1.0 + rng.normal(0.01, 0.005, len(counties))[:, None] * np.arange(n_t)
     for _, fig in base_figures.iterrows():
         if pd.isna(fig.get("range_low")) or pd.isna(fig.get("range_high")):
             continue
         low, high = float(fig["range_low"]), float(fig["range_high"])
-        base = np.sqrt(low * high) * size if low > 0 else (low + high) / 2 * size
-        if fig.get("urban_share"):
-            base = base * np.where(is_district, 0.9, 0.45)[:, None]
+        own = np.exp(rng.normal(0.0, 0.3, len(counties)))[:, None]
+        base = (np.sqrt(low * high) if low > 0 else (low + high) / 2) * size * own
+        scope = str(fig.get("spatial_scope") or "")
+        if "城区" in scope or "建成区" in scope:
+            base = base * np.where(is_district, 1.8, 0.7)[:, None]
+        elif scope == "市辖区":
+            base = base * np.where(is_district, 0.4, 1.2)[:, None]
         figures[fig["code"]] = np.clip(base * growth, low, high)
     return figures
 
