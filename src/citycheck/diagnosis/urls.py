@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "diagnosis"
+urlpatterns = [
+    path("problems/", views.ProblemListView.as_view(), name="problem_list"),
+    path("problems/<int:pk>/", views.ProblemView.as_view(), name="problem"),
+    path("problems/<int:pk>/review/", views.problem_review, name="problem_review"),
+]
