@@ -23,4 +23,6 @@ urlpatterns = [
     path("indicators/", include("citycheck.indicators.urls")),
     path("collection/", include("citycheck.collection.urls")),
     path("assessment/", include("citycheck.assessment.urls")),
+    path("diagnosis/", include("citycheck.diagnosis.urls")),
+    path("renewal/", include("citycheck.renewal.urls")),
 ]
