@@ -13,12 +13,19 @@
       return response.json();
     })
     .then(function (collection) {
-      // ECharts names regions by properties.name; the place itself is drawn under its children.
+      // ECharts names regions by properties.name.
       const mapName = "place-" + element.dataset.name;
       echarts.registerMap(mapName, collection);
       const chart = echarts.init(element);
+      // The place itself is the unlabelled background; its children carry the labels.
       const data = collection.features.map(function (feature) {
-        return { name: feature.properties.name, value: feature.properties.area_km2 };
+        const isPlace = feature.properties.code === element.dataset.name;
+        const item = { name: feature.properties.name, value: feature.properties.area_km2 };
+        if (isPlace && collection.features.length > 1) {
+          item.label = { show: false };
+          item.itemStyle = { areaColor: "#eef2f8" };
+        }
+        return item;
       });
       chart.setOption({
         tooltip: { trigger: "item", formatter: "{b}" },
