@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "citycheck.assessment",
     "citycheck.diagnosis",
     "citycheck.renewal",
+    "citycheck.reports",
     "citycheck.portal",
 ]
 
