@@ -149,6 +149,13 @@ SPECTACULAR_SETTINGS = {
     "the user may see (see docs/architecture.md, 'Permissions').",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status"; name each enum after its model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "RoundStatusEnum": "citycheck.collection.models.RoundStatus",
+        "ReleaseStatusEnum": "citycheck.assessment.models.ReleaseStatus",
+        "ProjectStatusEnum": "citycheck.renewal.models.ProjectStatus",
+        "ProblemStatusEnum": "citycheck.diagnosis.models.ProblemStatus",
+    },
 }
 
 # Background jobs: Celery on Redis when a broker is configured, inline otherwise.

@@ -15,3 +15,4 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CITYCHECK_JOBS_MODE = "inline"
+WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests need no collectstatic
