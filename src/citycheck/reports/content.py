@@ -1,0 +1,670 @@
+"""Build report documents from a release: the annual city report, the provincial summary
+and the quarterly bulletin.
+
+Builders only read. The caller decides who may see the release (views and commands go
+through ``access.restrict``; services refuse unpublished releases unless previewing).
+Sections whose data come from later steps (diagnosis, renewal) read them when those apps
+are installed and say "本轮尚无…" when there is nothing to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import yaml
+from django.apps import apps
+from django.utils.translation import gettext as _
+
+from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.indicators.models import Dimension, Indicator
+from citycheck.places.models import Boundary, Place
+
+from . import readings
+from .document import Document, Figure, Paragraph, Section, Table
+from .models import ReportReading
+
+ISSUER = "城市体检评估信息平台"
+WARNING_NAMES = {"green": "绿", "yellow": "黄", "red": "红", "": "—"}
+
+
+def _number(value, digits=2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _met(row) -> str:
+    if row.meets_standard is None:
+        return "—"
+    text = _("达标") if row.meets_standard else _("未达标")
+    return text + (_("（底线）") if row.bottom_line_failed else "")
+
+
+def release_label(release: Release) -> str:
+    return _("数据版本：评价结果 #%(pk)d（%(method)s v%(version)d，输入摘要 %(digest)s）") % {
+        "pk": release.pk,
+        "method": release.method_code,
+        "version": release.method_version,
+        "digest": release.input_digest[:12],
+    }
+
+
+def _document(release: Release, title: str, subject: str) -> Document:
+    published = release.published_at or release.created
+    return Document(
+        title=title,
+        subject=subject,
+        issuer=ISSUER,
+        date=published.replace(microsecond=0).isoformat(),
+        release_label=release_label(release),
+        draft=release.status == ReleaseStatus.DRAFT,
+    )
+
+
+def summary_subject(release: Release) -> Place:
+    """The place a provincial summary is about: the root above the release's places."""
+    place = (
+        Result.objects.filter(release=release, level=Level.INDEX).select_related("place").first()
+    )
+    root = place.place if place else release.scope
+    while root.parent_id:
+        root = root.parent
+    return root
+
+
+def _level_name(place: Place) -> str:
+    return _("设区市") if place.level == "city" else _("县（市、区）")
+
+
+def _dimensions(release: Release) -> list[Dimension]:
+    return list(Dimension.objects.filter(system=release.round.system).order_by("order", "code"))
+
+
+def _indicator_meta(release: Release) -> dict[str, Indicator]:
+    return {
+        i.code: i
+        for i in Indicator.objects.filter(system=release.round.system).select_related("department")
+    }
+
+
+def _trend(release: Release, place: Place, names: dict[str, str]) -> dict:
+    """Index and dimension scores of ``place`` over this release and the published
+    releases of the same method in other rounds."""
+    others = (
+        Release.objects.published()
+        .filter(method_code=release.method_code, status=ReleaseStatus.PUBLISHED)
+        .exclude(round=release.round)
+    )
+    rows = Result.objects.filter(
+        release__in=[*others.values_list("pk", flat=True), release.pk],
+        place=place,
+        level__in=[Level.INDEX, Level.DIMENSION],
+    ).values_list("release__round__year", "code", "score")
+    years = sorted({year for year, _code, _score in rows})
+    series: dict[str, dict[int, float]] = {}
+    for year, code, score in rows:
+        series.setdefault(names.get(code, code), {})[year] = score
+    ordered = sorted(series, key=lambda name: (name != names["index"], name))
+    return {
+        "years": years,
+        "series": {name: [series[name].get(y) for y in years] for name in ordered},
+        "ylabel": _("得分"),
+    }
+
+
+def _map_figure(release: Release, place: Place, caption: str) -> Figure | None:
+    """The place's counties coloured by index, or the place among its siblings."""
+    index_rows = Result.objects.filter(release=release, level=Level.INDEX)
+    children = index_rows.filter(place__parent=place)
+    shown = children if children.exists() else index_rows.filter(place__parent=place.parent_id)
+    scores = dict(shown.values_list("place_id", "score"))
+    boundaries = Boundary.objects.filter(place_id__in=scores).select_related("place")
+    features = [
+        {"name": b.place.name_zh, "geometry": b.geojson, "value": scores[b.place_id]}
+        for b in sorted(boundaries, key=lambda b: b.place.code)
+    ]
+    if not features:
+        return None
+    datums = {b.get_datum_display() for b in boundaries}
+    return Figure(
+        caption=caption,
+        kind="map",
+        data={
+            "features": features,
+            "legend": _("城市健康指数"),
+            "note": _("坐标系：%(datum)s，仅为示意") % {"datum": "、".join(sorted(datums))},
+        },
+    )
+
+
+def city_report(release: Release, place: Place) -> Document:
+    """The annual city health-check report (城市体检报告) of ``place`` in ``release``."""
+    results = list(Result.objects.filter(release=release, place=place).order_by("level", "code"))
+    if not results:
+        raise ValueError(
+            f"place: {place.code} {place.name_zh} has no results in release #{release.pk}"
+        )
+    index = next((r for r in results if r.level == Level.INDEX), None)
+    by_dimension = {r.code: r for r in results if r.level == Level.DIMENSION}
+    indicator_rows = [r for r in results if r.level == Level.INDICATOR]
+    dimensions = [d for d in _dimensions(release) if d.code in by_dimension] or [
+        Dimension(code=code, name_zh=row.name_zh) for code, row in by_dimension.items()
+    ]
+    meta = _indicator_meta(release)
+    edits = {
+        r.section: r
+        for r in ReportReading.objects.filter(release=release, place=place).select_related("author")
+    }
+    level_name = _level_name(place)
+    year = release.round.year
+    document = _document(release, _("%(year)d年度城市体检报告") % {"year": year}, place.name_zh)
+
+    def reading(key: str, generated: str) -> Paragraph:
+        edit = edits.get(key)
+        if edit is None:
+            return Paragraph(generated, reading_key=key)
+        author = edit.author.get_full_name() or edit.author.username if edit.author else ""
+        return Paragraph(
+            edit.text,
+            reading_key=key,
+            edited_by=_("解读经%(author)s于%(date)s修改")
+            % {"author": author, "date": edit.edited.date().isoformat()},
+        )
+
+    # 一、概况
+    parent = place.parent.name_zh if place.parent else ""
+    overview = Section(_("城市概况"))
+    overview.blocks.append(
+        Paragraph(
+            _(
+                "%(place)s（行政区划代码%(code)s）为%(parent)s所辖%(level)s，参加%(year)d年度城市体检，"
+                "采用%(system)s。"
+            )
+            % {
+                "place": place.name_zh,
+                "code": place.code,
+                "parent": parent,
+                "level": place.get_level_display(),
+                "year": year,
+                "system": release.round.system.name_zh,
+            }
+        )
+    )
+    map_figure = _map_figure(
+        release, place, _("%(place)s城市健康指数分布") % {"place": place.name_zh}
+    )
+    if map_figure:
+        overview.blocks.append(map_figure)
+    document.sections.append(overview)
+
+    # 二、城市健康指数
+    health = Section(_("城市健康指数"))
+    health.blocks.append(
+        reading(
+            "overall",
+            readings.overall_reading(
+                place.name_zh, index, [by_dimension[d.code] for d in dimensions], level_name
+            ),
+        )
+    )
+    if index is not None:
+        health.blocks.append(
+            Table(
+                caption=_("城市健康指数与排名"),
+                columns=[_("指数"), _("排名"), _("排名区间（5%–95%）"), _("同类组"), _("同类排名")],
+                rows=[
+                    [
+                        _number(index.score),
+                        f"{index.rank}/{index.place_count}",
+                        f"{index.rank_low}–{index.rank_high}",
+                        index.peer_group or "—",
+                        f"{index.peer_rank}/{index.peer_count}" if index.peer_rank else "—",
+                    ]
+                ],
+                note=_("排名区间来自蒙特卡洛不确定性分析；来源：%(label)s")
+                % {"label": release_label(release)},
+            )
+        )
+    peer_means = _peer_means(release, place, index)
+    health.blocks.append(
+        Figure(
+            caption=_("各维度得分雷达图"),
+            kind="radar",
+            data={
+                "labels": [d.name_zh for d in dimensions],
+                "series": {
+                    place.name_zh: [by_dimension[d.code].score or 0 for d in dimensions],
+                    _("同类平均"): [peer_means.get(d.code, 0) for d in dimensions],
+                },
+            },
+        )
+    )
+    names = {"index": _("城市健康指数"), **{d.code: d.name_zh for d in dimensions}}
+    health.blocks.append(
+        Figure(caption=_("城市健康指数历年趋势"), kind="trend", data=_trend(release, place, names))
+    )
+    document.sections.append(health)
+
+    # 三、分维度评价
+    per_dimension = Section(_("分维度评价"))
+    for dimension in dimensions:
+        rows = [r for r in indicator_rows if r.dimension_code == dimension.code]
+        part = Section(dimension.name_zh)
+        part.blocks.append(
+            reading(
+                f"dimension:{dimension.code}",
+                readings.dimension_reading(
+                    place.name_zh, by_dimension[dimension.code], rows, level_name
+                ),
+            )
+        )
+        part.blocks.append(_indicator_table(dimension, rows, meta))
+        per_dimension.subsections.append(part)
+    document.sections.append(per_dimension)
+
+    document.sections.extend(_renewal_sections(release, place))
+    document.sections.append(Section(_("满意度调查"), [Paragraph(_("本轮未开展满意度调查。"))]))
+    document.sections.append(_method_section(release, meta, indicator_rows))
+    return document
+
+
+def _peer_means(release: Release, place: Place, index) -> dict[str, float]:
+    if index is None:
+        return {}
+    peers = Result.objects.filter(
+        release=release, level=Level.INDEX, peer_group=index.peer_group, place__level=place.level
+    ).values("place")
+    totals: dict[str, list[float]] = {}
+    for code, score in Result.objects.filter(
+        release=release, level=Level.DIMENSION, place__in=peers
+    ).values_list("code", "score"):
+        if score is not None:
+            totals.setdefault(code, []).append(score)
+    return {code: sum(s) / len(s) for code, s in totals.items()}
+
+
+def _indicator_table(dimension, rows, meta) -> Table:
+    table_rows, warnings, units = [], [], []
+    for row in rows:
+        indicator = meta.get(row.code)
+        unit = indicator.unit if indicator else ""
+        table_rows.append(
+            [
+                row.name_zh,
+                unit or "—",
+                _number(row.value),
+                row.standard or "—",
+                _met(row),
+                WARNING_NAMES.get(row.warning, "—"),
+                _number(row.score, 1),
+                indicator.department.name_zh if indicator and indicator.department else "—",
+            ]
+        )
+        warnings.append(row.warning)
+        if indicator and indicator.citation:
+            units.append(f"{row.name_zh}：{indicator.citation}")
+    note = _("数据来源：城市自体检与第三方评估的采用值；得分为标准化得分（1–100）。")
+    if units:
+        note += _("标准依据：") + "；".join(units) + "。"
+    return Table(
+        caption=_("%(dimension)s维度指标") % {"dimension": dimension.name_zh},
+        columns=[
+            _("指标"),
+            _("单位"),
+            _("数值"),
+            _("标准值"),
+            _("达标"),
+            _("预警"),
+            _("得分"),
+            _("责任单位"),
+        ],
+        rows=table_rows,
+        note=note,
+        row_warnings=warnings,
+    )
+
+
+def _renewal_sections(release: Release, place: Place) -> list[Section]:
+    """Problem list, treatment plan and projects, re-check of last year's problems."""
+    year = release.round.year
+    problems_section = Section(_("问题清单"))
+    plan_section = Section(_("治理措施与项目清单"))
+    recheck_section = Section(_("上年度问题复查"))
+    if not apps.is_installed("citycheck.diagnosis"):
+        problems_section.blocks.append(Paragraph(_("本轮尚无问题清单。")))
+        recheck_section.blocks.append(Paragraph(_("本轮尚无复查结果。")))
+    else:
+        from citycheck.diagnosis.models import Problem, ProblemStatus
+
+        problems = list(
+            Problem.objects.filter(round=release.round, place=place)
+            .exclude(status=ProblemStatus.DISMISSED)
+            .order_by("-points", "disease")
+        )
+        if problems:
+            problems_section.blocks.append(
+                Table(
+                    caption=_("问题清单"),
+                    columns=[_("城市病"), _("严重程度"), _("状态"), _("证据与成因"), _("责任单位")],
+                    rows=[
+                        [
+                            p.disease_name,
+                            p.get_severity_display(),
+                            p.get_status_display(),
+                            p.explanation,
+                            "、".join(p.departments) or "—",
+                        ]
+                        for p in problems
+                    ],
+                    note=_("来源：%(year)d年度城市体检诊断（问题清单）。") % {"year": year},
+                    row_warnings=[
+                        {"severe": "red", "moderate": "yellow"}.get(p.severity, "")
+                        for p in problems
+                    ],
+                )
+            )
+        else:
+            problems_section.blocks.append(Paragraph(_("本轮尚无问题清单。")))
+        rechecked = list(Problem.objects.filter(place=place, recheck_year=year).order_by("disease"))
+        if rechecked:
+            recheck_section.blocks.append(
+                Table(
+                    caption=_("上年度问题复查结果"),
+                    columns=[_("城市病"), _("发现年度"), _("复查结论"), _("说明")],
+                    rows=[
+                        [
+                            p.disease_name,
+                            str(p.first_year),
+                            p.get_recheck_status_display(),
+                            p.recheck_explanation,
+                        ]
+                        for p in rechecked
+                    ],
+                )
+            )
+        else:
+            recheck_section.blocks.append(Paragraph(_("本轮尚无复查结果。")))
+    projects = list(_projects(place, year))
+    if projects:
+        plan_section.blocks.append(
+            Table(
+                caption=_("城市更新项目清单"),
+                columns=[
+                    _("项目"),
+                    _("年度"),
+                    _("类型"),
+                    _("总投资（万元）"),
+                    _("工期"),
+                    _("状态"),
+                    _("责任单位"),
+                ],
+                rows=[
+                    [
+                        p.name,
+                        str(p.year),
+                        p.project_type,
+                        _number(p.budget, 0),
+                        f"{p.start.isoformat()}—{p.end.isoformat()}",
+                        p.get_status_display(),
+                        p.unit or "—",
+                    ]
+                    for p in projects
+                ],
+                note=_("来源：城市更新项目库。"),
+            )
+        )
+    else:
+        plan_section.blocks.append(Paragraph(_("本轮尚无治理措施与项目。")))
+    return [problems_section, plan_section, recheck_section]
+
+
+def _projects(place: Place, year: int):
+    if not apps.is_installed("citycheck.renewal"):
+        return []
+    from citycheck.renewal.models import ProjectStatus, RenewalProject
+
+    return (
+        RenewalProject.objects.filter(place=place, year__in=[year, year + 1])
+        .exclude(status=ProjectStatus.CANCELLED)
+        .order_by("year", "-priority", "name")
+    )
+
+
+def _method_section(release: Release, meta, indicator_rows) -> Section:
+    method = yaml.safe_load(release.method_text) or {}
+    steps = method.get("steps", {})
+    weights = steps.get("weights", {})
+    aggregate = steps.get("aggregate", {})
+    section = Section(_("数据来源与评价方法"))
+    section.blocks.append(
+        Paragraph(
+            _(
+                "本报告依据已发布的%(label)s生成，程序版本%(code)s。评价方法为%(name)s（%(method)s v%(version)d）："
+                "标准化方法%(normalise)s，指标权重%(iw)s，维度权重%(dw)s，维度合成%(da)s，指数合成%(ia)s。"
+            )
+            % {
+                "label": release_label(release),
+                "code": release.code_version,
+                "name": method.get("name_zh", release.method_code),
+                "method": release.method_code,
+                "version": release.method_version,
+                "normalise": steps.get("normalise", {}).get("method", "—"),
+                "iw": weights.get("indicators", {}).get("method", "—"),
+                "dw": weights.get("dimensions", {}).get("method", "—"),
+                "da": aggregate.get("dimension", "—"),
+                "ia": aggregate.get("index", "—"),
+            }
+        )
+    )
+    section.blocks.append(
+        Paragraph(
+            _(
+                "数据来源为城市自体检、第三方评估和满意度调查（如开展），经审核后的采用值进入评价；"
+                "同一版本重新生成的报告内容完全一致。"
+            )
+        )
+    )
+    codes = sorted({row.code for row in indicator_rows})
+    section.blocks.append(
+        Table(
+            caption=_("指标口径与来源"),
+            columns=[_("指标"), _("单位"), _("计算公式"), _("责任单位"), _("依据")],
+            rows=[
+                [
+                    meta[c].name_zh,
+                    meta[c].unit or "—",
+                    meta[c].formula or "—",
+                    meta[c].department.name_zh if meta[c].department else "—",
+                    meta[c].citation or "—",
+                ]
+                for c in codes
+                if c in meta
+            ],
+        )
+    )
+    return section
+
+
+# --- provincial summary and quarterly bulletin --------------------------------------
+
+
+def province_summary(release: Release) -> Document:
+    """The provincial summary report: rankings, map, common problems, project progress."""
+    year = release.round.year
+    document = _document(
+        release,
+        _("%(year)d年度城市体检省级汇总报告") % {"year": year},
+        summary_subject(release).name_zh,
+    )
+    index_rows = list(
+        Result.objects.filter(release=release, level=Level.INDEX)
+        .select_related("place")
+        .order_by("place__level", "rank", "place__code")
+    )
+    dimensions = _dimensions(release)
+    dimension_scores: dict[int, dict[str, float]] = {}
+    for place_id, code, score in Result.objects.filter(
+        release=release, level=Level.DIMENSION
+    ).values_list("place_id", "code", "score"):
+        dimension_scores.setdefault(place_id, {})[code] = score
+    overview = Section(_("总体情况"))
+    overview.blocks.append(
+        Paragraph(
+            _("%(year)d年度共%(count)d个地区参加城市体检并参与城市健康指数排名。")
+            % {"year": year, "count": len(index_rows)}
+        )
+    )
+    document.sections.append(overview)
+    for level, title in (("city", _("设区市排名")), ("county", _("县（市、区）排名"))):
+        rows = [r for r in index_rows if r.place.level == level]
+        if not rows:
+            continue
+        section = Section(title)
+        section.blocks.append(
+            Table(
+                caption=title,
+                columns=[_("排名"), _("地区"), _("指数"), _("排名区间"), _("同类组"), _("同类排名")]
+                + [d.name_zh for d in dimensions],
+                rows=[
+                    [
+                        str(r.rank),
+                        r.place.name_zh,
+                        _number(r.score),
+                        f"{r.rank_low}–{r.rank_high}",
+                        r.peer_group or "—",
+                        str(r.peer_rank or "—"),
+                    ]
+                    + [
+                        _number(dimension_scores.get(r.place_id, {}).get(d.code), 1)
+                        for d in dimensions
+                    ]
+                    for r in rows
+                ],
+                note=_("来源：%(label)s") % {"label": release_label(release)},
+            )
+        )
+        if level == "city":
+            section.blocks.append(
+                Figure(
+                    caption=_("设区市城市健康指数"),
+                    kind="bars",
+                    data={
+                        "labels": [r.place.name_zh for r in rows],
+                        "values": [r.score for r in rows],
+                        "xlabel": _("城市健康指数"),
+                    },
+                )
+            )
+            map_figure = _map_figure(release, summary_subject(release), _("设区市城市健康指数分布"))
+            if map_figure:
+                section.blocks.append(map_figure)
+        document.sections.append(section)
+    document.sections.append(_common_problems(release))
+    document.sections.append(_progress_section(dt.date(year, 12, 31), year, _("项目进展")))
+    return document
+
+
+def _common_problems(release: Release) -> Section:
+    section = Section(_("共性问题"))
+    if not apps.is_installed("citycheck.diagnosis"):
+        section.blocks.append(Paragraph(_("本轮尚无问题清单。")))
+        return section
+    from django.db.models import Count
+
+    from citycheck.diagnosis.models import Problem, ProblemStatus
+
+    counts = list(
+        Problem.objects.filter(round=release.round)
+        .exclude(status=ProblemStatus.DISMISSED)
+        .values("disease_name")
+        .annotate(places=Count("place", distinct=True))
+        .order_by("-places", "disease_name")
+    )
+    if not counts:
+        section.blocks.append(Paragraph(_("本轮尚无问题清单。")))
+        return section
+    section.blocks.append(
+        Table(
+            caption=_("各类城市病涉及地区数"),
+            columns=[_("城市病"), _("涉及地区数")],
+            rows=[[row["disease_name"], str(row["places"])] for row in counts],
+        )
+    )
+    return section
+
+
+def _progress_section(as_of: dt.date, year: int, title: str) -> Section:
+    """Progress of the year's projects by city, the slow cities named."""
+    section = Section(title)
+    if not apps.is_installed("citycheck.renewal"):
+        section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
+        return section
+    from citycheck.renewal.services import progress_board
+
+    board = progress_board(as_of=as_of, year=year)
+    if board.by_city.empty:
+        section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
+        return section
+    names = dict(
+        Place.objects.filter(code__in=list(board.by_city.index)).values_list("code", "name_zh")
+    )
+    table = board.by_city.sort_index()
+    rows, warnings, slow = [], [], []
+    for code, row in table.iterrows():
+        behind = int(row.get("late", 0)) + int(row.get("stalled", 0))
+        rows.append(
+            [
+                names.get(code, str(code)),
+                str(int(row["projects"])),
+                _number(row["budget"], 0),
+                _number(row["investment_to_date"], 0),
+                _number(row["percent_complete"], 1),
+                str(int(row.get("late", 0))),
+                str(int(row.get("stalled", 0))),
+            ]
+        )
+        warnings.append("red" if behind else "")
+        if behind:
+            slow.append(names.get(code, str(code)))
+    section.blocks.append(
+        Paragraph(
+            _("截至%(date)s，进度滞后或停滞的地区：%(names)s。")
+            % {"date": as_of.isoformat(), "names": "、".join(slow)}
+            if slow
+            else _("截至%(date)s，各地区项目均按计划推进。") % {"date": as_of.isoformat()}
+        )
+    )
+    section.blocks.append(
+        Table(
+            caption=_("分地区项目进展"),
+            columns=[
+                _("地区"),
+                _("项目数"),
+                _("总投资（万元）"),
+                _("累计完成投资（万元）"),
+                _("投资加权形象进度（%）"),
+                _("滞后项目"),
+                _("停滞项目"),
+            ],
+            rows=rows,
+            row_warnings=warnings,
+            note=_("来源：城市更新项目月度调度。"),
+        )
+    )
+    return section
+
+
+def quarterly_bulletin(release: Release, quarter: int) -> Document:
+    """The quarterly bulletin (季度通报) of the year after ``release``'s round: project
+    progress by city at the quarter's end, slow places named."""
+    if quarter not in (1, 2, 3, 4):
+        raise ValueError(f"quarter: must be 1–4, got {quarter!r}")
+    year = release.round.year + 1  # projects of a round are built in the following year
+    as_of = dt.date(year, 3 * quarter, 1) + dt.timedelta(days=31)
+    as_of = as_of.replace(day=1) - dt.timedelta(days=1)
+    document = _document(
+        release,
+        _("%(year)d年第%(quarter)d季度城市更新工作通报") % {"year": year, "quarter": quarter},
+        summary_subject(release).name_zh,
+    )
+    document.date = f"{as_of.isoformat()}T00:00:00"
+    document.sections.append(_progress_section(as_of, year, _("分地区进展")))
+    return document

@@ -1,0 +1,93 @@
+"""The shape every report takes before it is written out: a :class:`Document` of numbered
+:class:`Section` s holding paragraphs, tables and figures.
+
+The content builders (``content.py``) fill a document from a release; the renderers
+(``render.py``) write any document as Word, PDF or HTML. A document holds only plain
+data (charts as a kind and their numbers, drawn by the renderer), so it can be sent to a
+worker process and renders identically each time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+def chinese_number(number: int) -> str:
+    """1 → 一, 12 → 十二, 20 → 二十 (section numbers of a government report)."""
+    if number <= 10:
+        return CHINESE_NUMERALS[number - 1]
+    tens, units = divmod(number, 10)
+    head = "" if tens == 1 else CHINESE_NUMERALS[tens - 1]
+    return head + "十" + (CHINESE_NUMERALS[units - 1] if units else "")
+
+
+@dataclass
+class Paragraph:
+    """A paragraph; ``reading_key`` marks a written reading officials may edit."""
+
+    text: str
+    reading_key: str = ""
+    edited_by: str = ""
+
+
+@dataclass
+class Table:
+    """A table with a caption above and its units and sources below.
+
+    ``row_warnings`` holds a warning colour (green/yellow/red or "") per row.
+    """
+
+    caption: str
+    columns: list[str]
+    rows: list[list[str]]
+    note: str = ""
+    row_warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Figure:
+    """A chart drawn on the server: ``kind`` is a function of ``charts.py``, ``data`` its
+    numbers."""
+
+    caption: str
+    kind: str
+    data: dict
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list = field(default_factory=list)
+    subsections: list[Section] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """One report: the title page fields and the numbered sections."""
+
+    title: str
+    subject: str  # the place, or the province for summaries
+    issuer: str
+    date: str  # the release's publication date: reports regenerate identically
+    release_label: str
+    sections: list[Section] = field(default_factory=list)
+    draft: bool = False
+
+    def numbered(self):
+        """(number text, section, [(number text, subsection)]) per section: 一、 and （一）."""
+        return [
+            (
+                f"{chinese_number(i)}、",
+                section,
+                [(f"（{chinese_number(j)}）", sub) for j, sub in enumerate(section.subsections, 1)],
+            )
+            for i, section in enumerate(self.sections, 1)
+        ]
+
+    def tables_and_figures(self):
+        """Every table and figure in reading order, for their running numbers."""
+        for section in self.sections:
+            for part in (section, *section.subsections):
+                yield from (b for b in part.blocks if isinstance(b, Table | Figure))

@@ -1,0 +1,18 @@
+"""Background jobs of publication: every report of a release into one archive."""
+
+from citycheck.assessment.models import Release
+from citycheck.core.jobs import job_function
+
+from . import services
+
+
+@job_function("reports.render_all")
+def render_all_job(job, *, release_id: int, formats: list[str]):
+    """Render every report of the release and return the archive's path under MEDIA_ROOT."""
+    release = Release.objects.select_related("round", "scope").get(pk=release_id)
+
+    def progress(done, total, name):
+        job.report(100 * done / total * 0.98, f"{done}/{total} {name}")
+
+    path = services.build_archive(release, formats, progress=progress)
+    return {"release": release.pk, "archive": str(path), "size": path.stat().st_size}

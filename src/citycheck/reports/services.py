@@ -1,0 +1,217 @@
+"""Reports: render one, render all of a release into one archive, edit readings.
+
+Reports are built from a **published** release only (``preview=True`` renders a draft
+for those who may publish it, marked 草稿). The same release with the same readings
+always gives the same content. Readings may be edited while the release is a draft;
+publishing freezes them with the numbers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import zipfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.core import access
+from citycheck.core.choices import Action
+from citycheck.core.jobs import start_job
+from citycheck.core.models import record_event
+from citycheck.places.models import Place
+
+from . import content, render
+from .document import Document
+from .models import ReportReading
+
+FORMATS = render.FORMATS
+
+
+class ReportError(ValueError):
+    """A report that cannot be made (unpublished release, unknown format, no results)."""
+
+
+def check_formats(formats: Iterable[str]) -> list[str]:
+    formats = [f.strip() for f in formats if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ReportError(
+            _("format: 未知格式 %(bad)s；可选：%(known)s")
+            % {"bad": ", ".join(unknown) or "（空）", "known": ", ".join(FORMATS)}
+        )
+    return formats
+
+
+def _check_release(release: Release, preview: bool) -> None:
+    if release.status == ReleaseStatus.DRAFT and not preview:
+        raise ReportError(
+            _("评价结果 #%(pk)d 尚未发布；报告只能由已发布的版本生成。") % {"pk": release.pk}
+        )
+
+
+def report_places(release: Release):
+    """The places with results in ``release``, in code order."""
+    return Place.objects.filter(
+        pk__in=Result.objects.filter(release=release, level=Level.INDEX).values("place")
+    ).order_by("code")
+
+
+def build(release: Release, place: Place | None = None, *, preview=False) -> Document:
+    """The document of ``place``'s report (the provincial summary when ``place`` is the
+    release's scope or None)."""
+    _check_release(release, preview)
+    if place is None or place.pk == content.summary_subject(release).pk:
+        return content.province_summary(release)
+    try:
+        return content.city_report(release, place)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from exc
+
+
+def file_stem(release: Release, place: Place | None) -> str:
+    summary = content.summary_subject(release)
+    subject = place or summary
+    kind = "summary" if subject.pk == summary.pk else "report"
+    return f"{release.round.year}-{subject.code}-{kind}-r{release.pk}"
+
+
+def write_document(document: Document, formats: list[str], out_dir: Path, stem: str) -> list[Path]:
+    """Write ``document`` in each format to ``out_dir/stem.<format>``; charts drawn once."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images = render.chart_images(document)
+    paths = []
+    for fmt in formats:
+        path = out_dir / f"{stem}.{fmt}"
+        render.write(document, fmt, path, images)
+        paths.append(path)
+    return paths
+
+
+def render_report(
+    release: Release, place: Place | None, formats, out_dir, *, preview=False
+) -> list[Path]:
+    """Render one report in ``formats`` into ``out_dir``; returns the files written."""
+    formats = check_formats(formats)
+    document = build(release, place, preview=preview)
+    return write_document(document, formats, Path(out_dir), file_stem(release, place))
+
+
+def render_all(
+    release: Release,
+    formats,
+    out_dir,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Path]:
+    """Render the report of every place of ``release`` and the provincial summary.
+
+    Documents are built here (database reads); writing Word and PDF runs in ``workers``
+    processes (default: the CPU count). ``progress(done, total, name)`` is called after
+    each place.
+    """
+    formats = check_formats(formats)
+    _check_release(release, preview=False)
+    out_dir = Path(out_dir)
+    places = [None, *report_places(release).exclude(pk=content.summary_subject(release).pk)]
+    workers = workers or os.cpu_count() or 1
+    paths: list[Path] = []
+    total = len(places)
+
+    def documents():
+        for place in places:
+            yield place, build(release, place)
+
+    if workers == 1:
+        for done, (place, document) in enumerate(documents(), 1):
+            paths += write_document(document, formats, out_dir, file_stem(release, place))
+            if progress:
+                progress(done, total, document.subject)
+        return sorted(paths)
+    # Children never touch the database; closing ours keeps a forked copy from sharing it.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(
+                write_document, document, formats, out_dir, file_stem(release, place)
+            ): document.subject
+            for place, document in documents()
+        }
+        for done, future in enumerate(as_completed(futures), 1):
+            paths += future.result()
+            if progress:
+                progress(done, total, futures[future])
+    return sorted(paths)
+
+
+def archive_dir(release: Release) -> Path:
+    return Path(settings.MEDIA_ROOT) / "reports" / str(release.pk)
+
+
+def archive_path(release: Release) -> Path:
+    return archive_dir(release) / f"reports-{release.round.year}-r{release.pk}.zip"
+
+
+def build_archive(release: Release, formats, *, workers: int | None = None, progress=None) -> Path:
+    """Render every report of ``release`` and pack them into one zip under MEDIA_ROOT."""
+    files_dir = archive_dir(release) / "files"
+    paths = render_all(release, formats, files_dir, workers=workers, progress=progress)
+    target = archive_path(release)
+    partial = target.with_suffix(".zip.part")
+    stamp = (release.published_at or release.created).timetuple()[:6]
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in paths:
+            info = zipfile.ZipInfo(path.name, date_time=stamp)  # fixed: same release, same zip
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    partial.replace(target)  # a half-written archive is never offered for download
+    return target
+
+
+def start_render_all(release: Release, formats, *, acting_user):
+    """Start rendering every report of ``release`` as a background job."""
+    formats = check_formats(formats)
+    _check_release(release, preview=False)
+    if not access.restrict(Release.objects.filter(pk=release.pk), acting_user).exists():
+        raise PermissionDenied(_("无权查看该评价结果。"))
+    return start_job(
+        "reports.render_all", acting_user=acting_user, release_id=release.pk, formats=formats
+    )
+
+
+@transaction.atomic
+def save_reading(release: Release, place: Place, section: str, text: str, *, acting_user):
+    """Keep an official's edit of a reading; only while the release is a draft and only
+    by users who may publish it."""
+    if release.status != ReleaseStatus.DRAFT:
+        raise ReportError(_("评价结果已发布，报告解读不能再修改。"))
+    if not Release.objects.restrict(acting_user, Action.PUBLISH).filter(pk=release.pk).exists():
+        raise PermissionDenied(_("只有可发布该评价结果的用户才能修改报告解读。"))
+    text = text.strip()
+    if not text:
+        raise ReportError(_("text: 解读文字不能为空。"))
+    reading = ReportReading.objects.filter(release=release, place=place, section=section).first()
+    if reading is None:
+        reading = ReportReading(release=release, place=place, section=section)
+    else:
+        reading.snapshot()
+    reading.text = text
+    reading.author = acting_user
+    reading.edited = timezone.now()
+    reading.save()
+    record_event(
+        release,
+        "reading_edited",
+        acting_user=acting_user,
+        data={"place": place.code, "section": section},
+    )
+    return reading
