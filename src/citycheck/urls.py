@@ -9,6 +9,7 @@ api_patterns = [
     path("assessment/", include("citycheck.assessment.api.urls")),
     path("diagnosis/", include("citycheck.diagnosis.api.urls")),
     path("renewal/", include("citycheck.renewal.api.urls")),
+    path("portal/", include("citycheck.portal.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,4 +26,6 @@ urlpatterns = [
     path("assessment/", include("citycheck.assessment.urls")),
     path("diagnosis/", include("citycheck.diagnosis.urls")),
     path("renewal/", include("citycheck.renewal.urls")),
+    path("reports/", include("citycheck.reports.urls")),
+    path("portal/", include("citycheck.portal.urls")),
 ]
