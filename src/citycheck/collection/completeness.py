@@ -48,14 +48,20 @@ def completeness_board(
         ),
         columns=["place_id", "code", "name", "level", "path"],
     )
+    # Access is decided once, by ``restrict`` on the round's places; the counts below are
+    # limited to those places, without a list of ids when the user sees the whole round.
+    visible = places["place_id"].tolist()
+    whole_round = len(visible) == round_.places.count()
+
+    def scoped(queryset):
+        return queryset if whole_round else queryset.filter(place_id__in=visible)
+
     status = dict(
-        Submission.objects.restrict(acting_user, Action.VIEW)
-        .filter(round=round_, source=source, department__isnull=True)
-        .values_list("place_id", "status")
+        scoped(
+            Submission.objects.filter(round=round_, source=source, department__isnull=True)
+        ).values_list("place_id", "status")
     )
-    values = Value.objects.restrict(acting_user, Action.VIEW).filter(
-        round=round_, source=source, value__isnull=False
-    )
+    values = scoped(Value.objects.filter(round=round_, source=source, value__isnull=False))
     filled_by_place = dict(
         values.values("place_id").annotate(n=Count("id")).values_list("place_id", "n")
     )
@@ -115,11 +121,9 @@ def completeness_board(
     departments["share"] = departments["filled"] / departments["expected"].where(
         departments["expected"] > 0
     )
-    department_status = (
-        Submission.objects.restrict(acting_user, Action.VIEW)
-        .filter(round=round_, source=source, department__isnull=False)
-        .values_list("department_id", "status")
-    )
+    department_status = scoped(
+        Submission.objects.filter(round=round_, source=source, department__isnull=False)
+    ).values_list("department_id", "status")
     status_counts = pd.DataFrame.from_records(
         list(department_status), columns=["department_id", "status"]
     )

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from .services import (
     check_writable,
     department_by_code,
     indicators_owed,
+    places_out_of_reach,
     submission_for,
     write_values,
 )
@@ -174,6 +176,7 @@ def build_template(
             showErrorMessage=False,
         )
         sheet.add_data_validation(explanations)
+        checks: dict[tuple, DataValidation] = {}
         for row, indicator in enumerate(indicators, start=2):
             value = stored.get((place.pk, indicator.pk))
             sheet.append(
@@ -189,19 +192,23 @@ def build_template(
                 ]
             )
             rule = rules.for_indicator(indicator.code, indicator.unit)
-            check = DataValidation(
-                type="whole" if rule.integer else "decimal",
-                operator="between",
-                formula1=str(rule.low if rule.low is not None else -1e15),
-                formula2=str(rule.high if rule.high is not None else 1e15),
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=_("数值无效"),
-                error=_("请输入 %(unit)s 为单位的数值。") % {"unit": indicator.unit},
-            )
-            sheet.add_data_validation(check)
+            # One validation per distinct rule and unit, over all its cells: a sheet
+            # with a validation per row is slow to open (and to parse back).
+            key = (rule.integer, rule.low, rule.high, indicator.unit)
+            if key not in checks:
+                checks[key] = DataValidation(
+                    type="whole" if rule.integer else "decimal",
+                    operator="between",
+                    formula1=str(rule.low if rule.low is not None else -1e15),
+                    formula2=str(rule.high if rule.high is not None else 1e15),
+                    allow_blank=True,
+                    showErrorMessage=True,
+                    errorTitle=_("数值无效"),
+                    error=_("请输入 %(unit)s 为单位的数值。") % {"unit": indicator.unit},
+                )
+                sheet.add_data_validation(checks[key])
             value_cell = sheet.cell(row, VALUE_COLUMN)
-            check.add(value_cell)
+            checks[key].add(value_cell)
             explanations.add(sheet.cell(row, NOTE_COLUMN))
             value_cell.number_format = (
                 "0" if rule.integer else "0." + "0" * max(indicator.decimals, 1)
@@ -405,15 +412,64 @@ def _round_of(meta: dict, expected: Round | None) -> Round:
     return round_
 
 
-def _parse_sheet(sheet, title: str, codes: list[str]) -> tuple[list[tuple], list[tuple]]:
-    """Rows (row, code, value, note) of one data sheet and the problems found in it."""
+_MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z0-9:$]+)"')
+_ROW = re.compile(rb"<row\b([^>]*)>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(1|true)"')
+_NS = {
+    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _sheet_layouts(content: bytes) -> dict[str, tuple[list[str], set[int]]]:
+    """Merged ranges and hidden rows of every sheet, read from the sheet XML directly.
+
+    The streaming (read-only) reader that keeps a 100-sheet upload fast does not expose
+    them, and a regular expression over the raw XML is cheaper than a second parse.
+    """
+    from xml.etree import ElementTree
+
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", _NS)}
+        layouts = {}
+        for sheet in book.findall("main:sheets/main:sheet", _NS):
+            target = targets.get(sheet.get(_REL_ID), "")
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            xml = archive.read(path) if path in archive.namelist() else b""
+            merged = [m.decode() for m in _MERGE.findall(xml)]
+            hidden = {
+                int(_ROW_NUMBER.search(attributes).group(1))
+                for attributes in _ROW.findall(xml)
+                if _HIDDEN.search(attributes) and _ROW_NUMBER.search(attributes)
+            }
+            layouts[sheet.get("name")] = (merged, hidden)
+    return layouts
+
+
+def _parse_sheet(
+    rows: list[tuple], layout: tuple[list[str], set[int]], title: str, codes: list[str]
+) -> tuple[list[tuple], list[tuple]]:
+    """Rows (row, code, value, note) of one data sheet and the problems found in it.
+
+    ``rows`` are the sheet's cell values by row (row 1 first); ``layout`` its merged
+    ranges and hidden row numbers.
+    """
+    merged, hidden = layout
     problems = []
-    if sheet.merged_cells.ranges:
-        ranges = ", ".join(str(r) for r in sheet.merged_cells.ranges)
+    if merged:
         problems.append(
-            (title, None, None, _("含有合并单元格 %(ranges)s，请使用原模板。") % {"ranges": ranges})
+            (
+                title,
+                None,
+                None,
+                _("含有合并单元格 %(ranges)s，请使用原模板。") % {"ranges": ", ".join(merged)},
+            )
         )
-    header = [cell.value for cell in sheet[1]][: len(HEADERS) + 5]
+    header = list(rows[0]) if rows else []
     for column, expected in enumerate(HEADERS, start=1):
         found = header[column - 1] if column <= len(header) else None
         if found != expected:
@@ -430,26 +486,24 @@ def _parse_sheet(sheet, title: str, codes: list[str]) -> tuple[list[tuple], list
         problems.append((title, 1, len(HEADERS) + 1, _("表头之后不应有多余的列。")))
     if problems:
         return [], problems
-    rows = []
+    parsed = []
     last_row = len(codes) + 1
-    for row_number, row in enumerate(sheet.iter_rows(min_row=2), start=2):
-        cells = list(row)
-        has_data = any(c.value not in (None, "") for c in cells)
-        if not has_data:
+    seen_rows = set()
+    for row_number, cells in enumerate(rows[1:], start=2):
+        if not any(v not in (None, "") for v in cells):
             continue
         if row_number > last_row:
             problems.append((title, row_number, None, _("模板之外的行含有数据。")))
             continue
-        if sheet.row_dimensions[row_number].hidden:
+        seen_rows.add(row_number)
+        if row_number in hidden:
             problems.append((title, row_number, None, _("隐藏的行含有数据，请取消隐藏并核对。")))
-        for cell in cells:
-            if cell.data_type == "f" or (
-                isinstance(cell.value, str) and cell.value.startswith("=")
-            ):
-                problems.append((title, row_number, cell.column, _("含有公式，请只填写数值。")))
-            elif cell.column > len(HEADERS) and cell.value not in (None, ""):
-                problems.append((title, row_number, cell.column, _("模板之外的列含有数据。")))
-        code = cells[0].value
+        for column, value in enumerate(cells, start=1):
+            if isinstance(value, str) and value.startswith("="):
+                problems.append((title, row_number, column, _("含有公式，请只填写数值。")))
+            elif column > len(HEADERS) and value not in (None, ""):
+                problems.append((title, row_number, column, _("模板之外的列含有数据。")))
+        code = cells[0]
         expected_code = codes[row_number - 2]
         if code != expected_code:
             problems.append(
@@ -462,9 +516,9 @@ def _parse_sheet(sheet, title: str, codes: list[str]) -> tuple[list[tuple], list
                 )
             )
             continue
-        raw = cells[VALUE_COLUMN - 1].value if len(cells) >= VALUE_COLUMN else None
-        note = cells[NOTE_COLUMN - 1].value if len(cells) >= NOTE_COLUMN else None
-        if cells[VALUE_COLUMN - 1].data_type == "f":
+        raw = cells[VALUE_COLUMN - 1] if len(cells) >= VALUE_COLUMN else None
+        note = cells[NOTE_COLUMN - 1] if len(cells) >= NOTE_COLUMN else None
+        if isinstance(raw, str) and raw.startswith("="):
             continue
         if raw in (None, ""):
             value = None
@@ -483,18 +537,13 @@ def _parse_sheet(sheet, title: str, codes: list[str]) -> tuple[list[tuple], list
             continue
         else:
             value = float(raw)
-        rows.append((row_number, code, value, "" if note is None else str(note).strip()))
-    found_codes = {r[1] for r in rows}
+        parsed.append((row_number, code, value, "" if note is None else str(note).strip()))
     for missing_row, code in enumerate(codes, start=2):
-        if (
-            code not in found_codes
-            and sheet.cell(missing_row, 1).value != code
-            and not any(p[1] == missing_row for p in problems)
-        ):
+        if missing_row not in seen_rows:
             problems.append(
                 (title, missing_row, 1, _("缺少指标 %(code)s 所在的行。") % {"code": code})
             )
-    return rows, problems
+    return parsed, problems
 
 
 def preview_upload(
@@ -510,7 +559,10 @@ def preview_upload(
     content, name = _read_file(file)
     check_xlsx_file(content, name=name)
     try:
-        workbook = load_workbook(io.BytesIO(content), data_only=False, keep_links=False)
+        workbook = load_workbook(
+            io.BytesIO(content), read_only=True, data_only=False, keep_links=False
+        )
+        layouts = _sheet_layouts(content)
     except Exception as bad:  # openpyxl raises many types for damaged parts
         raise UploadError(
             [(None, None, None, _("无法读取工作簿：%(error)s") % {"error": bad})]
@@ -524,6 +576,12 @@ def preview_upload(
     places = {
         p.code: p for p in Place.objects.filter(code__in=[v[0] for v in meta["sheets"].values()])
     }
+    # Who may enter what: once for the whole workbook; the place check names each sheet.
+    outside = set(places_out_of_reach(acting_user, places.values()))
+    try:
+        check_may_enter(acting_user, round_, [], [i.pk for i in owed.values()], source)
+    except PermissionDenied as denied:
+        raise UploadError([(None, None, None, str(denied))]) from denied
     extra = [t for t in workbook.sheetnames if t != META_SHEET and t not in meta["sheets"]]
     problems += [(t, None, None, _("不是模板中的工作表。")) for t in extra]
     for title, (place_code, codes) in meta["sheets"].items():
@@ -544,12 +602,15 @@ def preview_upload(
         if set(codes) != set(owed):
             problems.append((title, None, None, _("模板的指标与本轮次不一致，请重新下载模板。")))
             continue
-        try:
-            check_may_enter(acting_user, round_, [sheet_place], [owed[c].pk for c in codes], source)
-        except PermissionDenied as denied:
-            problems.append((title, None, None, str(denied)))
+        if sheet_place in outside:
+            problems.append(
+                (title, None, None, _("您无权填报 %(place)s 的数据。") % {"place": sheet_place})
+            )
             continue
-        rows, sheet_problems = _parse_sheet(workbook[title], title, codes)
+        sheet_rows = list(workbook[title].iter_rows(values_only=True))
+        rows, sheet_problems = _parse_sheet(
+            sheet_rows, layouts.get(title, ([], set())), title, codes
+        )
         problems += sheet_problems
         parsed += [(title, r, sheet_place, code, value, note) for r, code, value, note in rows]
     if problems:
@@ -561,15 +622,16 @@ def preview_upload(
     frame["place"] = [p.code for p in frame["place_obj"]]
     place_ids = [p.pk for p in places.values()]
     stored = {
-        (v.place.code, v.indicator.code): v
-        for v in Value.objects.filter(
+        (place_code, code): (value, note, version)
+        for place_code, code, value, note, version in Value.objects.filter(
             round=round_, source=source, place_id__in=place_ids, indicator__code__in=list(owed)
-        ).select_related("place", "indicator")
+        ).values_list("place__code", "indicator__code", "value", "note", "version")
     }
     keys = list(zip(frame["place"], frame["indicator"], strict=True))
-    frame["stored"] = [stored[k].value if k in stored else None for k in keys]
-    frame["stored_note"] = [stored[k].note if k in stored else "" for k in keys]
-    frame["read_version"] = [stored[k].version if k in stored else 0 for k in keys]
+    missing = (None, "", 0)
+    frame["stored"] = [stored.get(k, missing)[0] for k in keys]
+    frame["stored_note"] = [stored.get(k, missing)[1] for k in keys]
+    frame["read_version"] = [stored.get(k, missing)[2] for k in keys]
     frame["name"] = frame["indicator"].map({c: i.name_zh for c, i in owed.items()})
     frame[["stored", "uploaded"]] = frame[["stored", "uploaded"]].astype(float)
     same_value = (frame["stored"] == frame["uploaded"]) | (

@@ -70,7 +70,11 @@ class Value(ChangeLoggedModel):
     write if the row is still at n (optimistic concurrency).
     """
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="values")
+    # No separate index on round: the unique (round, place, indicator, source) index leads
+    # with it. Fewer indexes keep the batch path's million-row inserts fast.
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="values", db_index=False
+    )
     place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="values")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
@@ -78,7 +82,7 @@ class Value(ChangeLoggedModel):
     note = models.TextField(_("说明"), blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
     )
 
     objects = ValueQuerySet.as_manager()
@@ -389,10 +393,17 @@ class ValueChange(models.Model):
     old_note = models.TextField(blank=True)
     new_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(_("版本"))
+    # Only value_id is indexed: history is read per value; fewer indexes keep bulk audit
+    # inserts fast.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
-    time = models.DateTimeField(_("时间"), db_index=True)
+    time = models.DateTimeField(_("时间"))
     channel = models.CharField(_("途径"), max_length=12, choices=ChangeChannel.choices)
     reason = models.TextField(_("原因"), blank=True)
 
