@@ -33,6 +33,9 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p build/vendor/echarts build/vendor/htmx
+	cp node_modules/echarts/dist/echarts.min.js build/vendor/echarts/
+	cp node_modules/htmx.org/dist/htmx.min.js build/vendor/htmx/
 	@touch $@
 
 var/.messages: $(VENV)/.synced $(wildcard src/citycheck/locale/*/LC_MESSAGES/*.po)
@@ -70,4 +73,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf var $(VENV) node_modules
+	rm -rf var build $(VENV) node_modules

@@ -109,11 +109,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# Front-end libraries come from npm (package-lock.json) and are served by us, never a CDN.
-STATICFILES_DIRS = [
-    ("vendor/echarts", REPO_DIR / "node_modules" / "echarts" / "dist"),
-    ("vendor/htmx", REPO_DIR / "node_modules" / "htmx.org" / "dist"),
-]
+# Front-end libraries come from npm (package-lock.json) and are served by us, never a CDN;
+# `make setup` copies the files we use from node_modules into build/vendor.
+STATICFILES_DIRS = [("vendor", REPO_DIR / "build" / "vendor")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
