@@ -70,7 +70,7 @@ def summary_subject(release: Release) -> Place:
     return root
 
 
-def _level_name(place: Place) -> str:
+def level_name(place: Place) -> str:
     return _("设区市") if place.level == "city" else _("县（市、区）")
 
 
@@ -153,7 +153,7 @@ def city_report(release: Release, place: Place) -> Document:
         r.section: r
         for r in ReportReading.objects.filter(release=release, place=place).select_related("author")
     }
-    level_name = _level_name(place)
+    place_level = level_name(place)
     year = release.round.year
     document = _document(release, _("%(year)d年度城市体检报告") % {"year": year}, place.name_zh)
 
@@ -201,7 +201,7 @@ def city_report(release: Release, place: Place) -> Document:
         reading(
             "overall",
             readings.overall_reading(
-                place.name_zh, index, [by_dimension[d.code] for d in dimensions], level_name
+                place.name_zh, index, [by_dimension[d.code] for d in dimensions], place_level
             ),
         )
     )
@@ -223,7 +223,7 @@ def city_report(release: Release, place: Place) -> Document:
                 % {"label": release_label(release)},
             )
         )
-    peer_means = _peer_means(release, place, index)
+    means = peer_means(release, place, index)
     health.blocks.append(
         Figure(
             caption=_("各维度得分雷达图"),
@@ -232,7 +232,7 @@ def city_report(release: Release, place: Place) -> Document:
                 "labels": [d.name_zh for d in dimensions],
                 "series": {
                     place.name_zh: [by_dimension[d.code].score or 0 for d in dimensions],
-                    _("同类平均"): [peer_means.get(d.code, 0) for d in dimensions],
+                    _("同类平均"): [means.get(d.code, 0) for d in dimensions],
                 },
             },
         )
@@ -252,7 +252,7 @@ def city_report(release: Release, place: Place) -> Document:
             reading(
                 f"dimension:{dimension.code}",
                 readings.dimension_reading(
-                    place.name_zh, by_dimension[dimension.code], rows, level_name
+                    place.name_zh, by_dimension[dimension.code], rows, place_level
                 ),
             )
         )
@@ -262,11 +262,11 @@ def city_report(release: Release, place: Place) -> Document:
 
     document.sections.extend(_renewal_sections(release, place))
     document.sections.append(Section(_("满意度调查"), [Paragraph(_("本轮未开展满意度调查。"))]))
-    document.sections.append(_method_section(release, meta, indicator_rows))
+    document.sections.append(method_section(release))
     return document
 
 
-def _peer_means(release: Release, place: Place, index) -> dict[str, float]:
+def peer_means(release: Release, place: Place, index) -> dict[str, float]:
     if index is None:
         return {}
     peers = Result.objects.filter(
@@ -382,7 +382,7 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
             )
         else:
             recheck_section.blocks.append(Paragraph(_("本轮尚无复查结果。")))
-    projects = list(_projects(place, year))
+    projects = list(renewal_projects(place, year))
     if projects:
         plan_section.blocks.append(
             Table(
@@ -416,7 +416,7 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
     return [problems_section, plan_section, recheck_section]
 
 
-def _projects(place: Place, year: int):
+def renewal_projects(place: Place, year: int):
     if not apps.is_installed("citycheck.renewal"):
         return []
     from citycheck.renewal.models import ProjectStatus, RenewalProject
@@ -428,7 +428,10 @@ def _projects(place: Place, year: int):
     )
 
 
-def _method_section(release: Release, meta, indicator_rows) -> Section:
+def method_section(release: Release) -> Section:
+    """Data sources and method: the release, the method's steps, each indicator's
+    definition and source."""
+    meta = _indicator_meta(release)
     method = yaml.safe_load(release.method_text) or {}
     steps = method.get("steps", {})
     weights = steps.get("weights", {})
@@ -462,7 +465,13 @@ def _method_section(release: Release, meta, indicator_rows) -> Section:
             )
         )
     )
-    codes = sorted({row.code for row in indicator_rows})
+    codes = sorted(
+        set(
+            Result.objects.filter(release=release, level=Level.INDICATOR).values_list(
+                "code", flat=True
+            )
+        )
+    )
     section.blocks.append(
         Table(
             caption=_("指标口径与来源"),

@@ -7,12 +7,12 @@ from . import services
 
 
 @job_function("reports.render_all")
-def render_all_job(job, *, release_id: int, formats: list[str]):
+def render_all_job(job, *, release_id: int, formats: list[str], workers: int | None = None):
     """Render every report of the release and return the archive's path under MEDIA_ROOT."""
     release = Release.objects.select_related("round", "scope").get(pk=release_id)
 
     def progress(done, total, name):
         job.report(100 * done / total * 0.98, f"{done}/{total} {name}")
 
-    path = services.build_archive(release, formats, progress=progress)
+    path = services.build_archive(release, formats, workers=workers, progress=progress)
     return {"release": release.pk, "archive": str(path), "size": path.stat().st_size}

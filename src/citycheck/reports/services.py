@@ -177,14 +177,19 @@ def build_archive(release: Release, formats, *, workers: int | None = None, prog
     return target
 
 
-def start_render_all(release: Release, formats, *, acting_user):
-    """Start rendering every report of ``release`` as a background job."""
+def start_render_all(release: Release, formats, *, acting_user, workers: int | None = None):
+    """Start rendering every report of ``release`` as a background job (``workers``
+    processes; default the CPU count)."""
     formats = check_formats(formats)
     _check_release(release, preview=False)
     if not access.restrict(Release.objects.filter(pk=release.pk), acting_user).exists():
         raise PermissionDenied(_("无权查看该评价结果。"))
     return start_job(
-        "reports.render_all", acting_user=acting_user, release_id=release.pk, formats=formats
+        "reports.render_all",
+        acting_user=acting_user,
+        release_id=release.pk,
+        formats=formats,
+        workers=workers,
     )
 
 
@@ -215,3 +220,21 @@ def save_reading(release: Release, place: Place, section: str, text: str, *, act
         data={"place": place.code, "section": section},
     )
     return reading
+
+
+def report_file(release: Release, place: Place | None, fmt: str) -> Path:
+    """The file of a published release's report in ``fmt``, rendered on first request.
+
+    A published release never changes and its readings are frozen, so the file is kept
+    under MEDIA_ROOT beside the archive and served again.
+    """
+    (fmt,) = check_formats([fmt])
+    _check_release(release, preview=False)
+    path = archive_dir(release) / "files" / f"{file_stem(release, place)}.{fmt}"
+    if not path.exists():
+        document = build(release, place)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        render.write(document, fmt, partial)
+        partial.replace(path)
+    return path

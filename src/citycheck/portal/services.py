@@ -1,0 +1,94 @@
+"""What the public portal shows: published releases only.
+
+Every read starts from ``Release.objects.published()`` (the queryset method the
+assessment app defines for public rows), so a draft release, its results and its
+reports cannot be reached by any portal URL or API call, whatever id is guessed.
+Problems and projects have no publication flag of their own: the portal shows the
+confirmed problems of a round whose release is published, and that round's adopted
+renewal projects (the renewal plan), as the published report does.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models import Q
+
+from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.places.models import Place
+from citycheck.reports import content, readings
+
+
+def current_releases():
+    """The current publication of each round, newest round first."""
+    return (
+        Release.objects.published()
+        .filter(status=ReleaseStatus.PUBLISHED)
+        .select_related("round")
+        .order_by("-round__year", "-pk")
+    )
+
+
+def release_for_year(year: int | None) -> Release | None:
+    releases = current_releases()
+    if year is not None:
+        releases = releases.filter(round__year=year)
+    return releases.first()
+
+
+def public_release(pk: int) -> Release | None:
+    """A release by id if it was ever published (superseded ones keep their downloads)."""
+    return Release.objects.published().select_related("round").filter(pk=pk).first()
+
+
+def ranking(release: Release, level: str) -> list[Result]:
+    return list(
+        Result.objects.published()
+        .filter(release=release, level=Level.INDEX, place__level=level)
+        .select_related("place")
+        .order_by("rank", "place__code")
+    )
+
+
+def place_page(release: Release, place: Place) -> dict:
+    """Main conclusions, dimension scores, problems being treated and the renewal plan."""
+    results = list(Result.objects.published().filter(release=release, place=place))
+    index = next((r for r in results if r.level == Level.INDEX), None)
+    dimensions = sorted((r for r in results if r.level == Level.DIMENSION), key=lambda r: r.code)
+    edited = {r.section: r.text for r in release.readings.filter(place=place, section="overall")}
+    place_level = content.level_name(place)
+    conclusion = edited.get("overall") or readings.overall_reading(
+        place.name_zh, index, dimensions, place_level
+    )
+    problems, projects = [], []
+    if apps.is_installed("citycheck.diagnosis"):
+        from citycheck.diagnosis.models import Problem, ProblemStatus
+
+        problems = list(
+            Problem.objects.filter(
+                round=release.round, place=place, status=ProblemStatus.CONFIRMED
+            ).order_by("-points", "disease")
+        )
+    if apps.is_installed("citycheck.renewal"):
+        from citycheck.renewal.models import ProjectStatus, RenewalProject
+
+        projects = list(
+            RenewalProject.objects.filter(
+                Q(problems__round=release.round)
+                | Q(year__in=[release.round.year, release.round.year + 1]),
+                place=place,
+                status__in=[
+                    ProjectStatus.ADOPTED,
+                    ProjectStatus.IN_PROGRESS,
+                    ProjectStatus.FINISHED,
+                ],
+            )
+            .distinct()
+            .order_by("year", "-priority", "name")
+        )
+    return {
+        "index": index,
+        "dimensions": dimensions,
+        "conclusion": conclusion,
+        "problems": problems,
+        "projects": projects,
+    }

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("method/", views.method, name="method"),
+    path("places/<str:code>/", views.place, name="place"),
+    path("reports/<int:pk>/<str:code>.<str:fmt>", views.download, name="download"),
+]

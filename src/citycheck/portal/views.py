@@ -1,0 +1,124 @@
+"""The public portal (no login): the published city health index and ranking per year,
+each place's page, downloadable reports and the method.
+
+Only published releases are read (``services``); a draft's id, a place outside a
+release or an unknown format all answer 404. The index page is cached per language and
+published release, so a new publication shows at once.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
+
+from citycheck.assessment.models import Level, Result
+from citycheck.places.models import Place
+from citycheck.reports import content
+from citycheck.reports import services as report_services
+from citycheck.reports.views import send_report
+
+from . import services
+
+INDEX_CACHE_SECONDS = 600
+
+
+def _year(request) -> int | None:
+    year = request.GET.get("year", "")
+    return int(year) if year.isdigit() else None
+
+
+def index(request):
+    """The published index and ranking of a year (the latest by default)."""
+    year = _year(request)
+    release = services.release_for_year(year)
+    if year is not None and release is None:
+        raise Http404
+    key = f"portal:index:{get_language()}:{release.pk if release else 0}"
+    cached = cache.get(key)
+    if cached is not None:
+        return HttpResponse(cached)
+    context = {"release": release, "years": _years()}
+    if release is not None:
+        cities = services.ranking(release, "city")
+        context.update(
+            cities=cities,
+            counties=services.ranking(release, "county"),
+            data={
+                "ranking": [
+                    {"code": r.place.code, "name": r.place.name_zh, "score": round(r.score, 2)}
+                    for r in cities
+                ],
+                "place_url": "/portal/places/CODE/",
+            },
+        )
+    response = render(request, "portal/index.html", context)
+    cache.set(key, response.content, INDEX_CACHE_SECONDS)
+    return response
+
+
+def _years() -> list[int]:
+    return sorted(
+        set(services.current_releases().values_list("round__year", flat=True)), reverse=True
+    )
+
+
+def place(request, code: str):
+    """A place's published conclusions, problems being treated, renewal plan, reports."""
+    year = _year(request)
+    releases = services.current_releases().filter(
+        pk__in=Result.objects.published()
+        .filter(place__code=code, level=Level.INDEX)
+        .values("release")
+    )
+    if year is not None:
+        releases = releases.filter(round__year=year)
+    release = releases.first()
+    if release is None:
+        raise Http404
+    place = get_object_or_404(Place, code=code)
+    page = services.place_page(release, place)
+    means = content.peer_means(release, place, page["index"])
+    return render(
+        request,
+        "portal/place.html",
+        {
+            "release": release,
+            "place": place,
+            **page,
+            "formats": report_services.FORMATS,
+            "data": {
+                "radar": {
+                    "indicators": [{"name": r.name_zh, "max": 100} for r in page["dimensions"]],
+                    "place": [round(r.score or 0, 2) for r in page["dimensions"]],
+                    "peers": [round(means.get(r.code, 0), 2) for r in page["dimensions"]],
+                }
+            },
+        },
+    )
+
+
+def method(request):
+    """How the index is computed: the method of the latest publication."""
+    release = services.release_for_year(_year(request))
+    if release is None:
+        raise Http404
+    section = content.method_section(release)
+    return render(request, "portal/method.html", {"release": release, "section": section})
+
+
+def download(request, pk: int, code: str, fmt: str):
+    """A report of a published release (never a draft: 404 whatever the id)."""
+    release = services.public_release(pk)
+    if release is None or fmt not in report_services.FORMATS:
+        raise Http404
+    summary = content.summary_subject(release)
+    if code == summary.code:
+        return send_report(release, None, fmt, preview=False)
+    place = get_object_or_404(
+        Place,
+        code=code,
+        pk__in=Result.objects.published().filter(release=release).values("place"),
+    )
+    return send_report(release, place, fmt, preview=False)

@@ -1,0 +1,137 @@
+"""Numbers of the dashboards (province and city), read from one release.
+
+Every query is on the release the caller has already restricted to the user; the
+functions return plain dicts for ``json_script``.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+
+from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.places.models import Boundary, Place
+
+WARNING_ORDER = {"red": 2, "yellow": 1, "green": 0}
+
+
+def map_features(release: Release, parent: Place) -> dict:
+    """GeoJSON of ``parent``'s children with their index in ``release`` (for ECharts)."""
+    scores = dict(
+        Result.objects.filter(release=release, level=Level.INDEX, place__parent=parent).values_list(
+            "place_id", "score"
+        )
+    )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": b.geojson,
+            "properties": {
+                "name": b.place.name_zh,
+                "code": b.place.code,
+                "value": round(scores[b.place_id], 2) if scores[b.place_id] is not None else None,
+                "has_children": b.place.level != "county",
+            },
+        }
+        for b in Boundary.objects.filter(place_id__in=scores).select_related("place")
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def ranking(release: Release, level: str) -> list[dict]:
+    return [
+        {"code": code, "name": name, "score": round(score, 2), "rank": rank}
+        for code, name, score, rank in Result.objects.filter(
+            release=release, level=Level.INDEX, place__level=level
+        )
+        .order_by("rank", "place__code")
+        .values_list("place__code", "place__name_zh", "score", "rank")
+    ]
+
+
+def warning_matrix(release: Release, level: str) -> dict:
+    """Places × dimensions: the worst warning colour among each dimension's indicators."""
+    dimensions = dict(
+        Result.objects.filter(release=release, level=Level.DIMENSION, place__level=level)
+        .values_list("code", "name_zh")
+        .distinct()
+    )
+    codes = sorted(dimensions)
+    worst: dict[tuple[str, str], str] = {}
+    names: dict[str, str] = {}
+    for place_code, place_name, dimension, warning in Result.objects.filter(
+        release=release, level=Level.INDICATOR, place__level=level
+    ).values_list("place__code", "place__name_zh", "dimension_code", "warning"):
+        names[place_code] = place_name
+        key = (place_code, dimension)
+        if warning and WARNING_ORDER[warning] >= WARNING_ORDER.get(worst.get(key, ""), -1):
+            worst[key] = warning
+    places = sorted(names)
+    return {
+        "places": [names[c] for c in places],
+        "dimensions": [dimensions[c] for c in codes],
+        "cells": [
+            [j, i, WARNING_ORDER.get(worst.get((place, code), ""), -1)]
+            for i, place in enumerate(places)
+            for j, code in enumerate(codes)
+        ],
+    }
+
+
+def trends(release: Release, level: str, *, user) -> dict:
+    """Index per year of each place of ``level`` over the published releases of the method
+    (and ``release`` itself)."""
+    others = (
+        Release.objects.restrict(user)
+        .filter(method_code=release.method_code, status=ReleaseStatus.PUBLISHED)
+        .exclude(round=release.round)
+        .values_list("pk", flat=True)
+    )
+    rows = Result.objects.filter(
+        release__in=[*others, release.pk], level=Level.INDEX, place__level=level
+    ).values_list("release__round__year", "place__name_zh", "score")
+    years = sorted({year for year, _name, _score in rows})
+    series: dict[str, dict[int, float]] = {}
+    for year, name, score in rows:
+        series.setdefault(name, {})[year] = round(score, 2)
+    return {
+        "years": years,
+        "series": [
+            {"name": name, "data": [values.get(y) for y in years]}
+            for name, values in sorted(series.items())
+        ],
+    }
+
+
+def place_panel(release: Release, place: Place) -> dict:
+    """A city's radar (with its peer mean), scorecard, problems and projects."""
+    from citycheck.reports import content
+
+    results = list(Result.objects.filter(release=release, place=place))
+    index = next((r for r in results if r.level == Level.INDEX), None)
+    dimensions = sorted((r for r in results if r.level == Level.DIMENSION), key=lambda r: r.code)
+    means = content.peer_means(release, place, index)
+    problems, projects = [], []
+    if apps.is_installed("citycheck.diagnosis"):
+        from citycheck.diagnosis.models import Problem, ProblemStatus
+
+        problems = list(
+            Problem.objects.filter(round=release.round, place=place)
+            .exclude(status=ProblemStatus.DISMISSED)
+            .order_by("-points")
+        )
+    projects = list(content.renewal_projects(place, release.round.year))
+    return {
+        "index": index,
+        "dimensions": dimensions,
+        "scorecard": sorted(
+            (r for r in results if r.level == Level.INDICATOR),
+            key=lambda r: (r.dimension_code, r.code),
+        ),
+        "radar": {
+            "indicators": [{"name": r.name_zh, "max": 100} for r in dimensions],
+            "place": [round(r.score or 0, 2) for r in dimensions],
+            "peers": [round(means.get(r.code, 0), 2) for r in dimensions],
+        },
+        "problems": problems,
+        "projects": projects,
+    }

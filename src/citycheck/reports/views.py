@@ -1,0 +1,280 @@
+"""Pages of publication for logged-in users: reports of a release (web page, downloads,
+reading edits, the archive of all reports as a background job) and the dashboards.
+
+Releases are read through ``access.restrict``: published ones by everybody, drafts by
+those who may publish them (who then see a 草稿 preview). Anything out of reach is 404.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.core import access
+from citycheck.core.models import Job
+from citycheck.places.models import Place
+
+from . import content, dashboard, services
+from . import render as renderers
+
+CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def visible_release(user, pk: int) -> Release:
+    return get_object_or_404(
+        access.restrict(Release.objects.select_related("round", "scope"), user), pk=pk
+    )
+
+
+def release_place(release: Release, code: str) -> Place | None:
+    """The place ``code`` of ``release`` (None for the provincial summary); 404 otherwise."""
+    if code == content.summary_subject(release).code:
+        return None
+    return get_object_or_404(
+        Place, code=code, pk__in=Result.objects.filter(release=release).values("place")
+    )
+
+
+def send_report(release: Release, place: Place | None, fmt: str, *, preview: bool):
+    """A report file as a download: cached for published releases, fresh for previews."""
+    if fmt not in CONTENT_TYPES:
+        raise Http404
+    filename = f"{services.file_stem(release, place)}.{fmt}"
+    if not preview:
+        path = services.report_file(release, place, fmt)
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=fmt != "html",
+            filename=filename,
+            content_type=CONTENT_TYPES[fmt],
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        (path,) = services.render_report(release, place, [fmt], folder, preview=True)
+        data = Path(path).read_bytes()
+    response = FileResponse(
+        iter([data]),
+        as_attachment=fmt != "html",
+        filename=filename,
+        content_type=CONTENT_TYPES[fmt],
+    )
+    return response
+
+
+@login_required
+def report_list(request):
+    """The releases the user may see, each with its places' reports."""
+    releases = list(
+        access.restrict(Release.objects.select_related("round"), request.user).order_by(
+            "-round__year", "-pk"
+        )[:20]
+    )
+    release = None
+    if releases:
+        wanted = request.GET.get("release")
+        release = next((r for r in releases if str(r.pk) == wanted), releases[0])
+    places = list(services.report_places(release)) if release else []
+    archive = services.archive_path(release) if release else None
+    return render(
+        request,
+        "reports/report_list.html",
+        {
+            "releases": releases,
+            "release": release,
+            "summary": content.summary_subject(release) if release else None,
+            "places": places,
+            "archive_ready": bool(archive and archive.exists()),
+            "formats": services.FORMATS,
+        },
+    )
+
+
+@login_required
+def report_view(request, pk: int, code: str):
+    """A report as a web page; readings editable on drafts for those who may publish."""
+    release = visible_release(request.user, pk)
+    place = release_place(release, code)
+    try:
+        document = services.build(release, place, preview=True)
+    except services.ReportError as exc:
+        raise Http404(str(exc)) from exc
+    may_edit = (
+        place is not None
+        and release.status == ReleaseStatus.DRAFT
+        and Release.objects.restrict(request.user, "publish").filter(pk=release.pk).exists()
+    )
+    return render(
+        request,
+        "reports/report.html",
+        {
+            **renderers.document_context(document),
+            "release": release,
+            "place": place,
+            "code": code,
+            "may_edit": may_edit,
+            "readings": [
+                block
+                for section in document.sections
+                for part in (section, *section.subsections)
+                for block in part.blocks
+                if getattr(block, "reading_key", "")
+            ],
+            "formats": services.FORMATS,
+        },
+    )
+
+
+@login_required
+def report_download(request, pk: int, code: str, fmt: str):
+    release = visible_release(request.user, pk)
+    place = release_place(release, code)
+    return send_report(release, place, fmt, preview=release.status == ReleaseStatus.DRAFT)
+
+
+@login_required
+@require_POST
+def reading_edit(request, pk: int, code: str):
+    release = visible_release(request.user, pk)
+    place = release_place(release, code)
+    if place is None:
+        raise Http404
+    try:
+        services.save_reading(
+            release,
+            place,
+            request.POST.get("section", ""),
+            request.POST.get("text", ""),
+            acting_user=request.user,
+        )
+        messages.success(request, _("报告解读已保存。"))
+    except (services.ReportError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    return redirect("reports:report", pk=release.pk, code=code)
+
+
+@login_required
+@require_POST
+def archive_start(request, pk: int):
+    """Render every report of the release in the background; show the job's progress."""
+    release = visible_release(request.user, pk)
+    formats = request.POST.getlist("format") or ["docx", "pdf"]
+    try:
+        job = services.start_render_all(release, formats, acting_user=request.user)
+    except (services.ReportError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('reports:report_list')}?release={release.pk}")
+    return redirect("reports:job", pk=job.pk)
+
+
+@login_required
+def archive_download(request, pk: int):
+    release = visible_release(request.user, pk)
+    path = services.archive_path(release)
+    if not path.exists():
+        raise Http404(_("报告压缩包尚未生成。"))
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+def _visible_job(request, pk: int) -> Job:
+    job = get_object_or_404(Job, pk=pk, kind="reports.render_all")
+    if not (request.user.is_superuser or job.created_by_id == request.user.pk):
+        raise Http404
+    return job
+
+
+def _job_links(job: Job) -> dict:
+    result_url = ""
+    if job.result:
+        result_url = reverse("reports:archive_download", args=[job.result["release"]])
+    return {
+        "progress_url": reverse("reports:job_progress", args=[job.pk]),
+        "result_url": result_url,
+    }
+
+
+@login_required
+def job_detail(request, pk: int):
+    job = _visible_job(request, pk)
+    return render(request, "assessment/job.html", {"job": job, **_job_links(job)})
+
+
+@login_required
+def job_progress(request, pk: int):
+    job = _visible_job(request, pk)
+    return render(request, "assessment/job_progress.html", {"job": job, **_job_links(job)})
+
+
+# --- dashboards -----------------------------------------------------------------------
+
+
+def _dashboard_release(request) -> Release | None:
+    releases = access.restrict(Release.objects.select_related("round"), request.user)
+    wanted = request.GET.get("release")
+    if wanted:
+        return get_object_or_404(releases, pk=wanted) if wanted.isdigit() else None
+    return (
+        releases.filter(status=ReleaseStatus.PUBLISHED).order_by("-round__year", "-pk").first()
+        or releases.order_by("-round__year", "-pk").first()
+    )
+
+
+@login_required
+def province_dashboard(request):
+    """Map by index with drill-down, ranking bars, warning-light matrix and trends."""
+    release = _dashboard_release(request)
+    context = {"release": release}
+    if release is not None:
+        top = content.summary_subject(release)
+        context.update(
+            top=top,
+            data={
+                "map": dashboard.map_features(release, top),
+                "map_url": reverse("reports:dashboard_map", args=[release.pk, "CODE"]),
+                "ranking": dashboard.ranking(release, "city"),
+                "matrix": dashboard.warning_matrix(release, "city"),
+                "trend": dashboard.trends(release, "city", user=request.user),
+                "place_url": reverse("reports:city_dashboard", args=["CODE"])
+                + f"?release={release.pk}",
+            },
+        )
+    return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+def dashboard_map(request, pk: int, code: str):
+    """The children of place ``code`` coloured by index (the drill-down of the map)."""
+    release = visible_release(request.user, pk)
+    parent = get_object_or_404(Place, code=code)
+    return JsonResponse(dashboard.map_features(release, parent))
+
+
+@login_required
+def city_dashboard(request, code: str):
+    """A city's radar, scorecard, problems and projects."""
+    release = _dashboard_release(request)
+    if release is None:
+        raise Http404
+    place = get_object_or_404(
+        Place,
+        code=code,
+        pk__in=Result.objects.filter(release=release, level=Level.INDEX).values("place"),
+    )
+    panel = dashboard.place_panel(release, place)
+    return render(
+        request,
+        "reports/city_dashboard.html",
+        {"release": release, "place": place, **panel, "data": {"radar": panel["radar"]}},
+    )
