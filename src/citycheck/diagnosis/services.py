@@ -271,15 +271,18 @@ def recheck_round(round_: Round, *, acting_user=None) -> pd.DataFrame:
     return result
 
 
-def export_problems(round_: Round, path: str | Path, *, user=None) -> int:
+def export_problems(round_: Round, path, *, user=None, problems=None) -> int:
     """Write the round's problem list to an Excel workbook; returns the number of rows.
 
-    With ``user`` only the problems the user may see are written.
+    ``path`` is a file name or a writable binary file. With ``user`` only the problems the
+    user may see are written; ``problems`` (a queryset, e.g. the page's filtered rows)
+    narrows them further.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    problems = round_.problems.select_related("place")
+    problems = (problems if problems is not None else Problem.objects.all()).filter(round=round_)
+    problems = problems.select_related("place")
     if user is not None:
         problems = problems.restrict(user, Action.VIEW)
     workbook = Workbook()

@@ -1,34 +1,114 @@
-"""Pages of the diagnosis step: the problem list with evidence and re-check, review."""
+"""Pages of the diagnosis step: the problem list (with Excel export), the problem page
+with evidence and review, and the re-check of an earlier round's problems."""
+
+from io import BytesIO
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import redirect
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
 
 from . import services
-from .models import Problem, ProblemStatus
+from .models import Problem, ProblemStatus, RecheckStatus, Severity
+
+# Query parameter → lookup, shared by the list page and its Excel export.
+PROBLEM_FILTERS = {
+    "year": "round__year",
+    "place": "place__code",
+    "status": "status",
+    "disease": "disease",
+    "severity": "severity",
+    "recheck_status": "recheck_status",
+}
+
+
+def _filtered(rows, params):
+    for name, lookup in PROBLEM_FILTERS.items():
+        if params.get(name):
+            rows = rows.filter(**{lookup: params[name]})
+    return rows
 
 
 class ProblemListView(RestrictedListView):
     queryset = Problem.objects.select_related("place", "round")
-    filters = {
-        "year": "round__year",
-        "place": "place__code",
-        "status": "status",
-        "disease": "disease",
-    }
 
     def get_queryset(self):
-        rows = super().get_queryset()
-        for name, lookup in self.filters.items():
-            if self.request.GET.get(name):
-                rows = rows.filter(**{lookup: self.request.GET[name]})
-        return rows
+        return _filtered(super().get_queryset(), self.request.GET)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            query=self.request.GET.urlencode(),
+            diseases=[(d.code, d.name_zh) for d in services.catalogue().diseases],
+            statuses=ProblemStatus.choices,
+            severities=Severity.choices,
+            recheck_statuses=RecheckStatus.choices,
+            years=_years(self.request.user),
+        )
+        return context
+
+
+def _years(user) -> list[int]:
+    """Years with problems in the user's reach, latest first."""
+    rows = access.restrict(Problem.objects.all(), user).order_by().values_list("round__year")
+    return sorted({year for (year,) in rows.distinct()}, reverse=True)
+
+
+@login_required
+def problem_export(request):
+    """The problem list as Excel, filtered like the page; one round (``year``, the latest
+    in reach by default)."""
+    rows = _filtered(access.restrict(Problem.objects.all(), request.user), request.GET)
+    year = (
+        request.GET.get("year")
+        or rows.order_by("-round__year").values_list("round__year", flat=True).first()
+    )
+    round_ = Round.objects.filter(year=year or 0, kind=RoundKind.ANNUAL).first()
+    if round_ is None:
+        raise Http404
+    buffer = BytesIO()
+    services.export_problems(round_, buffer, user=request.user, problems=rows)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    filename = _("%(year)s年问题清单") % {"year": round_.year} + ".xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@login_required
+def recheck(request):
+    """Every problem of the round before ``year`` with its re-check conclusion and
+    evidence, and this round's problems that recur, linked to their history."""
+    years = _years(request.user)
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else None
+    year = year or (years[0] if years else None)
+    visible = access.restrict(Problem.objects.all(), request.user).select_related(
+        "place", "round", "previous__round"
+    )
+    earlier = visible.filter(recheck_year=year).order_by("place__code", "disease")
+    counts = dict(earlier.order_by().values_list("recheck_status").annotate(n=Count("pk")))
+    recurring = visible.filter(round__year=year, previous__isnull=False).order_by(
+        "place__code", "disease"
+    )
+    context = {
+        "year": year,
+        "years": years,
+        "earlier": earlier,
+        "counts": [(label, counts.get(value, 0), value) for value, label in RecheckStatus.choices],
+        "recurring": recurring,
+    }
+    return render(request, "diagnosis/recheck.html", context)
 
 
 class ProblemView(RestrictedDetailView):

@@ -24,6 +24,7 @@ from citycheck.diagnosis.models import Problem, ProblemStatus
 from citycheck.diagnosis.services import round_data
 from citycheck.engine import renewal as engine
 from citycheck.engine.effects import difference_in_differences, what_if
+from citycheck.engine.index import compute_index
 from citycheck.places.models import Place
 
 from .models import ProgressReport, ProjectStatus, RenewalProject
@@ -60,6 +61,15 @@ class ProjectImportError(ValueError):
 @cache
 def project_types() -> dict[str, engine.ProjectType]:
     return {kind.code: kind for kind in engine.load_measures(MEASURES_FILE)}
+
+
+def project_type_names() -> dict[str, str]:
+    """Project type code → Chinese name, for pages and exports."""
+    return {code: kind.name_zh for code, kind in project_types().items()}
+
+
+# Statuses of the projects that make up a year's annual construction plan (年度建设计划).
+PLAN_STATUSES = (ProjectStatus.ADOPTED, ProjectStatus.IN_PROGRESS, ProjectStatus.FINISHED)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -129,6 +139,48 @@ def set_project_status(project: RenewalProject, status: str, *, acting_user) -> 
     project.status = status
     project.save()
     record_event(project, status, acting_user=acting_user)
+    return project
+
+
+class CandidateError(ValueError):
+    """An edit of a candidate that is not allowed; the message names the field."""
+
+
+@transaction.atomic
+def update_candidate(
+    project: RenewalProject,
+    *,
+    name: str,
+    budget: float,
+    start: dt.date,
+    end: dt.date,
+    unit: str,
+    targets: list[dict],
+    acting_user,
+) -> RenewalProject:
+    """Edit a candidate before adoption (name, budget, dates, unit, expected changes).
+
+    Only candidates can be edited this way; an adopted project is the plan of record.
+    """
+    if project.status != ProjectStatus.CANDIDATE:
+        raise CandidateError(
+            _("只有候选项目可以修改；该项目状态为“%(status)s”。")
+            % {"status": project.get_status_display()}
+        )
+    if not name.strip():
+        raise CandidateError(_("项目名称不能为空"))
+    if budget < 0:
+        raise CandidateError(_("总投资（万元）应为非负数；收到 %(value)s") % {"value": budget})
+    if end < start:
+        raise CandidateError(_("完工时间早于开工时间"))
+    project.snapshot()
+    project.name = name.strip()
+    project.budget = budget
+    project.start, project.end = start, end
+    project.unit = unit.strip()
+    project.targets = targets
+    project.save()
+    record_event(project, "edited", acting_user=acting_user)
     return project
 
 
@@ -261,7 +313,8 @@ def import_projects(path: str | Path, *, acting_user=None) -> list[RenewalProjec
     """Load projects from the Excel template (sheet 项目库) into the library as adopted.
 
     Every row is checked first; any error (named by sheet, row and column) refuses the
-    whole file and nothing is written.
+    whole file and nothing is written. With ``acting_user`` only places the user may change
+    are accepted (another place's code is refused like an unknown one).
     """
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
@@ -282,7 +335,10 @@ def import_projects(path: str | Path, *, acting_user=None) -> list[RenewalProjec
                 break
         raise ProjectImportError(issues)
     letter = {field: get_column_letter(i + 1) for i, (_label, field) in enumerate(TEMPLATE_COLUMNS)}
-    places = {p.code: p for p in Place.objects.all()}
+    places = Place.objects.all()
+    if acting_user is not None:
+        places = places.restrict(acting_user, Action.CHANGE)
+    places = {p.code: p for p in places}
     kinds = project_types()
     parsed = []
     for number, cells in enumerate(rows[1:], start=2):
@@ -302,7 +358,7 @@ def import_projects(path: str | Path, *, acting_user=None) -> list[RenewalProjec
                 (
                     number,
                     letter["place"],
-                    _("未知的行政区划代码：%(value)r") % {"value": raw["place"]},
+                    _("未知的行政区划代码或无权填报该地区：%(value)r") % {"value": raw["place"]},
                 )
             )
         if not str(raw["name"] or "").strip():
@@ -414,11 +470,17 @@ def import_projects(path: str | Path, *, acting_user=None) -> list[RenewalProjec
     return created
 
 
-def export_projects(path: str | Path, *, user=None, year: int | None = None) -> int:
-    """Write the project library (in ``user``'s reach) in the import template's layout."""
+def export_projects(path, *, user=None, year: int | None = None, projects=None) -> int:
+    """Write the project library (in ``user``'s reach) in the import template's layout.
+
+    ``path`` is a file name or a writable binary file; ``projects`` (a queryset, e.g. the
+    library page's filtered rows or a year's plan) narrows what is written.
+    """
     from openpyxl import Workbook
 
-    projects = RenewalProject.objects.select_related("place").prefetch_related("problems")
+    if projects is None:
+        projects = RenewalProject.objects.all()
+    projects = projects.select_related("place").prefetch_related("problems")
     if user is not None:
         projects = projects.restrict(user, Action.VIEW)
     if year is not None:
@@ -497,28 +559,66 @@ def project_effects(round_: Round, *, min_places: int = 3) -> pd.DataFrame:
     )
 
 
+def simple_index(frame: pd.DataFrame, indicators: pd.DataFrame) -> pd.Series:
+    """Equal-weight index (min-max normalised, arithmetic mean per dimension and overall)
+    of the places in ``frame``: the yardstick of the what-if page, not the published
+    method. Range-optimal and constant indicators are left out; gaps get the median."""
+    meta = indicators.set_index("code")
+    usable = [
+        code
+        for code in frame.columns
+        if code in meta.index
+        and meta.at[code, "direction"] != "range"
+        and frame[code].nunique(dropna=True) > 1
+    ]
+    if not usable:
+        return pd.Series(float("nan"), index=frame.index)
+    data = frame[usable].fillna(frame[usable].median())
+    return compute_index(
+        data,
+        tree={
+            **{code: meta.at[code, "dimension"] for code in usable},
+            **{meta.at[code, "dimension"]: "index" for code in usable},
+        },
+        directions=[1 if meta.at[code, "direction"] == "higher" else -1 for code in usable],
+    ).index
+
+
 def what_if_for_place(round_: Round, place: Place) -> dict:
-    """Projected next-year values and warning colours of ``place`` from its adopted and
-    in-progress projects (expected changes added to the round's values)."""
+    """Projected next-year values, warning colours and index of ``place`` from its adopted
+    and in-progress projects (expected changes added to the round's values).
+
+    The index is :func:`simple_index` over the places of the same level, before and after.
+    """
     data = round_data(round_)
-    planned = RenewalProject.objects.filter(
-        place=place, status__in=[ProjectStatus.ADOPTED, ProjectStatus.IN_PROGRESS]
+    planned = list(
+        RenewalProject.objects.filter(
+            place=place, status__in=[ProjectStatus.ADOPTED, ProjectStatus.IN_PROGRESS]
+        )
     )
     frame = pd.DataFrame(
         [{"place": place.code, "targets": p.targets} for p in planned], columns=["place", "targets"]
     )
+    peers = [code for code, other in data.places.items() if other.level == place.level]
+    values = data.values[data.values.index.get_level_values("place").isin(peers)]
     result = what_if(
-        data.values,
+        values,
         frame,
         indicators=data.indicators,
         standards=data.standards,
         city_classes=data.city_classes,
+        index_function=lambda wide: simple_index(wide, data.indicators),
         year=round_.year,
     )
-    values = result.values.merge(result.warnings, on=["place", "indicator"], how="left")
+    rows = result.values.merge(result.warnings, on=["place", "indicator"], how="left")
+    names = data.indicators.set_index("code")[["name_zh", "unit"]]
+    rows = rows.join(names, on="indicator")
+    index = result.index.set_index("place").loc[place.code] if result.index is not None else None
     return {
         "place": place.code,
         "base_year": round_.year,
         "projects": [p.pk for p in planned],
-        "indicators": json.loads(values.to_json(orient="records")),
+        "indicators": json.loads(rows.to_json(orient="records")),
+        "index": None if index is None else json.loads(index.to_json()),
+        "index_method": _("等权极差标准化简化指数（同级地区），仅用于比较情景，非正式发布方法"),
     }

@@ -1,12 +1,23 @@
-"""Pages of the treatment step: project library, project page with monthly reports,
-candidate proposal from confirmed problems, the monthly progress board."""
+"""Pages of the treatment step: project library with map and Excel in/out, candidate
+projects (propose, edit, adopt), the annual construction plan, project page with monthly
+reports, the monthly progress board, the what-if page of a place and project effects.
+
+Every row comes through :func:`citycheck.core.access.restrict` (directly or through the
+restricted generic views); objects out of reach answer 404.
+"""
 
 import datetime as dt
+import tempfile
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,30 +25,119 @@ from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
+from citycheck.diagnosis.services import catalogue
+from citycheck.places.models import Place
 
 from . import services
+from .filtersets import RenewalProjectFilterSet
 from .models import ProjectStatus, RenewalProject
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _choices_context() -> dict:
+    return {
+        "project_types": sorted(services.project_type_names().items()),
+        "diseases": [(d.code, d.name_zh) for d in catalogue().diseases],
+        "statuses": ProjectStatus.choices,
+    }
+
+
+def _with_type_names(projects) -> list[RenewalProject]:
+    """The projects, each with ``type_name`` (the project type's Chinese name) set."""
+    names = services.project_type_names()
+    projects = list(projects)
+    for project in projects:
+        project.type_name = names.get(project.project_type, project.project_type)
+    return projects
+
+
+def _xlsx_response(write, filename: str) -> HttpResponse:
+    """An Excel download: ``write(file)`` fills the workbook."""
+    buffer = BytesIO()
+    write(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
 
 
 class ProjectListView(RestrictedListView):
+    """The library: the same filters narrow the table, the map layer and the export."""
+
     queryset = RenewalProject.objects.select_related("place")
 
     def get_queryset(self):
-        rows = super().get_queryset()
-        for name in ("year", "status", "project_type"):
-            if self.request.GET.get(name):
-                rows = rows.filter(**{name: self.request.GET[name]})
-        return rows
+        self.filterset = RenewalProjectFilterSet(self.request.GET, super().get_queryset())
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        query = self.request.GET.urlencode()
+        root = user.place or Place.objects.filter(parent__isnull=True).order_by("code").first()
+        context["object_list"] = _with_type_names(context["object_list"])
+        context.update(
+            _choices_context(),
+            query=query,
+            boundaries_url=reverse("places-api:place-boundaries", args=[root.code]) if root else "",
+            layer_url=f"{reverse('renewal-api:renewalproject-geojson')}?{query}",
+            may_change=access.may(user, Action.CHANGE),
+        )
+        return context
+
+
+@login_required
+def project_export(request):
+    """The library as Excel, filtered like the page (re-imports through the template)."""
+    rows = RenewalProjectFilterSet(
+        request.GET, access.restrict(RenewalProject.objects.all(), request.user)
+    ).qs
+    return _xlsx_response(
+        lambda file: services.export_projects(file, user=request.user, projects=rows),
+        _("项目库") + ".xlsx",
+    )
+
+
+@login_required
+def project_import(request):
+    """Upload the project template; every error is listed by cell and nothing is written."""
+    if not access.may(request.user, Action.CHANGE):
+        raise PermissionDenied
+    issues, created = [], None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            issues = [_("请选择 Excel 文件（.xlsx）")]
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / Path(upload.name).name
+                path.write_bytes(upload.read())
+                try:
+                    created = services.import_projects(path, acting_user=request.user)
+                except services.ProjectImportError as exc:
+                    issues = str(exc).splitlines()
+                except Exception as exc:  # openpyxl: not a workbook at all
+                    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                        raise
+                    issues = [
+                        _("无法读取文件 %(name)s：%(error)s") % {"name": upload.name, "error": exc}
+                    ]
+        if created is not None:
+            messages.success(request, _("已导入 %(count)d 个项目。") % {"count": len(created)})
+            return redirect("renewal:project_list")
+    context = {"issues": issues, "columns": [label for label, _f in services.TEMPLATE_COLUMNS]}
+    return render(request, "renewal/project_import.html", context, status=400 if issues else 200)
 
 
 class ProjectView(RestrictedDetailView):
     queryset = RenewalProject.objects.select_related("place").prefetch_related(
-        "problems", "reports"
+        "problems__round", "reports"
     )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["may_change"] = _changeable(self.request.user, self.object.pk) is not None
+        context["type_name"] = services.project_type_names().get(self.object.project_type, "")
         return context
 
 
@@ -51,8 +151,128 @@ def project_status(request, pk):
     project = _changeable(request.user, pk)
     if project is None:
         raise Http404
-    services.set_project_status(project, request.POST.get("status", ""), acting_user=request.user)
-    return redirect("renewal:project", pk=pk)
+    try:
+        services.set_project_status(
+            project, request.POST.get("status", ""), acting_user=request.user
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect(request.POST.get("next") or reverse("renewal:project", args=[pk]))
+
+
+@login_required
+def project_edit(request, pk):
+    """Edit a candidate (name, budget, dates, unit, expected changes) before adoption."""
+    project = _changeable(request.user, pk)
+    if project is None:
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            targets = [
+                {"indicator": code, "expected_change": float(change)}
+                for code, change in zip(
+                    request.POST.getlist("target_indicator"),
+                    request.POST.getlist("target_change"),
+                    strict=True,
+                )
+                if code.strip() and change.strip()
+            ]
+            services.update_candidate(
+                project,
+                name=request.POST.get("name", ""),
+                budget=float(request.POST.get("budget", "")),
+                start=dt.date.fromisoformat(request.POST.get("start", "")),
+                end=dt.date.fromisoformat(request.POST.get("end", "")),
+                unit=request.POST.get("unit", ""),
+                targets=targets,
+                acting_user=request.user,
+            )
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            if request.POST.get("adopt"):
+                services.set_project_status(
+                    project, ProjectStatus.ADOPTED, acting_user=request.user
+                )
+            return redirect("renewal:candidate_list")
+    return render(
+        request,
+        "renewal/project_edit.html",
+        {"object": project, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def candidate_list(request):
+    """Candidates proposed from confirmed problems, by priority; adopt the ticked ones."""
+    candidates = access.restrict(RenewalProject.objects.all(), request.user, Action.CHANGE).filter(
+        status=ProjectStatus.CANDIDATE
+    )
+    if request.method == "POST":
+        chosen = list(candidates.filter(pk__in=request.POST.getlist("project")))
+        for project in chosen:
+            services.set_project_status(project, ProjectStatus.ADOPTED, acting_user=request.user)
+        messages.success(
+            request, _("已将 %(count)d 个候选项目纳入项目库。") % {"count": len(chosen)}
+        )
+        return redirect("renewal:candidate_list")
+    rows = (
+        candidates.select_related("place")
+        .prefetch_related("problems")
+        .order_by("year", "-priority", "place__code")
+    )
+    return render(
+        request,
+        "renewal/candidate_list.html",
+        {"candidates": _with_type_names(rows)},
+    )
+
+
+@login_required
+@require_POST
+def project_propose(request):
+    round_ = Round.objects.filter(year=request.POST.get("year") or 0, kind=RoundKind.ANNUAL).first()
+    if (
+        round_ is None
+        or not access.restrict(round_.places.all(), request.user, Action.CHANGE).exists()
+    ):
+        raise Http404
+    created = services.propose_projects(round_, acting_user=request.user)
+    messages.info(request, _("已生成 %(count)d 个候选项目。") % {"count": len(created)})
+    return redirect("renewal:candidate_list")
+
+
+def _plan(request):
+    year = request.GET.get("year") or str(dt.date.today().year)
+    if not year.isdigit():
+        raise Http404
+    rows = access.restrict(RenewalProject.objects.all(), request.user).filter(
+        year=int(year), status__in=services.PLAN_STATUSES
+    )
+    return int(year), rows.select_related("place").order_by("place__code", "-priority", "name")
+
+
+@login_required
+def annual_plan(request):
+    """The year's annual construction plan (年度建设计划): its adopted projects."""
+    year, rows = _plan(request)
+    rows = _with_type_names(rows)
+    return render(
+        request,
+        "renewal/annual_plan.html",
+        {"year": year, "projects": rows, "total_budget": sum(p.budget for p in rows)},
+    )
+
+
+@login_required
+def annual_plan_export(request):
+    year, rows = _plan(request)
+    return _xlsx_response(
+        lambda file: services.export_projects(file, user=request.user, projects=rows),
+        _("%(year)d年度建设计划") % {"year": year} + ".xlsx",
+    )
 
 
 @login_required
@@ -78,18 +298,23 @@ def project_report(request, pk):
     return redirect("renewal:project", pk=pk)
 
 
-@login_required
-@require_POST
-def project_propose(request):
-    round_ = Round.objects.filter(year=request.POST.get("year") or 0, kind=RoundKind.ANNUAL).first()
-    if (
-        round_ is None
-        or not access.restrict(round_.places.all(), request.user, Action.CHANGE).exists()
-    ):
-        raise Http404
-    created = services.propose_projects(round_, acting_user=request.user)
-    messages.info(request, _("已生成 %(count)d 个候选项目。") % {"count": len(created)})
-    return redirect("renewal:project_list")
+# Column headers of the progress board's tables, engine column → label.
+FLAG_COLUMNS = {
+    "expected_percent": _("计划进度（%）"),
+    "percent_complete": _("实际进度（%）"),
+    "lag": _("滞后（百分点）"),
+    "investment_to_date": _("累计完成投资（万元）"),
+    "months_without_progress": _("无进展月数"),
+}
+ROLLUP_COLUMNS = {
+    "projects": _("项目数"),
+    "budget": _("总投资（万元）"),
+    "investment_to_date": _("累计完成投资（万元）"),
+    "investment_share": _("投资完成率"),
+    "percent_complete": _("加权形象进度（%）"),
+    "late": _("滞后项目"),
+    "stalled": _("停滞项目"),
+}
 
 
 @login_required
@@ -98,18 +323,100 @@ def progress_board(request):
     try:
         as_of = dt.date.fromisoformat(f"{month}-01")
     except ValueError:
-        as_of = dt.date.today()
+        as_of = dt.date.today().replace(day=1)
     board = services.progress_board(as_of=as_of, user=request.user)
-    flagged = board.flags[board.flags["late"] | board.flags["stalled"]]
-    projects = RenewalProject.objects.in_bulk(list(flagged.index))
+    projects = RenewalProject.objects.select_related("place").in_bulk(list(board.flags.index))
+    place_names = dict(Place.objects.values_list("code", "name_zh"))
+    disease_names = {d.code: d.name_zh for d in catalogue().diseases}
+    group_names = {
+        "city": place_names,
+        "project_type": services.project_type_names(),
+        "disease": disease_names,
+    }
+    rollups = []
+    for title, key, frame in (
+        (_("按城市"), "city", board.by_city),
+        (_("按项目类型"), "project_type", board.by_project_type),
+        (_("按城市病"), "disease", board.by_disease),
+    ):
+        rows = [
+            (group_names[key].get(group, group), [row.get(c) for c in ROLLUP_COLUMNS])
+            for group, row in frame.to_dict("index").items()
+        ]
+        rollups.append((title, rows))
+    flags = board.flags.sort_values(["late", "stalled", "lag"], ascending=False)
     context = {
         "as_of": as_of,
-        "flagged": [(projects[pk], row) for pk, row in flagged.iterrows()],
-        "rollups": [
-            ("城市", board.by_city),
-            ("项目类型", board.by_project_type),
-            ("城市病", board.by_disease),
+        "projects": [
+            (projects[pk], row, [row.get(c) for c in FLAG_COLUMNS])
+            for pk, row in flags.to_dict("index").items()
         ],
-        "statuses": ProjectStatus,
+        "late_count": int(board.flags["late"].sum()) if len(board.flags) else 0,
+        "stalled_count": int(board.flags["stalled"].sum()) if len(board.flags) else 0,
+        "flag_columns": FLAG_COLUMNS.values(),
+        "rollup_columns": ROLLUP_COLUMNS.values(),
+        "rollups": rollups,
     }
     return render(request, "renewal/progress_board.html", context)
+
+
+def _annual_round(year) -> Round:
+    round_ = (
+        Round.objects.filter(year=year or 0, kind=RoundKind.ANNUAL).first()
+        if str(year or "").isdigit()
+        else None
+    )
+    if round_ is None:
+        raise Http404
+    return round_
+
+
+@login_required
+def what_if(request):
+    """A place's planned projects and their expected effect on next year's values,
+    warning colours and index."""
+    rounds = access.restrict(Round.objects.filter(kind=RoundKind.ANNUAL), request.user)
+    places = Place.objects.restrict(request.user).exclude(level="province").order_by("code")
+    context = {"rounds": rounds.order_by("-year"), "places": places, "result": None}
+    if request.GET.get("round") and request.GET.get("place"):
+        round_ = _annual_round(request.GET["round"])
+        try:
+            place = access.get_place(request.user, request.GET["place"])
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        result = services.what_if_for_place(round_, place)
+        context.update(
+            round=round_,
+            place=place,
+            result=result,
+            planned=RenewalProject.objects.filter(pk__in=result["projects"]),
+        )
+    return render(request, "renewal/what_if.html", context)
+
+
+@login_required
+def effects(request):
+    """Difference-in-differences per project type × indicator with its interval and the
+    number of places; open to users who see the whole round (the estimate pools places)."""
+    rounds = access.restrict(Round.objects.filter(kind=RoundKind.ANNUAL), request.user)
+    context = {"rounds": rounds.order_by("-year"), "rows": None}
+    if request.GET.get("round"):
+        round_ = _annual_round(request.GET["round"])
+        reach = access.restrict(round_.places.all(), request.user)
+        if reach.count() != round_.places.count():
+            raise PermissionDenied(_("项目成效评估仅对全省范围的用户开放。"))
+        frame = services.project_effects(round_)
+        type_names = services.project_type_names()
+        indicator_names = dict(round_.system.all_indicators().values_list("code", "name_zh"))
+        context.update(
+            round=round_,
+            rows=[
+                {
+                    **row,
+                    "type_name": type_names.get(row["project_type"], row["project_type"]),
+                    "indicator_name": indicator_names.get(row["indicator"], row["indicator"]),
+                }
+                for row in frame.to_dict("records")
+            ],
+        )
+    return render(request, "renewal/effects.html", context)

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.decorators import action
@@ -18,6 +19,7 @@ from citycheck.core.api.viewsets import RestrictedReadOnlyViewSet
 from citycheck.core.choices import Action
 
 from .. import services
+from ..filtersets import RenewalProjectFilterSet
 from ..models import ProgressReport, RenewalProject
 from .serializers import ProgressReportSerializer, RenewalProjectSerializer
 
@@ -25,18 +27,14 @@ from .serializers import ProgressReportSerializer, RenewalProjectSerializer
 class RenewalProjectViewSet(RestrictedReadOnlyViewSet):
     queryset = RenewalProject.objects.select_related("place").prefetch_related("problems")
     serializer_class = RenewalProjectSerializer
-    filterset_fields = {
-        "year": ["exact"],
-        "status": ["exact"],
-        "project_type": ["exact"],
-        "place__code": ["exact"],
-        "problems__disease": ["exact"],
-    }
+    filterset_class = RenewalProjectFilterSet
 
     @extend_schema(responses=dict)
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def geojson(self, request):
-        """Project locations as a GeoJSON FeatureCollection (for the map)."""
+        """Project locations as a GeoJSON FeatureCollection (for the map), filtered like
+        the library; coordinates are stored as entered, in the datum of the boundaries."""
+        type_names = services.project_type_names()
         features = [
             {
                 "type": "Feature",
@@ -45,8 +43,13 @@ class RenewalProjectViewSet(RestrictedReadOnlyViewSet):
                     "id": project.pk,
                     "name": project.name,
                     "project_type": project.project_type,
+                    "project_type_name": type_names.get(project.project_type, ""),
                     "status": project.status,
+                    "status_name": project.get_status_display(),
                     "place": project.place.code,
+                    "place_name": project.place.name_zh,
+                    "budget": project.budget,
+                    "url": reverse("renewal:project", args=[project.pk]),
                 },
             }
             for project in self.filter_queryset(self.get_queryset())
