@@ -620,5 +620,8 @@ def what_if_for_place(round_: Round, place: Place) -> dict:
         "projects": [p.pk for p in planned],
         "indicators": json.loads(rows.to_json(orient="records")),
         "index": None if index is None else json.loads(index.to_json()),
-        "index_method": _("等权极差标准化简化指数（同级地区），仅用于比较情景，非正式发布方法"),
+        "index_method": _(
+            "等权、极差标准化的简化指数，反映在同级地区中的相对位置：只有超过其他地区时指数才会变化；"
+            "仅用于比较情景，不是正式发布的评价方法。"
+        ),
     }
