@@ -99,7 +99,7 @@ def layer_for(client, project):
 
 
 def test_library_map_boundaries_and_rows_are_scoped(library):
-    province, (park, drainage, nanchang) = library
+    province, (park, _drainage, nanchang) = library
     city = client_for(province.users[Role.CITY_ADMIN])  # 南昌市
     page = city.get(reverse("renewal:project_list"))
     assert nanchang.name in page.content.decode() and park.name not in page.content.decode()
@@ -216,7 +216,7 @@ def test_candidates_of_other_places_cannot_be_edited_or_adopted(province):
 
 
 def test_progress_board_has_chinese_columns_and_visible_flags(library):
-    province, (park, drainage, nanchang) = library
+    province, (park, _drainage, _nanchang) = library
     services.report_progress(park, month=dt.date(2025, 4, 1), percent_complete=5)
     admin = client_for(province.users[Role.PROVINCE_ADMIN])
     page = admin.get(reverse("renewal:progress_board"), {"as_of": "2025-09"}).content.decode()
@@ -229,7 +229,7 @@ def test_progress_board_has_chinese_columns_and_visible_flags(library):
 
 
 def test_what_if_page_projects_values_warnings_and_index(library):
-    province, (park, drainage, nanchang) = library
+    province, (park, drainage, _nanchang) = library
     admin = client_for(province.users[Role.PROVINCE_ADMIN])
     page = admin.get(reverse("renewal:what_if"), {"round": 2024, "place": "360403"})
     text = page.content.decode()
@@ -255,7 +255,7 @@ def test_what_if_page_projects_values_warnings_and_index(library):
 
 
 def test_effects_page_says_too_few_places_plainly(library):
-    province, (park, drainage, nanchang) = library
+    province, (park, _drainage, _nanchang) = library
     services.report_progress(park, month=dt.date(2025, 12, 1), percent_complete=100)
     admin = client_for(province.users[Role.PROVINCE_ADMIN])
     page = admin.get(reverse("renewal:effects"), {"round": 2024})
