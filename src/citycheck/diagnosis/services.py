@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.collection.models import Round, Source, Value
 from citycheck.core.choices import Action
 from citycheck.core.models import record_event
@@ -51,6 +52,7 @@ class RoundData:
     city_classes: dict[str, str]
     peer_groups: dict[str, str]
     places: dict[str, Place]
+    releases: dict[int, int]  # year → published release the year's values were read from
 
 
 def round_data(round_: Round) -> RoundData:
@@ -73,14 +75,29 @@ def round_data(round_: Round) -> RoundData:
     ).rename(columns={"department__name_zh": "department", "dimension_code": "dimension"})
     indicators["department"] = indicators["department"].fillna("")
     standards = indicator_services.standards_frame(round_.system)
+    releases = published_releases(round_)
     rows = Value.objects.filter(
         source=Source.ADOPTED,
         round__kind=round_.kind,
         round__system=round_.system,
         round__year__lte=round_.year,
         place__code__in=list(places),
-    ).values_list("place__code", "round__year", "indicator__code", "value")
-    long = pd.DataFrame(list(rows), columns=["place", "year", "indicator", "value"])
+    ).exclude(round__year__in=list(releases))
+    # A published year is read from its release: the problem list then shows the numbers
+    # and colours of the published scorecard even if an adopted value was corrected later.
+    published = Result.objects.filter(
+        release__in=list(releases.values()),
+        level=Level.INDICATOR,
+        place__code__in=list(places),
+        value__isnull=False,
+    )
+    long = pd.DataFrame(
+        [
+            *rows.values_list("place__code", "round__year", "indicator__code", "value"),
+            *published.values_list("place__code", "release__round__year", "code", "value"),
+        ],
+        columns=["place", "year", "indicator", "value"],
+    )
     values = long.pivot_table(
         index=["place", "year"], columns="indicator", values="value", aggfunc="first"
     ).astype(float)
@@ -101,7 +118,19 @@ def round_data(round_: Round) -> RoundData:
         code: group if sizes[group] >= min_peers else places[code].level
         for code, group in by_class.items()
     }
-    return RoundData(values, indicators, standards, classes, groups, places)
+    return RoundData(values, indicators, standards, classes, groups, places, releases)
+
+
+def published_releases(round_: Round) -> dict[int, int]:
+    """Year → id of the latest published release of each round up to ``round_`` (same
+    kind and system)."""
+    releases = Release.objects.filter(
+        status=ReleaseStatus.PUBLISHED,
+        round__kind=round_.kind,
+        round__system=round_.system,
+        round__year__lte=round_.year,
+    ).order_by("round__year", "published_at", "pk")
+    return dict(releases.values_list("round__year", "pk"))
 
 
 def diagnose_frame(round_: Round, data: RoundData | None = None) -> pd.DataFrame:
@@ -137,8 +166,10 @@ def run_diagnosis(round_: Round, *, acting_user=None) -> list[Problem]:
 
     Problems not raised any more are deleted unless they were already reviewed.
     Each problem is linked to the same place's same disease in the earlier rounds.
+    Years with a published release are read from it (see :func:`round_data`).
     """
-    frame = diagnose_frame(round_)
+    data = round_data(round_)
+    frame = diagnose_frame(round_, data)
     places = {p.code: p for p in round_.places.all()}
     history = pd.DataFrame(
         list(
@@ -185,7 +216,11 @@ def run_diagnosis(round_: Round, *, acting_user=None) -> list[Problem]:
         round_,
         "diagnosed",
         acting_user=acting_user,
-        data={"problems": len(kept), "catalogue": str(CATALOGUE_FILE.name)},
+        data={
+            "problems": len(kept),
+            "catalogue": str(CATALOGUE_FILE.name),
+            "releases": {str(year): pk for year, pk in data.releases.items()},
+        },
     )
     return kept
 

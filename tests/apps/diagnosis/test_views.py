@@ -1,0 +1,111 @@
+"""Diagnosis pages: filtered and scoped Excel export, the re-check view with recurring
+problems; the diagnosis reads a published year from its release."""
+
+from io import BytesIO
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.collection.models import Source, Value
+from citycheck.core.choices import Role
+from citycheck.diagnosis import services
+from citycheck.diagnosis.models import Problem, RecheckStatus
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def exported(answer):
+    return list(load_workbook(BytesIO(answer.content)).active.iter_rows(values_only=True))
+
+
+def test_problem_export_follows_the_filters_and_the_reach(province):
+    services.run_diagnosis(province.open_round)
+    admin = client_for(province.users[Role.PROVINCE_ADMIN])
+    page = admin.get(reverse("diagnosis:problem_list"), {"year": 2024}).content.decode()
+    assert reverse("diagnosis:problem_export") + "?year=2024" in page
+    rows = exported(admin.get(reverse("diagnosis:problem_export"), {"year": 2024}))
+    assert rows[0][:3] == ("地区代码", "地区", "城市病")
+    assert sorted(row[2] for row in rows[1:]) == ["城市内涝", "绿地不足"]
+    rows = exported(admin.get(reverse("diagnosis:problem_export"), {"disease": "waterlogging"}))
+    assert [row[2] for row in rows[1:]] == ["城市内涝"]  # latest round by default
+    nanchang = client_for(province.users[Role.CITY_ADMIN])
+    assert exported(nanchang.get(reverse("diagnosis:problem_export"), {"year": 2024}))[1:] == []
+    assert Client().get(reverse("diagnosis:problem_export")).status_code == 302
+
+
+def test_recheck_page_lists_every_earlier_problem_and_recurring_ones(province):
+    # 浔阳区 already waterlogged in 2023, so its 2024 problem recurs.
+    Value.objects.filter(
+        round=province.published_round,
+        place=province.places["other_county_2"],
+        indicator=province.indicators["waterlogging"],
+        source=Source.ADOPTED,
+    ).update(value=3)
+    services.run_diagnosis(province.published_round)
+    services.recheck_round(province.open_round)
+    admin = client_for(province.users[Role.PROVINCE_ADMIN])
+    answer = admin.get(reverse("diagnosis:recheck"), {"year": 2024})
+    page = answer.content.decode()
+    earlier = list(answer.context["earlier"])
+    assert {(p.place.name_zh, p.disease) for p in earlier} == {
+        (p.place.name_zh, p.disease) for p in Problem.objects.filter(round=province.published_round)
+    }
+    resolved = next(p for p in earlier if p.place.name_zh == "东湖区")  # waterlogging 2 → 0
+    assert resolved.recheck_status == RecheckStatus.RESOLVED and "已解决" in page
+    recurring = list(answer.context["recurring"])
+    assert recurring and all(p.previous.round == province.published_round for p in recurring)
+    assert reverse("diagnosis:problem", args=[recurring[0].previous.pk]) in page
+    nanchang = client_for(province.users[Role.CITY_ADMIN])
+    assert "东湖区" in nanchang.get(reverse("diagnosis:recheck"), {"year": 2024}).content.decode()
+    assert (
+        "浔阳区" not in nanchang.get(reverse("diagnosis:recheck"), {"year": 2024}).content.decode()
+    )
+
+
+def test_a_published_year_is_read_from_its_release(province):
+    """Adopted values corrected after publication do not change the problem list: it
+    keeps the published scorecard's numbers."""
+    round_ = province.open_round
+    release = Release.objects.create(
+        round=round_,
+        scope=province.places["province"],
+        status=ReleaseStatus.PUBLISHED,
+        method_code="test",
+        method_version=1,
+        method_text="",
+        code_version="test",
+        input_digest="0" * 64,
+        published_at=timezone.now(),
+    )
+    for value in Value.objects.filter(round=round_, source=Source.ADOPTED).select_related(
+        "place", "indicator"
+    ):
+        Result.objects.create(
+            release=release,
+            place=value.place,
+            level=Level.INDICATOR,
+            code=value.indicator.code,
+            name_zh=value.indicator.name_zh,
+            value=value.value,
+        )
+    # 浔阳区's green space is corrected to 15 after publication.
+    Value.objects.filter(
+        round=round_,
+        place=province.places["other_county_2"],
+        indicator=province.indicators["green_space"],
+        source=Source.ADOPTED,
+    ).update(value=15)
+    services.run_diagnosis(round_)
+    green = Problem.objects.get(round=round_, disease="lack_of_green_space")
+    assert green.evidence[0]["value"] == 9.0
+    release.status = ReleaseStatus.DRAFT
+    release.save()
+    services.run_diagnosis(round_)  # no published release: the adopted values count
+    assert not Problem.objects.filter(round=round_, disease="lack_of_green_space").exists()
