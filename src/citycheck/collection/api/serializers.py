@@ -1,8 +1,17 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from citycheck.collection import services
-from citycheck.collection.models import ChangeChannel, Round, Value
+from citycheck.collection.models import (
+    Adjudication,
+    ChangeChannel,
+    RevisionRequest,
+    Round,
+    Source,
+    Submission,
+    Value,
+)
 from citycheck.core import access
 from citycheck.core.api.viewsets import Conflict
 from citycheck.core.choices import Action
@@ -96,3 +105,185 @@ class ValueSerializer(serializers.ModelSerializer):
             name: getattr(instance, name) for name in (*self.IDENTITY_FIELDS, "value", "note")
         }
         return self._save(**{**fields, **validated_data})
+
+
+# --------------------------------------------------------------------------- check step
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    place = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id",
+            "round",
+            "place",
+            "source",
+            "department",
+            "status",
+            "version",
+            "submitted_at",
+            "submitted_by",
+            "decided_at",
+            "decided_by",
+        ]
+        read_only_fields = fields
+
+
+class StepSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A note with the step; required when returning data.",
+    )
+
+
+class RevisionRequestSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RevisionRequest
+        fields = ["id", "submission", "reason", "status", "requested_by", "requested_at"]
+        read_only_fields = ["id", "submission", "status", "requested_by", "requested_at"]
+
+
+class BatchRecordSerializer(serializers.Serializer):
+    """One record of a batch (documentation of the shape; checked by the batch path)."""
+
+    place = serializers.CharField(help_text="Division code of a place of the round.")
+    indicator = serializers.CharField(help_text="Indicator code of the round's system.")
+    value = serializers.FloatField(allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        required=False, help_text="The version read (0 for none); refused if stale."
+    )
+
+
+@extend_schema_field(BatchRecordSerializer(many=True))
+class BatchRecordsField(serializers.ListField):
+    """Records are checked as a whole by ``collection.batch.submit_batch`` (vectorised,
+    errors named ``records[i].field``), not one serializer per record: a batch may hold a
+    million of them."""
+
+    child = serializers.DictField()
+
+
+class BatchSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(
+        choices=Source.choices,
+        default=Source.SELF_CHECK,
+        help_text="self_check or third_party; the other sources are not entered directly.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    records = BatchRecordsField(allow_empty=False)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    records = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=["copy", "orm"])
+
+
+class AdjudicateSerializer(serializers.Serializer):
+    place = serializers.CharField(help_text="Division code.")
+    indicator = serializers.CharField(help_text="Indicator code.")
+    chosen_source = serializers.ChoiceField(
+        choices=[Source.SELF_CHECK, Source.THIRD_PARTY, Source.ADOPTED],
+        help_text="self_check or third_party: take that source's value; adopted: take "
+        "`value` as given (e.g. after a site visit).",
+    )
+    value = serializers.FloatField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField()
+
+
+class AdjudicationSerializer(serializers.ModelSerializer):
+    place = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    indicator = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Plain text: the request's choice set (AdjudicateSerializer) names the enum.
+    chosen_source = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Adjudication
+        fields = [
+            "id",
+            "round",
+            "place",
+            "indicator",
+            "self_check_value",
+            "third_party_value",
+            "chosen_source",
+            "adopted_value",
+            "reason",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class DiscrepancySerializer(serializers.Serializer):
+    place = serializers.CharField()
+    indicator = serializers.CharField()
+    self_check = serializers.FloatField(allow_null=True)
+    third_party = serializers.FloatField(allow_null=True)
+    relative_difference = serializers.FloatField(allow_null=True)
+    tolerance = serializers.FloatField(allow_null=True)
+    exceeds = serializers.BooleanField()
+    adopted = serializers.FloatField(allow_null=True)
+
+
+class StatusCountsMixin(serializers.Serializer):
+    draft = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    city_approved = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+
+
+class BoardPlaceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+    status = serializers.CharField()
+    filled = serializers.IntegerField()
+    expected = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+class BoardRollupSerializer(StatusCountsMixin):
+    code = serializers.CharField(help_text="The ancestor place the row sums up.")
+    places = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    filled = serializers.IntegerField()
+    expected = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+
+
+class BoardDepartmentSerializer(StatusCountsMixin):
+    department = serializers.CharField(allow_null=True)
+    indicators = serializers.IntegerField()
+    filled = serializers.IntegerField()
+    expected = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+
+
+class BoardDimensionSerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    dimension_name = serializers.CharField()
+    indicators = serializers.IntegerField()
+    filled = serializers.IntegerField()
+    expected = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+
+
+class CompletenessSerializer(serializers.Serializer):
+    places = BoardPlaceSerializer(many=True)
+    rollup = BoardRollupSerializer(many=True)
+    departments = BoardDepartmentSerializer(many=True)
+    dimensions = BoardDimensionSerializer(many=True)

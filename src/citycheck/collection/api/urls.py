@@ -1,9 +1,10 @@
 from rest_framework.routers import DefaultRouter
 
-from .views import RoundViewSet, ValueViewSet
+from .views import RoundViewSet, SubmissionViewSet, ValueViewSet
 
 router = DefaultRouter()
 router.register("rounds", RoundViewSet)
+router.register("submissions", SubmissionViewSet)
 router.register("values", ValueViewSet)
 app_name = "collection-api"
 urlpatterns = router.urls
