@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from citycheck.assessment.models import Level, Result
@@ -42,15 +43,16 @@ def index(request):
     context = {"release": release, "years": _years()}
     if release is not None:
         cities = services.ranking(release, "city")
+        counties = services.ranking(release, "county")
         context.update(
             cities=cities,
-            counties=services.ranking(release, "county"),
+            counties=counties,
             data={
                 "ranking": [
                     {"code": r.place.code, "name": r.place.name_zh, "score": round(r.score, 2)}
-                    for r in cities
+                    for r in cities or counties
                 ],
-                "place_url": "/portal/places/CODE/",
+                "place_url": reverse("portal:place", args=["CODE"]),
             },
         )
     response = render(request, "portal/index.html", context)

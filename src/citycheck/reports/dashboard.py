@@ -15,12 +15,14 @@ WARNING_ORDER = {"red": 2, "yellow": 1, "green": 0}
 
 
 def map_features(release: Release, parent: Place) -> dict:
-    """GeoJSON of ``parent``'s children with their index in ``release`` (for ECharts)."""
+    """GeoJSON of ``parent``'s children with their index in ``release`` (for ECharts);
+    children not ranked at this level (cities when only counties are) have no value."""
     scores = dict(
         Result.objects.filter(release=release, level=Level.INDEX, place__parent=parent).values_list(
             "place_id", "score"
         )
     )
+    boundaries = Boundary.objects.filter(place__parent=parent).select_related("place")
     features = [
         {
             "type": "Feature",
@@ -28,13 +30,23 @@ def map_features(release: Release, parent: Place) -> dict:
             "properties": {
                 "name": b.place.name_zh,
                 "code": b.place.code,
-                "value": round(scores[b.place_id], 2) if scores[b.place_id] is not None else None,
+                "value": None if scores.get(b.place_id) is None else round(scores[b.place_id], 2),
                 "has_children": b.place.level != "county",
             },
         }
-        for b in Boundary.objects.filter(place_id__in=scores).select_related("place")
+        for b in boundaries
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def top_level(release: Release) -> str:
+    """The highest place level ranked in ``release`` (city, else county)."""
+    levels = set(
+        Result.objects.filter(release=release, level=Level.INDEX).values_list(
+            "place__level", flat=True
+        )
+    )
+    return "city" if "city" in levels or not levels else "county"
 
 
 def ranking(release: Release, level: str) -> list[dict]:

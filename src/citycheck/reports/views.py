@@ -238,14 +238,16 @@ def province_dashboard(request):
     context = {"release": release}
     if release is not None:
         top = content.summary_subject(release)
+        level = dashboard.top_level(release)
         context.update(
+            level_name=_("设区市") if level == "city" else _("县（市、区）"),
             top=top,
             data={
                 "map": dashboard.map_features(release, top),
                 "map_url": reverse("reports:dashboard_map", args=[release.pk, "CODE"]),
-                "ranking": dashboard.ranking(release, "city"),
-                "matrix": dashboard.warning_matrix(release, "city"),
-                "trend": dashboard.trends(release, "city", user=request.user),
+                "ranking": dashboard.ranking(release, level),
+                "matrix": dashboard.warning_matrix(release, level),
+                "trend": dashboard.trends(release, level, user=request.user),
                 "place_url": reverse("reports:city_dashboard", args=["CODE"])
                 + f"?release={release.pk}",
             },
