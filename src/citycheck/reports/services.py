@@ -109,10 +109,12 @@ def render_all(
     formats,
     out_dir,
     *,
+    places: list[Place | None] | None = None,
     workers: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Path]:
-    """Render the report of every place of ``release`` and the provincial summary.
+    """Render the report of every place of ``release`` and the provincial summary
+    (or of ``places`` only; None stands for the summary).
 
     Documents are built here (database reads); writing Word and PDF runs in ``workers``
     processes (default: the CPU count). ``progress(done, total, name)`` is called after
@@ -121,7 +123,9 @@ def render_all(
     formats = check_formats(formats)
     _check_release(release, preview=False)
     out_dir = Path(out_dir)
-    places = [None, *report_places(release).exclude(pk=content.summary_subject(release).pk)]
+    if places is None:
+        summary = content.summary_subject(release)
+        places = [None, *report_places(release).exclude(pk=summary.pk)]
     workers = workers or os.cpu_count() or 1
     paths: list[Path] = []
     total = len(places)
