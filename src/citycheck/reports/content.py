@@ -215,7 +215,7 @@ def city_report(release: Release, place: Place) -> Document:
                         _number(index.score),
                         f"{index.rank}/{index.place_count}",
                         f"{index.rank_low}–{index.rank_high}",
-                        index.peer_group or "—",
+                        readings.peer_group_name(index.peer_group),
                         f"{index.peer_rank}/{index.peer_count}" if index.peer_rank else "—",
                     ]
                 ],
@@ -538,7 +538,7 @@ def province_summary(release: Release) -> Document:
                         r.place.name_zh,
                         _number(r.score),
                         f"{r.rank_low}–{r.rank_high}",
-                        r.peer_group or "—",
+                        readings.peer_group_name(r.peer_group),
                         str(r.peer_rank or "—"),
                     ]
                     + [

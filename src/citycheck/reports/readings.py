@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from citycheck.places.models import CityClass
+
+
+def peer_group_name(code: str) -> str:
+    """The name of a peer group: a city class (城市规模等级) or the code itself."""
+    return str(CityClass(code).label) if code in CityClass.values else (code or "—")
+
 
 def _names(rows, limit=3) -> str:
     names = [row.name_zh for row in rows[:limit]]
@@ -62,7 +69,7 @@ def overall_reading(place_name: str, index, dimensions, level_name: str) -> str:
         "rank": index.rank or 0,
         "low": index.rank_low or 0,
         "high": index.rank_high or 0,
-        "peer": index.peer_group or "—",
+        "peer": peer_group_name(index.peer_group),
         "peer_rank": index.peer_rank or 0,
     }
     scored = sorted((d for d in dimensions if d.score is not None), key=lambda d: -d.score)
