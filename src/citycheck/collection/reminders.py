@@ -30,9 +30,9 @@ FILLER_ROLES = (Role.COUNTY_ADMIN, Role.CITY_ADMIN, Role.DEPARTMENT_FILLER)
 def reminder_kind(deadline: dt.date, today: dt.date) -> str | None:
     """Which reminder (if any) is due today for a deadline.
 
-    >>> reminder_kind(dt.date(2024, 6, 30), dt.date(2024, 6, 27))
+    >>> str(reminder_kind(dt.date(2024, 6, 30), dt.date(2024, 6, 27)))
     'before'
-    >>> reminder_kind(dt.date(2024, 6, 30), dt.date(2024, 7, 14))
+    >>> str(reminder_kind(dt.date(2024, 6, 30), dt.date(2024, 7, 14)))
     'overdue'
     >>> reminder_kind(dt.date(2024, 6, 30), dt.date(2024, 6, 25)) is None
     True
