@@ -32,7 +32,10 @@ class RenewalProject(ChangeLoggedModel):
     name = models.CharField(_("项目名称"), max_length=200)
     project_type = models.SlugField(_("项目类型"), max_length=60)
     location = models.JSONField(
-        _("位置（GeoJSON）"), null=True, blank=True, help_text=_("点或面，经纬度；须与底图边界同一坐标系（演示边界为 GCJ-02）。")
+        _("位置（GeoJSON）"),
+        null=True,
+        blank=True,
+        help_text=_("点或面，经纬度；须与底图边界同一坐标系（演示边界为 GCJ-02）。"),
     )
     problems = models.ManyToManyField(Problem, blank=True, related_name="projects")
     targets = models.JSONField(
