@@ -1,0 +1,52 @@
+"""Report pages and dashboards for logged-in users."""
+
+from django.urls import reverse
+
+from citycheck.core.choices import Role
+
+COUNTY = "360102"
+
+
+def page_data(response) -> dict:
+    """The numbers the page hands to its charts (its ``dashboard-data`` JSON block)."""
+    assert 'id="dashboard-data"' in response.content.decode()
+    return response.context["data"]
+
+
+def test_province_dashboard_ranks_maps_and_lights(client, province, published_release):
+    client.force_login(province.users[Role.PROVINCE_ADMIN])
+    data = page_data(client.get(reverse("reports:province_dashboard")))
+    assert [r["code"] for r in data["ranking"]] == ["360102", "360103", "360402", "360403"]
+    assert {f["properties"]["code"] for f in data["map"]["features"]} == {"360100", "360400"}
+    assert data["matrix"]["dimensions"] == ["生态宜居", "安全韧性"]
+    assert len(data["matrix"]["cells"]) == 4 * 2
+    assert data["trend"]["years"] == [2024]
+    # drill-down: the counties of 南昌市 with their index
+    features = client.get(
+        reverse("reports:dashboard_map", args=[published_release.pk, "360100"])
+    ).json()["features"]
+    values = {f["properties"]["code"]: f["properties"]["value"] for f in features}
+    assert set(values) == {"360102", "360103"} and values["360102"] > values["360103"]
+
+
+def test_city_dashboard_and_report_pages(client, province, published_release):
+    client.force_login(province.users[Role.CITY_ADMIN])
+    response = client.get(reverse("reports:city_dashboard", args=[COUNTY]))
+    assert response.status_code == 200
+    assert len(page_data(response)["radar"]["place"]) == 2
+    listing = client.get(reverse("reports:report_list")).content.decode()
+    assert reverse("reports:report", args=[published_release.pk, COUNTY]) in listing
+    page = client.get(reverse("reports:report", args=[published_release.pk, COUNTY]))
+    assert "一、城市概况" in page.content.decode() and 'data-testid="reading-edit"' not in (
+        page.content.decode()
+    )
+
+
+def test_anonymous_visitors_are_sent_to_login(client, published_release):
+    for name, args in [
+        ("reports:report_list", []),
+        ("reports:province_dashboard", []),
+        ("reports:report", [published_release.pk, COUNTY]),
+    ]:
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
