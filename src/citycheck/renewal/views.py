@@ -11,6 +11,7 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote
+from zipfile import BadZipFile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from openpyxl.utils.exceptions import InvalidFileException
 
 from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
@@ -116,9 +118,7 @@ def project_import(request):
                     created = services.import_projects(path, acting_user=request.user)
                 except services.ProjectImportError as exc:
                     issues = str(exc).splitlines()
-                except Exception as exc:  # openpyxl: not a workbook at all
-                    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                        raise
+                except (BadZipFile, InvalidFileException, OSError) as exc:  # not a workbook
                     issues = [
                         _("无法读取文件 %(name)s：%(error)s") % {"name": upload.name, "error": exc}
                     ]
