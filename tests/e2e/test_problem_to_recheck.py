@@ -35,9 +35,10 @@ def test_problem_project_report_recheck(live_server, province, browser_page):  #
 
     # Project: propose candidates from confirmed problems, adopt the drainage works.
     page.goto(f"{live_server.url}/renewal/projects/")
-    page.fill("input[name=year]", "2023")
+    page.fill("#propose-year", "2023")
     page.click("#propose")
-    page.click("#projects a:has-text('东湖区排水防涝工程')")
+    page.wait_for_url(f"{live_server.url}/renewal/projects/candidates/")
+    page.click("#candidates a:has-text('东湖区排水防涝工程')")
     page.click("#adopt")
     page.wait_for_selector("#status:has-text('已入库')")
 
@@ -56,4 +57,11 @@ def test_problem_project_report_recheck(live_server, province, browser_page):  #
     assert "已解决" in page.inner_text("#recheck")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "problem_to_recheck.png"), full_page=True)
+    page.goto(f"{live_server.url}/diagnosis/recheck/?year=2024")
+    assert "已解决" in page.inner_text("#rechecked")
+    # The library map: boundaries and the filtered project layer are drawn by ECharts.
+    page.goto(f"{live_server.url}/renewal/projects/?project_type=drainage_works")
+    page.wait_for_selector("#project-map canvas")
+    assert "GCJ-02" in page.inner_text("#datum-note")
+    page.screenshot(path=str(ARTIFACTS / "project_library_map.png"), full_page=True)
     assert page.console_errors == []
