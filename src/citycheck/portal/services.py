@@ -19,20 +19,29 @@ from citycheck.reports import content, readings
 
 
 def current_releases():
-    """The current publication of each round, newest round first."""
+    """The current publication of each round, newest round first (without the large
+    computation details, which the portal never shows)."""
     return (
         Release.objects.published()
         .filter(status=ReleaseStatus.PUBLISHED)
         .select_related("round")
+        .defer("details")
         .order_by("-round__year", "-pk")
     )
 
 
-def release_for_year(year: int | None) -> Release | None:
+def _of_year(year: int | None):
     releases = current_releases()
-    if year is not None:
-        releases = releases.filter(round__year=year)
-    return releases.first()
+    return releases if year is None else releases.filter(round__year=year)
+
+
+def release_for_year(year: int | None) -> Release | None:
+    return _of_year(year).first()
+
+
+def release_id_for_year(year: int | None) -> int | None:
+    """The id only: what the index page's cache key needs, in one small query."""
+    return _of_year(year).values_list("pk", flat=True).first()
 
 
 def public_release(pk: int) -> Release | None:

@@ -33,13 +33,14 @@ def _year(request) -> int | None:
 def index(request):
     """The published index and ranking of a year (the latest by default)."""
     year = _year(request)
-    release = services.release_for_year(year)
-    if year is not None and release is None:
+    release_id = services.release_id_for_year(year)
+    if year is not None and release_id is None:
         raise Http404
-    key = f"portal:index:{get_language()}:{release.pk if release else 0}"
+    key = f"portal:index:{get_language()}:{release_id or 0}"
     cached = cache.get(key)
     if cached is not None:
         return HttpResponse(cached)
+    release = services.release_for_year(year)
     context = {"release": release, "years": _years()}
     if release is not None:
         cities = services.ranking(release, "city")
