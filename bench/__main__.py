@@ -8,7 +8,12 @@ import json
 import subprocess
 import sys
 
-AREAS = {"engine": ["bench.engine.pipeline", "bench.engine.peers"]}
+AREAS = {
+    "engine": ["bench.engine.pipeline", "bench.engine.peers"],
+    "check": ["bench.check"],
+    "reports": ["bench.reports"],
+    "http": ["bench.http"],
+}
 
 
 def main() -> None:
