@@ -7,7 +7,6 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 APT_PACKAGES := chromium fonts-noto-cjk gettext poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
-export DJANGO_SETTINGS_MODULE ?= citycheck.settings.dev
 
 .PHONY: setup run test test-sqlite test-postgres lint bench clean
 
