@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -84,13 +85,19 @@ def file_stem(release: Release, place: Place | None) -> str:
 
 
 def write_document(document: Document, formats: list[str], out_dir: Path, stem: str) -> list[Path]:
-    """Write ``document`` in each format to ``out_dir/stem.<format>``; charts drawn once."""
+    """Write ``document`` in each format to ``out_dir/stem.<format>``; charts drawn once.
+
+    Each file is written under a temporary name and renamed, so a reader never finds a
+    half-written report.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     images = render.chart_images(document)
     paths = []
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
-        render.write(document, fmt, path, images)
+        partial = out_dir / f".{stem}.{fmt}.{os.getpid()}-{threading.get_ident()}"
+        render.write(document, fmt, partial, images)
+        partial.replace(path)
         paths.append(path)
     return paths
 
@@ -234,11 +241,8 @@ def report_file(release: Release, place: Place | None, fmt: str) -> Path:
     """
     (fmt,) = check_formats([fmt])
     _check_release(release, preview=False)
-    path = archive_dir(release) / "files" / f"{file_stem(release, place)}.{fmt}"
+    folder, stem = archive_dir(release) / "files", file_stem(release, place)
+    path = folder / f"{stem}.{fmt}"
     if not path.exists():
-        document = build(release, place)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        render.write(document, fmt, partial)
-        partial.replace(path)
+        write_document(build(release, place), [fmt], folder, stem)
     return path
