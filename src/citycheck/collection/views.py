@@ -73,6 +73,10 @@ class RoundListView(RestrictedListView):
         return context
 
 
+# Obligations listed on a page; the completeness board covers the rest.
+OBLIGATIONS_SHOWN = 100
+
+
 def obligation_rows(user, round_id=None) -> list[dict]:
     """``services.obligations`` as dicts for a template, each with its entry link."""
     owed = services.obligations(user)
@@ -80,15 +84,17 @@ def obligation_rows(user, round_id=None) -> list[dict]:
         owed = owed[owed["round"] == round_id]
     status_labels = dict(SubmissionStatus.choices)
     source_labels = dict(Source.choices)
+    # One reverse() for all rows: a province administrator owes thousands of places.
+    link = reverse("collection:entry", args=[0, "000000"])
     return [
         {
             **row,
             "status_label": status_labels.get(row["status"], row["status"]),
             "source_label": source_labels.get(row["source"], row["source"]),
-            "url": reverse("collection:entry", args=[row["round"], row["place"]])
+            "url": link.replace("/0/", f"/{row['round']}/").replace("000000", row["place"])
             + f"?source={row['source']}",
         }
-        for row in owed.to_dict("records")
+        for row in owed.head(OBLIGATIONS_SHOWN).to_dict("records")
     ]
 
 
@@ -779,6 +785,14 @@ def adjudicate(request, pk):
     return redirect("collection:discrepancies", pk=pk)
 
 
+# Places listed at once on the board; the roll-up rows lead to the others.
+BOARD_PLACES_SHOWN = 200
+
+
+def _percent(row) -> int:
+    return round(100 * row["filled"] / row["expected"]) if row["expected"] else 0
+
+
 @login_required
 def completeness(request, pk):
     """Submitted / returned / approved / overdue by place, department and dimension, rolled
@@ -799,6 +813,7 @@ def completeness(request, pk):
     names = dict(Place.objects.filter(code__in=board.rollup["code"]).values_list("code", "name_zh"))
     departments = dict(Department.objects.values_list("pk", "name_zh"))
     status_labels = dict(SubmissionStatus.choices)
+    entry_link = reverse("collection:entry", args=[round_.pk, "000000"])
     context = {
         "round": round_,
         "source": source,
@@ -806,12 +821,18 @@ def completeness(request, pk):
         "statuses": SubmissionStatus.choices,
         "under": under,
         "rollup": [
-            {**row, "name": names.get(row["code"], row["code"])}
+            {**row, "name": names.get(row["code"], row["code"]), "percent": _percent(row)}
             for row in board.rollup.sort_values("code").to_dict("records")
         ],
+        # Links and percentages built here: per-row template tags dominate a national board.
         "places": [
-            {**row, "status_label": status_labels.get(row["status"], row["status"])}
-            for row in places.head(500).to_dict("records")
+            {
+                **row,
+                "status_label": status_labels.get(row["status"], row["status"]),
+                "percent": _percent(row),
+                "url": entry_link.replace("000000", row["code"]) + f"?source={source}",
+            }
+            for row in places.head(BOARD_PLACES_SHOWN).to_dict("records")
         ],
         "place_count": len(places),
         "departments": [
