@@ -18,7 +18,7 @@ from citycheck.core.models import ChangeRecord, Job
 from citycheck.diagnosis.models import Problem, Severity
 from citycheck.renewal.models import ProjectStatus, RenewalProject
 from citycheck.reports import services
-from citycheck.reports.content import city_report
+from citycheck.reports.content import city_report, quarterly_bulletin
 
 COUNTY = "360102"  # 东湖区, best of the four counties
 
@@ -241,3 +241,26 @@ def test_render_all_job_writes_one_archive(province, published_release, media_ro
     failed = start_job("reports.render_all", release_id=published_release.pk, formats=["odt"])
     failed.refresh_from_db()
     assert failed.status == Job.Status.FAILED and "format: 未知格式 odt" in failed.error
+
+
+def test_quarterly_bulletin_names_places_with_stalled_projects(province, published_release):
+    RenewalProject.objects.create(
+        place=province.places["county"],
+        year=2025,
+        name="老旧小区改造",
+        project_type="old_compound",
+        budget=800,
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2025, 12, 31),
+        status=ProjectStatus.ADOPTED,
+    )
+    document = quarterly_bulletin(published_release, 2)
+    assert document.title == "2025年第2季度城市更新工作通报" and document.date.startswith(
+        "2025-06-30"
+    )
+    (section,) = document.sections
+    sentence, table = section.blocks
+    assert sentence.text == "截至2025-06-30，进度滞后或停滞的地区：南昌市。"
+    assert table.rows[0][:2] == ["南昌市", "1"] and table.row_warnings == ["red"]
+    with pytest.raises(ValueError, match="quarter"):
+        quarterly_bulletin(published_release, 5)
