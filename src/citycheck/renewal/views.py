@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -298,22 +299,23 @@ def project_report(request, pk):
     return redirect("renewal:project", pk=pk)
 
 
-# Column headers of the progress board's tables, engine column → label.
+# Column headers of the progress board's tables, engine column → label (lazy: translated
+# in the language of each request, not the one active at import).
 FLAG_COLUMNS = {
-    "expected_percent": _("计划进度（%）"),
-    "percent_complete": _("实际进度（%）"),
-    "lag": _("滞后（百分点）"),
-    "investment_to_date": _("累计完成投资（万元）"),
-    "months_without_progress": _("无进展月数"),
+    "expected_percent": gettext_lazy("计划进度（%）"),
+    "percent_complete": gettext_lazy("实际进度（%）"),
+    "lag": gettext_lazy("滞后（百分点）"),
+    "investment_to_date": gettext_lazy("累计完成投资（万元）"),
+    "months_without_progress": gettext_lazy("无进展月数"),
 }
 ROLLUP_COLUMNS = {
-    "projects": _("项目数"),
-    "budget": _("总投资（万元）"),
-    "investment_to_date": _("累计完成投资（万元）"),
-    "investment_share": _("投资完成率"),
-    "percent_complete": _("加权形象进度（%）"),
-    "late": _("滞后项目"),
-    "stalled": _("停滞项目"),
+    "projects": gettext_lazy("项目数"),
+    "budget": gettext_lazy("总投资（万元）"),
+    "investment_to_date": gettext_lazy("累计完成投资（万元）"),
+    "investment_share": gettext_lazy("投资完成率"),
+    "percent_complete": gettext_lazy("加权形象进度（%）"),
+    "late": gettext_lazy("滞后项目"),
+    "stalled": gettext_lazy("停滞项目"),
 }
 
 
