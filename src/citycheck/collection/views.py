@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from openpyxl.utils import get_column_letter
 
@@ -504,11 +505,11 @@ STEPS = {
     "accept": (workflow.accept_submission, "note"),
     "return": (workflow.return_submission, "comment"),
 }
-STEP_DONE = {
-    "submit": _("已提交。"),
-    "approve": _("已审核通过，报送省级。"),
-    "accept": _("已采纳。"),
-    "return": _("已退回。"),
+STEP_DONE = {  # lazy: translated in the language of each request
+    "submit": gettext_lazy("已提交。"),
+    "approve": gettext_lazy("已审核通过，报送省级。"),
+    "accept": gettext_lazy("已采纳。"),
+    "return": gettext_lazy("已退回。"),
 }
 
 
