@@ -99,7 +99,7 @@ def _sheet_title(place: Place, department) -> str:
     return f"{place.code}-{department.code}"[:31] if department else place.code
 
 
-def _standard_text(standards: list[Standard]) -> str:
+def standard_text(standards: list[Standard]) -> str:
     return "；".join(
         f"{s.get_city_class_display() + ' ' if s.city_class else ''}"
         + (
@@ -111,7 +111,7 @@ def _standard_text(standards: list[Standard]) -> str:
     )
 
 
-def _previous_values(round_: Round, place_ids) -> dict:
+def previous_values(round_: Round, place_ids) -> dict:
     """(place id, indicator code) → last year's value, adopted preferred."""
     rows = (
         Value.objects.filter(
@@ -154,7 +154,7 @@ def build_template(
             round=round_, source=source, place__in=places, indicator__in=indicators
         )
     }
-    previous = _previous_values(round_, [p.pk for p in places])
+    previous = previous_values(round_, [p.pk for p in places])
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -186,7 +186,7 @@ def build_template(
                     indicator.unit,
                     indicator.definition,
                     previous.get((place.pk, indicator.code)),
-                    _standard_text(standards.get(indicator.pk, [])),
+                    standard_text(standards.get(indicator.pk, [])),
                     value.value if value else None,
                     value.note if value else None,
                 ]

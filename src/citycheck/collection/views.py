@@ -358,7 +358,7 @@ def entry_rows(
             round=round_, place=place, source=submission.source, indicator__in=indicators
         ).select_related("updated_by")
     }
-    previous = excel._previous_values(round_, [place.pk])
+    previous = excel.previous_values(round_, [place.pk])
     standards: dict[int, list] = {}
     for standard in Standard.objects.filter(indicator__in=indicators).order_by("city_class"):
         standards.setdefault(standard.indicator_id, []).append(standard)
@@ -385,7 +385,7 @@ def entry_rows(
             "seen_text": shown.seen_text if shown else _number_text(value.value if value else None),
             "seen_note": shown.seen_note if shown else (value.note if value else ""),
             "previous": previous.get((place.pk, indicator.code)),
-            "standard": excel._standard_text(standards.get(indicator.pk, [])),
+            "standard": excel.standard_text(standards.get(indicator.pk, [])),
             "rollup": rollup.get(indicator.code),
             "issues": by_indicator.get(indicator.code, []),
             "error": shown.error if shown else "",

@@ -153,6 +153,7 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "citycheck.assessment.models.ReleaseStatus",
         "ProjectStatusEnum": "citycheck.renewal.models.ProjectStatus",
         "ProblemStatusEnum": "citycheck.diagnosis.models.ProblemStatus",
+        "SourceEnum": "citycheck.collection.models.Source",
     },
 }
 
