@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from citycheck.engine import validation as checks
@@ -187,6 +188,21 @@ def _earlier_values(round_: Round, place_ids) -> pd.DataFrame:
     )
 
 
+def _peer_values(round_: Round, source: str, level: str) -> pd.DataFrame:
+    """Every value of the places of ``level`` in the round (wide), cached briefly.
+
+    Peer outliers are warnings against the whole level; reading 3,000 places × 70
+    indicators on every save would dominate the entry form, and a peer distribution a
+    minute old flags the same outliers.
+    """
+    key = f"citycheck:peer-values:{round_.pk}:{source}:{level}"
+    frame = cache.get(key)
+    if frame is None:
+        frame = _wide(_long(Value.objects.filter(round=round_, source=source, place__level=level)))
+        cache.set(key, frame, settings.CITYCHECK_PEER_CACHE_SECONDS)
+    return frame
+
+
 def validate_round_values(
     round_: Round,
     *,
@@ -306,13 +322,7 @@ def validate_round_values(
                 )
             )
     place_level = Place.objects.filter(pk__in=place_ids).values_list("level", flat=True).first()
-    peers = _wide(
-        _long(
-            Value.objects.filter(round=round_, source=source, place__level=place_level).exclude(
-                place_id__in=place_ids
-            )
-        )
-    )
+    peers = _peer_values(round_, source, place_level).drop(index=place_codes, errors="ignore")
     for threshold, group in _by_threshold(rule_of, codes):
         found.append(
             checks.peer_outliers(

@@ -175,3 +175,6 @@ LOGGING = {
 SPECTACULAR_SETTINGS.update(
     SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR"
 )
+
+# Peer distributions used by the outlier warnings are cached this long (seconds).
+CITYCHECK_PEER_CACHE_SECONDS = 60
