@@ -6,6 +6,7 @@ import json
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.decorators import action
@@ -67,7 +68,7 @@ class RenewalProjectViewSet(RestrictedReadOnlyViewSet):
             .filter(pk=project.pk)
             .exists()
         ):
-            raise ValidationError({"detail": "无权填报该项目的进展。"})
+            raise ValidationError({"detail": _("无权填报该项目的进展。")})
         form = ProgressReportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
@@ -100,7 +101,7 @@ class ProgressBoardView(APIView):
         try:
             as_of = dt.date.fromisoformat(f"{month}-01") if month else dt.date.today()
         except ValueError as exc:
-            raise ValidationError({"as_of": "应为 YYYY-MM"}) from exc
+            raise ValidationError({"as_of": _("应为 YYYY-MM")}) from exc
         year = request.query_params.get("year")
         board = services.progress_board(
             as_of=as_of, user=request.user, year=int(year) if year else None
@@ -127,7 +128,7 @@ def _round(request) -> Round:
     try:
         return Round.objects.get(year=int(request.query_params["round"]), kind=RoundKind.ANNUAL)
     except (KeyError, ValueError, Round.DoesNotExist) as exc:
-        raise ValidationError({"round": "需要已有的年度体检轮次，如 ?round=2024"}) from exc
+        raise ValidationError({"round": _("需要已有的年度体检轮次，如 ?round=2024")}) from exc
 
 
 class EffectsView(APIView):
@@ -141,7 +142,7 @@ class EffectsView(APIView):
         # The estimate pools places; only users who see the whole round's scope may read it.
         reach = access.restrict(round_.places.all(), request.user, Action.VIEW)
         if reach.count() != round_.places.count():
-            raise PermissionDenied("项目成效评估仅对全省范围的用户开放。")
+            raise PermissionDenied(_("项目成效评估仅对全省范围的用户开放。"))
         effects = services.project_effects(round_)
         return Response(json.loads(effects.to_json(orient="records")))
 
