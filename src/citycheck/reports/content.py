@@ -14,6 +14,7 @@ import datetime as dt
 import yaml
 from django.apps import apps
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.indicators.models import Dimension, Indicator
@@ -23,8 +24,14 @@ from . import readings
 from .document import Document, Figure, Paragraph, Section, Table
 from .models import ReportReading
 
-ISSUER = "城市体检评估信息平台"
-WARNING_NAMES = {"green": "绿", "yellow": "黄", "red": "红", "": "—"}
+# Marked here, translated where used (in the language of the request or job).
+ISSUER = gettext_noop("城市体检评估信息平台")
+WARNING_NAMES = {
+    "green": gettext_noop("绿"),
+    "yellow": gettext_noop("黄"),
+    "red": gettext_noop("红"),
+    "": "—",
+}
 
 
 def _number(value, digits=2) -> str:
@@ -52,7 +59,7 @@ def _document(release: Release, title: str, subject: str) -> Document:
     return Document(
         title=title,
         subject=subject,
-        issuer=ISSUER,
+        issuer=_(ISSUER),
         date=published.replace(microsecond=0).isoformat(),
         release_label=release_label(release),
         draft=release.status == ReleaseStatus.DRAFT,
@@ -293,7 +300,7 @@ def _indicator_table(dimension, rows, meta) -> Table:
                 _number(row.value),
                 row.standard or "—",
                 _met(row),
-                WARNING_NAMES.get(row.warning, "—"),
+                _(WARNING_NAMES.get(row.warning, "—")),
                 _number(row.score, 1),
                 indicator.department.name_zh if indicator and indicator.department else "—",
             ]
