@@ -161,7 +161,10 @@ def _docx_blocks(word, blocks, images, counters) -> None:
                 note.font.size = Pt(9)
         elif isinstance(block, Table):
             counters["table"] += 1
-            caption = word.add_paragraph(f"表{counters['table']}　{block.caption}")
+            caption = word.add_paragraph(
+                _("表%(number)s　%(caption)s")
+                % {"number": counters["table"], "caption": block.caption}
+            )
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
             table = word.add_table(rows=1, cols=len(block.columns))
             table.style = "Table Grid"
@@ -184,7 +187,10 @@ def _docx_blocks(word, blocks, images, counters) -> None:
             counters["figure"] += 1
             word.add_picture(io.BytesIO(images[id(block)]), width=Cm(14))
             word.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            caption = word.add_paragraph(f"图{counters['figure']}　{block.caption}")
+            caption = word.add_paragraph(
+                _("图%(number)s　%(caption)s")
+                % {"number": counters["figure"], "caption": block.caption}
+            )
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
