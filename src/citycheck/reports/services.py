@@ -46,7 +46,7 @@ def check_formats(formats: Iterable[str]) -> list[str]:
     if unknown or not formats:
         raise ReportError(
             _("format: 未知格式 %(bad)s；可选：%(known)s")
-            % {"bad": ", ".join(unknown) or "（空）", "known": ", ".join(FORMATS)}
+            % {"bad": ", ".join(unknown) or _("（空）"), "known": ", ".join(FORMATS)}
         )
     return formats
 
