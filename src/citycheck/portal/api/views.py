@@ -2,6 +2,7 @@
 results. Open to anonymous callers; reads published releases only."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -11,6 +12,9 @@ from citycheck.assessment.models import Level, Result
 from citycheck.places.models import Place
 
 from .. import services
+from .serializers import PortalPlaceSerializer, PortalRankingSerializer
+
+YEAR = OpenApiParameter("year", int, description="Round year (default: the latest published)")
 
 
 def _release(request):
@@ -36,6 +40,10 @@ class RankingView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(
+        responses=PortalRankingSerializer,
+        parameters=[YEAR, OpenApiParameter("level", str, enum=["city", "county"])],
+    )
     def get(self, request):
         release = _release(request)
         level = request.query_params.get("level", "city")
@@ -63,6 +71,7 @@ class PlaceView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(responses=PortalPlaceSerializer, parameters=[YEAR])
     def get(self, request, code):
         release = _release(request)
         place = get_object_or_404(Place, code=code)
