@@ -73,11 +73,19 @@ def _canonical(frame: pd.DataFrame | pd.Series) -> list:
 
 
 def scope_of(round_: Round) -> Place:
-    """The highest place taking part in the round (the province, normally)."""
-    place = round_.places.order_by("path").first()
-    if place is None:
+    """The lowest place whose subtree holds every place of the round (the province,
+    normally, also when the province itself does not report)."""
+    paths = [p.strip("/").split("/") for p in round_.places.values_list("path", flat=True)]
+    if not paths:
         raise MethodError(_("该轮次没有参与地区"), field=f"round {round_.year}")
-    return place
+    shared = 0  # how many leading path segments every place has in common
+    for codes in zip(*paths, strict=False):
+        if len(set(codes)) > 1:
+            break
+        shared += 1
+    if shared == 0:
+        raise MethodError(_("该轮次的参与地区不属于同一上级地区"), field=f"round {round_.year}")
+    return Place.objects.get(code=paths[0][shared - 1])
 
 
 def collect_inputs(round_: Round, spec: MethodSpec) -> AssessmentInputs:
