@@ -12,9 +12,7 @@ _CANDIDATES = [
     Path(__file__).resolve().parents[2] / "shared" / "data",
     "/work/shared/data",
 ]
-SHARED_DATA = next(
-    (Path(c) for c in _CANDIDATES if c and Path(c).is_dir()), Path(_CANDIDATES[1])
-)
+SHARED_DATA = next((Path(c) for c in _CANDIDATES if c and Path(c).is_dir()), Path(_CANDIDATES[1]))
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
 
 

@@ -10,22 +10,65 @@ from citycheck.engine.demo import generate_demo
 @pytest.fixture
 def small_province():
     places = pd.DataFrame(
-        [("P", "province", None, "province"), ("C1", "city", "P", "prefecture_city"),
-         ("C2", "city", "P", "prefecture_city")]
-        + [(f"K{i}", "county", "C1" if i < 8 else "C2", "district" if i % 3 == 0 else "county")
-           for i in range(16)],
+        [
+            ("P", "province", None, "province"),
+            ("C1", "city", "P", "prefecture_city"),
+            ("C2", "city", "P", "prefecture_city"),
+        ]
+        + [
+            (f"K{i}", "county", "C1" if i < 8 else "C2", "district" if i % 3 == 0 else "county")
+            for i in range(16)
+        ],
         columns=["code", "level", "parent_code", "unit_type"],
     )
     indicators = pd.DataFrame(
         [
-            ("green_share", "ecology", "higher", "%", "", "population_weighted_mean", 1, np.nan, np.nan),
-            ("park_per_capita", "ecology", "higher", "平方米/人",
-             "park_area * 10000 / (population * 10000)", "ratio_of_sums", 2, np.nan, np.nan),
-            ("commute", "transport", "lower", "分钟", "", "population_weighted_mean", 1, 20.0, 45.0),
+            (
+                "green_share",
+                "ecology",
+                "higher",
+                "%",
+                "",
+                "population_weighted_mean",
+                1,
+                np.nan,
+                np.nan,
+            ),
+            (
+                "park_per_capita",
+                "ecology",
+                "higher",
+                "平方米/人",
+                "park_area * 10000 / (population * 10000)",
+                "ratio_of_sums",
+                2,
+                np.nan,
+                np.nan,
+            ),
+            (
+                "commute",
+                "transport",
+                "lower",
+                "分钟",
+                "",
+                "population_weighted_mean",
+                1,
+                20.0,
+                45.0,
+            ),
             ("accidents", "transport", "lower", "起", "", "sum", 0, 0.0, 10.0),
         ],
-        columns=["code", "dimension", "direction", "unit", "formula", "rollup", "decimals",
-                 "range_low", "range_high"],
+        columns=[
+            "code",
+            "dimension",
+            "direction",
+            "unit",
+            "formula",
+            "rollup",
+            "decimals",
+            "range_low",
+            "range_high",
+        ],
     )
     standards = pd.DataFrame(
         [("park_per_capita", "", ">=", 12.0, np.nan)],
@@ -63,8 +106,12 @@ def test_values_respect_units_and_ranges(small_province):
 
 def test_formula_indicators_agree_with_their_base_figures(small_province):
     data = generate_demo(*small_province, range(2021, 2023))
-    figures = data.base_figures.pivot_table(index=["place", "year"], columns="figure", values="value")
-    own = data.values[(data.values["source"] == "self_check") & (data.values["indicator"] == "park_per_capita")]
+    figures = data.base_figures.pivot_table(
+        index=["place", "year"], columns="figure", values="value"
+    )
+    own = data.values[
+        (data.values["source"] == "self_check") & (data.values["indicator"] == "park_per_capita")
+    ]
     own = own.set_index(["place", "year"])["value"]
     recomputed = (figures["park_area"] * 10000 / (figures["population"] * 10000)).reindex(own.index)
     np.testing.assert_allclose(own, recomputed, atol=0.006)  # values are rounded to 2 decimals
@@ -74,7 +121,9 @@ def test_formula_indicators_agree_with_their_base_figures(small_province):
 
 def test_city_is_the_roll_up_of_its_counties(small_province):
     data = generate_demo(*small_province, [2021])
-    own = data.values[(data.values["source"] == "self_check") & (data.values["indicator"] == "accidents")]
+    own = data.values[
+        (data.values["source"] == "self_check") & (data.values["indicator"] == "accidents")
+    ]
     by_place = own.set_index("place")["value"]
     assert by_place["C1"] == pytest.approx(sum(by_place[f"K{i}"] for i in range(8)))
     assert by_place["P"] == pytest.approx(by_place["C1"] + by_place["C2"])
@@ -83,7 +132,9 @@ def test_city_is_the_roll_up_of_its_counties(small_province):
 def test_planted_weaknesses_show_in_the_data(small_province):
     data = generate_demo(*small_province, range(2021, 2024), random_state=3)
     assert not data.weak_dimensions.empty
-    own = data.values[(data.values["source"] == "self_check") & (data.values["indicator"] == "green_share")]
+    own = data.values[
+        (data.values["source"] == "self_check") & (data.values["indicator"] == "green_share")
+    ]
     mean_by_place = own.groupby("place")["value"].mean()
     weak = data.weak_dimensions.loc[data.weak_dimensions["dimension"] == "ecology", "place"]
     strong = [p for p in mean_by_place.index if p.startswith("K") and p not in set(weak)]
@@ -93,6 +144,8 @@ def test_planted_weaknesses_show_in_the_data(small_province):
 
 def test_third_party_mostly_agrees(small_province):
     values = generate_demo(*small_province, range(2021, 2026)).values
-    wide = values.pivot_table(index=["place", "indicator", "year"], columns="source", values="value")
+    wide = values.pivot_table(
+        index=["place", "indicator", "year"], columns="source", values="value"
+    )
     differs = (wide["self_check"] - wide["third_party"]).abs() > 1e-9
     assert 0.0 < differs.mean() < 0.15

@@ -41,11 +41,19 @@ ROLE_PLACE_LEVEL = {
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=30, choices=Role.choices, default=Role.PUBLIC)
     place = models.ForeignKey(
-        Place, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
         verbose_name=_("所属地区"),
     )
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
         verbose_name=_("所属部门"),
     )
     assigned_places = models.ManyToManyField(
@@ -59,7 +67,11 @@ class User(AbstractUser):
     def clean(self):
         level = ROLE_PLACE_LEVEL.get(self.role)
         if level and (self.place is None or self.place.level != level):
-            raise ValidationError({"place": _("该角色须属于一个%(level)s级地区。") % {
-                "level": PlaceLevel(level).label}})
+            raise ValidationError(
+                {
+                    "place": _("该角色须属于一个%(level)s级地区。")
+                    % {"level": PlaceLevel(level).label}
+                }
+            )
         if self.role == Role.DEPARTMENT_FILLER and (self.department is None or self.place is None):
             raise ValidationError(_("部门填报员须指定所属地区和部门。"))

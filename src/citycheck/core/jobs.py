@@ -72,7 +72,8 @@ def run_job(job_pk: int) -> None:
             result = JOB_FUNCTIONS[job.kind](job, **job.parameters)
     except Exception as exc:  # a failed job must say why on its page, whatever failed
         Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.FAILED, finished=timezone.now(),
+            status=Job.Status.FAILED,
+            finished=timezone.now(),
             error=f"{exc}\n\n{traceback.format_exc(limit=5)}",
         )
         return

@@ -101,7 +101,9 @@ class Job(models.Model):
         FAILED = "failed", _("失败")
 
     kind = models.CharField(_("任务"), max_length=60)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     message = models.CharField(_("当前步骤"), max_length=200, blank=True)
     parameters = models.JSONField(default=dict, encoder=DjangoJSONEncoder)

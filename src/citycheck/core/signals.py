@@ -6,7 +6,11 @@ from .models import ChangeLoggedModel, ChangeRecord, record_change
 
 @receiver(pre_save)
 def _snapshot_before_save(sender, instance, raw, **kwargs):
-    if raw or not isinstance(instance, ChangeLoggedModel) or hasattr(instance, "_prechange_snapshot"):
+    if (
+        raw
+        or not isinstance(instance, ChangeLoggedModel)
+        or hasattr(instance, "_prechange_snapshot")
+    ):
         return
     if instance.pk:
         previous = sender._base_manager.filter(pk=instance.pk).first()

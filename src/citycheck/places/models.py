@@ -58,7 +58,11 @@ class Place(ChangeLoggedModel):
     level = models.CharField(_("层级"), max_length=10, choices=PlaceLevel.choices)
     unit_type = models.CharField(_("类型"), max_length=20, choices=UnitType.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         verbose_name=_("上级"),
     )
     path = models.CharField(max_length=200, db_index=True, editable=False)
@@ -155,5 +159,9 @@ class Boundary(ChangeLoggedModel):
 
     def serialize(self) -> dict:
         # The geometry is large; the audit trail keeps its source and datum, not the polygon.
-        return {"place": self.place_id, "datum": self.datum, "source": self.source,
-                "area_km2": self.area_km2}
+        return {
+            "place": self.place_id,
+            "datum": self.datum,
+            "source": self.source,
+            "area_km2": self.area_km2,
+        }
