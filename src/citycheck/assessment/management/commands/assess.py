@@ -1,7 +1,6 @@
 """``citycheck assess --round YEAR [--method FILE.yaml]``: run the assessment of a round
 (inline, with a progress bar) and print the id of the release it created."""
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -9,27 +8,9 @@ from tqdm import tqdm
 from citycheck.assessment import services
 from citycheck.assessment.compute import AssessmentError
 from citycheck.assessment.methods import MethodError, load_method
-from citycheck.collection.models import Round, RoundKind
+from citycheck.collection.management.lookups import find_round, find_user
+from citycheck.collection.models import RoundKind
 from citycheck.core.context import acting
-
-
-def find_round(year: int, kind: str = RoundKind.ANNUAL) -> Round:
-    rounds = list(Round.objects.filter(year=year, kind=kind).select_related("system"))
-    if not rounds:
-        raise CommandError(f"--round: no {kind} round for year {year}.")
-    if len(rounds) > 1:
-        systems = ", ".join(r.system.code for r in rounds)
-        raise CommandError(f"--round: several {kind} rounds in {year} (systems {systems}).")
-    return rounds[0]
-
-
-def find_user(username: str | None):
-    if not username:
-        return None
-    try:
-        return get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist:
-        raise CommandError(f"--as-user: no user {username!r}.") from None
 
 
 class Command(BaseCommand):
@@ -51,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         round_ = find_round(options["round"], options["kind"])
-        user = find_user(options["as_user"])
+        user = find_user(options["as_user"], option="--as-user")
         try:
             spec = load_method(options["method"])
             with (

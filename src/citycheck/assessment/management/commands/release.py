@@ -8,9 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from citycheck.assessment import services
 from citycheck.assessment.models import Level, Release
+from citycheck.collection.management.lookups import find_user
 from citycheck.core.context import acting
-
-from .assess import find_user
 
 
 def find_release(pk: int) -> Release:
@@ -42,7 +41,7 @@ class Command(BaseCommand):
         export.add_argument("-o", "--output", required=True, metavar="FILE.csv")
 
     def handle(self, *args, subcommand, as_user=None, **options):
-        user = find_user(as_user)
+        user = find_user(as_user, option="--as-user")
         try:
             with acting(user):
                 getattr(self, f"_{subcommand}")(user=user, **options)

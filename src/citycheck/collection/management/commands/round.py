@@ -3,12 +3,11 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from citycheck.collection import services
+from citycheck.collection.management.lookups import find_round, find_user
 from citycheck.collection.models import RoundStatus
 from citycheck.collection.reminders import send_reminders
 from citycheck.indicators.models import IndicatorSystem
 from citycheck.places.models import Place, PlaceLevel
-
-from ._check_step import find_round, find_user
 
 
 class Command(BaseCommand):

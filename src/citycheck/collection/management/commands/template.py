@@ -3,10 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from citycheck.collection.excel import build_template
+from citycheck.collection.management.lookups import find_place, find_round, find_user
 from citycheck.collection.models import Source
 from citycheck.collection.services import CheckStepError, department_by_code
-
-from ._check_step import find_place, find_round, find_user
 
 
 class Command(BaseCommand):
@@ -29,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         round_ = find_round(options["round"], options["kind"], options["system"])
         place = find_place(options["place"])
-        user = find_user(options["user"]) if options["user"] else None
+        user = find_user(options["user"])
         try:
             department = department_by_code(options["department"])
             content = build_template(

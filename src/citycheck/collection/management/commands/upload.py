@@ -2,10 +2,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from citycheck.collection.excel import confirm_upload, discard_upload, preview_upload
+from citycheck.collection.management.lookups import find_user
 from citycheck.collection.services import CheckStepError
 from citycheck.core.context import acting
-
-from ._check_step import find_user
 
 
 class Command(BaseCommand):

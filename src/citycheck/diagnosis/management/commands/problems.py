@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from citycheck.assessment.management.commands.assess import find_round, find_user
+from citycheck.collection.management.lookups import find_round, find_user
 from citycheck.collection.models import RoundKind
 from citycheck.diagnosis import services
 
@@ -22,6 +22,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         round_ = find_round(options["round"], options["kind"])
-        user = find_user(options["as_user"])
+        user = find_user(options["as_user"], option="--as-user")
         count = services.export_problems(round_, options["output"], user=user)
         self.stdout.write(f"{count} problems written to {options['output']}.")

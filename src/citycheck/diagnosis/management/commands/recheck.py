@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from citycheck.assessment.management.commands.assess import find_round, find_user
+from citycheck.collection.management.lookups import find_round, find_user
 from citycheck.collection.models import RoundKind
 from citycheck.core.context import acting
 from citycheck.diagnosis import services
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         round_ = find_round(options["round"], options["kind"])
-        user = find_user(options["as_user"])
+        user = find_user(options["as_user"], option="--as-user")
         with acting(user):
             result = services.recheck_round(round_, acting_user=user)
         if result.empty:

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from citycheck.assessment.management.commands.assess import find_round, find_user
+from citycheck.collection.management.lookups import find_round, find_user
 from citycheck.core.context import acting
 from citycheck.renewal import services
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         propose.add_argument("--as-user", metavar="USERNAME")
 
     def handle(self, *args, **options):
-        user = find_user(options.get("as_user"))
+        user = find_user(options.get("as_user"), option="--as-user")
         if options["action"] == "import":
             try:
                 with acting(user):

@@ -1,4 +1,5 @@
-"""Look-ups shared by the check-step commands; each raises CommandError naming the option."""
+"""Look-ups shared by the ``citycheck`` commands of every app from the check step on;
+each raises CommandError naming the option."""
 
 from django.core.management.base import CommandError
 
@@ -31,8 +32,11 @@ def find_place(code: str) -> Place:
         raise CommandError(f"--place {code}: no place with that division code") from missing
 
 
-def find_user(username: str) -> User:
+def find_user(username: str | None, *, option: str = "--user") -> User | None:
+    """The user named by ``option``; None when the option was not given."""
+    if not username:
+        return None
     try:
         return User.objects.get(username=username)
     except User.DoesNotExist as missing:
-        raise CommandError(f"--user {username}: no such user") from missing
+        raise CommandError(f"{option} {username}: no such user") from missing
