@@ -78,3 +78,17 @@ def test_demo_logins_print_one_line_per_role(demo_db):
     call_command("demo_logins", stdout=out)
     for login in DEMO_LOGINS:
         assert login.username in out.getvalue()
+
+
+def test_the_whole_cycle_runs_on_the_published_rounds(demo_db):
+    from citycheck.assessment.models import Release, ReleaseStatus
+    from citycheck.diagnosis.models import Problem
+    from citycheck.renewal.models import ProgressReport, RenewalProject
+
+    published = Release.objects.filter(status=ReleaseStatus.PUBLISHED)
+    assert sorted(published.values_list("round__year", flat=True)) == [2021, 2022, 2023, 2024]
+    assert {r.scope.code for r in published} == {"360000"}
+    assert Problem.objects.filter(round__year=2024).exists()
+    assert Problem.objects.exclude(recheck_status="").exists()
+    assert RenewalProject.objects.exclude(status="candidate").count() == 4 * 30
+    assert ProgressReport.objects.exists()
