@@ -49,9 +49,7 @@ var/.static: $(VENV)/.synced node_modules/.installed $(shell find src/citycheck 
 	@touch $@
 
 run: setup
-	$(BIN)/citycheck migrate --noinput -v0
 	$(BIN)/citycheck demo --if-empty
-	$(BIN)/citycheck demo_logins
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/gunicorn citycheck.wsgi:application --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
 

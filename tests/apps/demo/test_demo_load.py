@@ -70,6 +70,7 @@ def test_second_run_reuses_what_is_there(demo_db):
     out = StringIO()
     call_command("demo", "--if-empty", stdout=out)
     assert "already loaded" in out.getvalue()
+    assert "province_admin" in out.getvalue()  # the logins follow
     assert Value.objects.count() == before
 
 
