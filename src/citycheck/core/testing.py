@@ -249,3 +249,18 @@ def build_small_province() -> SmallProvince:
 @pytest.fixture
 def small_province(db) -> SmallProvince:
     return build_small_province()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Run every test in the default language (简体中文).
+
+    LocaleMiddleware activates a request's language in the serving thread and leaves it
+    active, so a test that fetched an English page would otherwise make the next test in
+    the same worker read English messages.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
