@@ -289,7 +289,8 @@ def validate_round_values(
         ).assign(rule="plausible")
     )
     found.append(checks.check_integer(values, [c for c in codes if rule_of[c].integer]))
-    combined = values.join(figures, rsuffix="_figure") if not figures.empty else values
+    shared = figures.columns.intersection(values.columns)
+    combined = values.join(figures.rename(columns={c: f"{c}_figure" for c in shared}))
     for rule in rules.consistency:
         if rule["kind"] == "part_of_total":
             found.append(checks.check_part_of_total(combined, rule["part"], rule["total"]))
