@@ -128,3 +128,20 @@ def test_copy_path_upserts_and_audits(province, monkeypatch):
         2,
         ChangeChannel.BATCH,
     )
+
+
+def test_values_keep_their_place_indicator_and_round(province):
+    """The value table's keys are guarded by Django, not the database (see Value): deleting
+    a place or an indicator that holds values is refused, deleting a round takes its values."""
+    from django.db.models import ProtectedError
+
+    batch.submit_batch(province.round, records(province), acting_user=province.users["city"])
+    stored = Value.objects.filter(round=province.round).count()
+    value = Value.objects.filter(round=province.round).select_related("place", "indicator").first()
+    with pytest.raises(ProtectedError):
+        value.place.delete()
+    with pytest.raises(ProtectedError):
+        value.indicator.delete()
+    assert Value.objects.filter(round=province.round).count() == stored == 12
+    province.round.delete()
+    assert not Value.objects.filter(pk=value.pk).exists()
