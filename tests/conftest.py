@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["citycheck.core.testing"]
+pytest_plugins = ["citycheck.testing"]
 
 # The reference data sits beside the clone (../shared/data); CITYCHECK_SHARED_DATA points
 # elsewhere, and /work/shared/data is where these machines keep it for clones made elsewhere.

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from citycheck.collection.home import home
+
 api_patterns = [
     path("places/", include("citycheck.places.api.urls")),
     path("indicators/", include("citycheck.indicators.api.urls")),
@@ -18,7 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
-    path("", include("citycheck.core.urls")),
+    path("", home, name="home"),
     path("accounts/", include("citycheck.accounts.urls")),
     path("places/", include("citycheck.places.urls")),
     path("indicators/", include("citycheck.indicators.urls")),

@@ -1,7 +1,7 @@
 """The permission matrix: role × place × action, over the queryset, the pages and the API.
 
 Every expectation is written out below. Places are named by their relation to the city
-user (南昌市, "city") and the county user (东湖区, "county"); see citycheck.core.testing.
+user (南昌市, "city") and the county user (东湖区, "county"); see citycheck.testing.
 The evaluator is assigned 南昌市 and 濂溪区 ("other_county") only, not their subtrees.
 """
 
@@ -12,7 +12,7 @@ from django.urls import reverse
 from citycheck.collection.models import Round, Source, Value
 from citycheck.core import access
 from citycheck.core.choices import Action, Role
-from citycheck.core.testing import build_small_province
+from citycheck.testing import build_small_province
 
 ANONYMOUS = "anonymous"
 ROLES = [*Role.values, ANONYMOUS]

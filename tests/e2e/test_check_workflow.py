@@ -8,7 +8,7 @@ import pytest
 from citycheck.collection import services
 from citycheck.collection.models import Source, Submission, SubmissionStatus
 from citycheck.core.choices import Role
-from citycheck.core.testing import PASSWORD, build_small_province
+from citycheck.testing import PASSWORD, build_small_province
 
 from .test_county_login import ARTIFACTS, browser_page  # noqa: F401
 

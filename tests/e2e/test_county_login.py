@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils.translation import trans_real
 
 from citycheck.core.choices import Role
-from citycheck.core.testing import PASSWORD, build_small_province
+from citycheck.testing import PASSWORD, build_small_province
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ import pytest
 from citycheck.assessment import services as assessment
 from citycheck.assessment.methods import parse_method
 from citycheck.core.choices import Role
-from citycheck.core.testing import PASSWORD
+from citycheck.testing import PASSWORD
 from tests.apps.assessment.conftest import METHOD, province  # noqa: F401  (fixture)
 from tests.e2e.test_county_login import ARTIFACTS, browser_page, english_catalog  # noqa: F401
 

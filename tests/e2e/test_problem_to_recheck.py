@@ -4,10 +4,10 @@ the next round's re-check shows the problem resolved."""
 import pytest
 
 from citycheck.core.choices import Role
-from citycheck.core.testing import PASSWORD
 from citycheck.diagnosis import services as diagnosis
 from citycheck.diagnosis.models import Problem
 from citycheck.renewal.models import RenewalProject
+from citycheck.testing import PASSWORD
 from tests.apps.diagnosis.conftest import province, test_catalogue  # noqa: F401
 from tests.e2e.test_county_login import ARTIFACTS, browser_page  # noqa: F401
 

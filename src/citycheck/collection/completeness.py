@@ -76,7 +76,9 @@ def completeness_board(
     )
     owed = len(indicators)
 
-    places["status"] = places["place_id"].map(lambda place_id: status.get(place_id, SubmissionStatus.DRAFT))
+    places["status"] = places["place_id"].map(
+        lambda place_id: status.get(place_id, SubmissionStatus.DRAFT)
+    )
     places["filled"] = places["place_id"].map(filled_by_place).fillna(0).astype(int)
     places["expected"] = owed
     places["share"] = places["filled"] / owed if owed else 1.0

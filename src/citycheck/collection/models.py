@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from citycheck.core import access
+from citycheck.core.choices import Action
 from citycheck.core.models import ChangeLoggedModel
 from citycheck.core.querysets import PlaceScopedQuerySet
 from citycheck.indicators.models import BaseFigure, Indicator, IndicatorSystem
@@ -29,6 +31,21 @@ class Source(models.TextChoices):
     ADOPTED = "adopted", _("采信值")
 
 
+class RoundQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = Action.VIEW):
+        """Rounds with a place in the user's reach; published rounds are readable by anyone."""
+        public = Q(status=RoundStatus.PUBLISHED) if action == Action.VIEW else None
+        if not access.may(user, action):
+            return self.filter(public) if public is not None else self.none()
+        if user.is_superuser:
+            return self
+        taking_part = Round.places.through.objects.filter(
+            place_id__in=access.reach(user).values("pk")
+        )
+        scoped = Q(pk__in=taking_part.values("round_id"))
+        return self.filter(scoped if public is None else scoped | public)
+
+
 class Round(ChangeLoggedModel):
     year = models.PositiveSmallIntegerField(_("年度"))
     kind = models.CharField(
@@ -45,6 +62,8 @@ class Round(ChangeLoggedModel):
     is_synthetic = models.BooleanField(
         _("演示数据"), default=False, help_text=_("由演示数据生成器产生的合成数据。")
     )
+
+    objects = RoundQuerySet.as_manager()
 
     class Meta:
         unique_together = [("year", "kind", "system")]

@@ -102,8 +102,9 @@ def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
 
     The single entry point of the generic views (``core.views_base``) and API viewsets
     (``core.api``): place-bound querysets decide through their own ``restrict``
-    (:class:`~citycheck.core.querysets.PlaceScopedQuerySet`, ``PlaceQuerySet``), rounds
-    through the places taking part in them, reference data through :data:`REFERENCE_MODELS`.
+    (:class:`~citycheck.core.querysets.PlaceScopedQuerySet`, ``PlaceQuerySet``, and
+    ``RoundQuerySet``, through the places taking part), reference data through
+    :data:`REFERENCE_MODELS`.
     Models known to none of these are refused rather than shown unscoped.
     """
     if hasattr(queryset, "restrict"):
@@ -111,25 +112,4 @@ def restrict(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
     label = queryset.model._meta.label
     if label in REFERENCE_MODELS:
         return queryset if action == Action.VIEW or may(user, Action.MANAGE) else queryset.none()
-    if label == "collection.Round":
-        return _restrict_rounds(queryset, user, action)
     raise TypeError(f"citycheck.core.access.restrict: no access rule for model {label!r}.")
-
-
-def _restrict_rounds(queryset: QuerySet, user, action: str) -> QuerySet:
-    """Rounds with a place in the user's reach; published rounds are readable by anyone."""
-    from citycheck.collection.models import RoundStatus
-
-    public = Q(status=RoundStatus.PUBLISHED) if action == Action.VIEW else None
-    scoped = None
-    if may(user, action):
-        if user.is_superuser:
-            return queryset
-        place_ids = reach(user).values_list("pk", flat=True)
-        through = queryset.model.places.through.objects.filter(place_id__in=place_ids)
-        scoped = Q(pk__in=through.values("round_id"))
-    if scoped is None and public is None:
-        return queryset.none()
-    if scoped is None:
-        return queryset.filter(public)
-    return queryset.filter(scoped if public is None else scoped | public)

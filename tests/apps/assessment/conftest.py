@@ -4,8 +4,8 @@ import pytest
 
 from citycheck.assessment.methods import parse_method
 from citycheck.collection.models import Source, Value
-from citycheck.core.testing import build_small_province
 from citycheck.indicators.models import Comparison, Standard
+from citycheck.testing import build_small_province
 
 # Adopted 2024 values per county: green_space (higher), built_density (range 8–12),
 # waterlogging (lower); 东湖区 is best, 浔阳区 worst.

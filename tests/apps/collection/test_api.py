@@ -5,7 +5,7 @@ import pytest
 
 from citycheck.collection.models import Source, Value, ValueChange
 from citycheck.core.choices import Role
-from citycheck.core.testing import build_small_province
+from citycheck.testing import build_small_province
 
 VALUES = "/api/collection/values/"
 

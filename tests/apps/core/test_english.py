@@ -95,7 +95,7 @@ def pages(province, release):  # noqa: F811
     county = province.places["county"].code
     open_round = province.open_round.pk
     urls = [
-        reverse("core:home"),
+        reverse("home"),
         reverse("places:place_list"),
         reverse("places:place", args=[county]),
         reverse("indicators:indicatorsystem_list"),
@@ -170,8 +170,8 @@ def test_english_pages_are_english_and_chinese_pages_chinese(admin_client, publi
 
 def test_language_switch_sets_english(admin_client):
     response = admin_client.post(
-        reverse("set_language"), {"language": "en", "next": reverse("core:home")}
+        reverse("set_language"), {"language": "en", "next": reverse("home")}
     )
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
-    home = admin_client.get(reverse("core:home")).content.decode()
+    home = admin_client.get(reverse("home")).content.decode()
     assert literal_chinese(home, data_names()) == []

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from citycheck.core.choices import Role
-from citycheck.core.testing import PASSWORD, build_small_province
+from citycheck.testing import PASSWORD, build_small_province
 
 
 @pytest.fixture
@@ -20,11 +20,11 @@ def test_login_page_and_login(client, province):
     response = client.post(
         reverse("accounts:login"), {"username": Role.COUNTY_ADMIN, "password": PASSWORD}
     )
-    assert response.status_code == 302 and response["Location"] == reverse("core:home")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
 
 
 def test_pages_require_login(client, db):
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith(
         reverse("accounts:login")
     )
@@ -46,7 +46,7 @@ def test_home_shows_places_in_reach_and_what_is_due(
     client, province, role, place_counts, filled, expected
 ):
     client.force_login(province.users[role])
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 200
     assert [count for _label, count in response.context["level_counts"]] == place_counts
     [due] = response.context["due"]
@@ -57,7 +57,7 @@ def test_home_shows_places_in_reach_and_what_is_due(
 
 def test_public_user_home_has_no_places_and_only_published_rounds(client, province):
     client.force_login(province.users[Role.PUBLIC])
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert [count for _label, count in response.context["level_counts"]] == [0, 0, 0]
     assert list(response.context["rounds"]) == [province.published_round]
     assert response.context["due"] == []

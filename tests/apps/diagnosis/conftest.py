@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from citycheck.collection.models import Source, Value
-from citycheck.core.testing import build_small_province
 from citycheck.diagnosis import services
 from citycheck.engine.diagnosis import load_catalogue
+from citycheck.testing import build_small_province
 
 SHIPPED = Path(__file__).resolve().parents[3] / "data" / "diagnosis" / "diseases.yaml"
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from citycheck.core.choices import Role
-from citycheck.core.testing import build_small_province
+from citycheck.testing import build_small_province
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 
 from citycheck.core.choices import Role
-from citycheck.core.testing import build_small_province
+from citycheck.testing import build_small_province
 
 PLACES = "/api/places/places/"
 

@@ -1,29 +1,29 @@
 """The home page: what the user is responsible for, the rounds and what is due.
 
-``core`` sits below the apps whose data the page shows, so it imports them inside the
-view; every query goes through ``access.restrict``.
+It lives in the check step, the first app that knows both places and rounds; every query
+goes through ``access.restrict``.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import render
 
-from . import access
-from .choices import Role
+from citycheck.core import access
+from citycheck.core.choices import Role
+from citycheck.places.models import Place, PlaceLevel
+
+from .models import Round, RoundStatus, Source, Value
 
 
 @login_required
 def home(request):
-    from citycheck.collection.models import Round, RoundStatus
-    from citycheck.places.models import Place, PlaceLevel
-
     user = request.user
     places = access.restrict(Place.objects.all(), user)
     rounds = access.restrict(Round.objects.select_related("system"), user)
     level_counts = dict(places.values_list("level").annotate(n=Count("pk")).order_by())
     return render(
         request,
-        "core/home.html",
+        "collection/home.html",
         {
             "level_counts": [(level.label, level_counts.get(level, 0)) for level in PlaceLevel],
             "top_places": places.order_by("path")[:12],
@@ -35,8 +35,6 @@ def home(request):
 
 def _due(user, open_rounds, places) -> list[dict]:
     """Per open round: values filled versus expected for the user's places."""
-    from citycheck.collection.models import Source, Value
-
     source = Source.THIRD_PARTY if user.role == Role.EVALUATOR else Source.SELF_CHECK
     due = []
     for round_ in open_rounds:
