@@ -1,13 +1,9 @@
 """City class thresholds of 国发〔2014〕51号: lower bounds inclusive, upper exclusive."""
 
-import ast
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from citycheck.engine import city_class
 from citycheck.engine.city_class import CITY_CLASSES, classify
 
 
@@ -58,17 +54,3 @@ def test_array_in_array_out():
 def test_negative_or_infinite_population_is_refused_naming_the_parameter(bad):
     with pytest.raises(ValueError, match="urban_population_10k"):
         classify([10.0, bad])
-
-
-def test_engine_module_imports_no_framework():
-    tree = ast.parse(Path(city_class.__file__).read_text(encoding="utf-8"))
-    imported = {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    }
-    imported |= {
-        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
-    }
-    assert not {name for name in imported if name.startswith(("django", "citycheck"))}
