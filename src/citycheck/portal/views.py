@@ -2,15 +2,16 @@
 each place's page, downloadable reports and the method.
 
 Only published releases are read (``services``); a draft's id, a place outside a
-release or an unknown format all answer 404. The index page is cached per language and
-published release, so a new publication shows at once.
+release or an unknown format all answer 404. The body of the index page is cached per
+language and published release, so a new publication shows at once.
 """
 
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 
@@ -36,10 +37,17 @@ def index(request):
     release_id = services.release_id_for_year(year)
     if year is not None and release_id is None:
         raise Http404
+    # Only the body is cached: the page around it carries the visitor's name and CSRF token.
     key = f"portal:index:{get_language()}:{release_id or 0}"
-    cached = cache.get(key)
-    if cached is not None:
-        return HttpResponse(cached)
+    body = cache.get(key)
+    if body is None:
+        body = _index_body(year)
+        cache.set(key, body, INDEX_CACHE_SECONDS)
+    return render(request, "portal/index.html", body)
+
+
+def _index_body(year: int | None) -> dict:
+    """The ranking part of the index page, rendered without the request (nothing personal)."""
     release = services.release_for_year(year)
     context = {"release": release, "years": _years()}
     if release is not None:
@@ -56,9 +64,10 @@ def index(request):
                 "place_url": reverse("portal:place", args=["CODE"]),
             },
         )
-    response = render(request, "portal/index.html", context)
-    cache.set(key, response.content, INDEX_CACHE_SECONDS)
-    return response
+    return {
+        "year": release.round.year if release is not None else None,
+        "content": render_to_string("portal/_index_content.html", context),
+    }
 
 
 def _years() -> list[int]:

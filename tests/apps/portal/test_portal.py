@@ -41,6 +41,33 @@ def test_index_is_cached_per_publication(client, province, published_release, me
     assert client.get("/api/portal/rankings/?level=county").json()["release"] == newer.pk
 
 
+def test_the_cached_index_never_carries_another_visitors_name_or_token(
+    client, province, published_release
+):
+    """Only the ranking is cached: the header (who is logged in) and the CSRF token of the
+    page around it are the visitor's own."""
+    from django.test import Client
+
+    reviewer = province.users[Role.PROVINCE_REVIEWER]
+    logged_in = Client(enforce_csrf_checks=True)
+    logged_in.force_login(reviewer)
+    first = logged_in.get(reverse("portal:index")).content.decode()
+    assert reviewer.username in first or reviewer.get_full_name() in first
+
+    anonymous = Client(enforce_csrf_checks=True)
+    page = anonymous.get(reverse("portal:index"))
+    text = page.content.decode()
+    assert "2024 年度城市健康指数" in text
+    assert reviewer.username not in text and "logout" not in text
+    # the anonymous visitor's own token works for the language switch on this page
+    token = page.cookies["csrftoken"].value
+    switched = anonymous.post(
+        reverse("set_language"),
+        {"language": "en", "next": reverse("portal:index"), "csrfmiddlewaretoken": token},
+    )
+    assert switched.status_code == 302
+
+
 def test_place_page_conclusions_downloads_and_method(client, published_release, media_root):
     response = client.get(reverse("portal:place", args=[COUNTY]))
     text = response.content.decode()
