@@ -806,7 +806,10 @@ def completeness(request, pk):
     under = request.GET.get("under", "")
     places = board.places
     if under:
-        ancestor = Place.objects.restrict(request.user).filter(code=under).first()
+        # Any row of the roll-up may be opened, also an ancestor above the user's reach (a
+        # county user's city): the list below it holds only the board's places anyway.
+        shown = set(board.rollup["code"]) | set(places["code"])
+        ancestor = Place.objects.filter(code=under).first() if under in shown else None
         if ancestor is None:
             raise Http404
         inside = set(Place.objects.subtree_of(ancestor).values_list("code", flat=True))

@@ -444,6 +444,11 @@ def test_completeness_board_rolls_up_and_links_down_with_reminders(client, provi
     own = client.get(url)
     assert [r["code"] for r in own.context["places"]] == [COUNTY]
     assert client.get(url + "?under=360400").status_code == 404
+    # the county's city and province are rows of its roll-up: they open, listing only its own
+    for ancestor in ("360100", "360000"):
+        assert f"under={ancestor}" in own.content.decode()
+        opened = client.get(url + f"?under={ancestor}")
+        assert [r["code"] for r in opened.context["places"]] == [COUNTY]
 
 
 # --------------------------------------------------------------------------- management
