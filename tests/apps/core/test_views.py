@@ -106,3 +106,33 @@ def test_api_docs_served_from_our_static(client, db):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert "cdn" not in response.content.decode().lower()
+
+
+def test_error_pages_keep_the_layout_and_speak_the_users_language(client, province):
+    from django.core.exceptions import PermissionDenied
+    from django.test import RequestFactory
+    from django.views import defaults
+
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    text = missing.content.decode()
+    assert 'data-testid="error-page"' in text and "页面不存在" in text and "topbar" in text
+    client.cookies["django_language"] = "en"
+    assert "Page not found" in client.get("/no-such-page/").content.decode()
+
+    request = RequestFactory().get("/renewal/effects/")
+    request.user = province.users[Role.COUNTY_ADMIN]
+    denied = defaults.permission_denied(
+        request, PermissionDenied("项目成效评估仅对全省范围的用户开放。")
+    )
+    assert denied.status_code == 403
+    assert "项目成效评估仅对全省范围的用户开放。" in denied.content.decode()
+
+
+def test_the_server_error_page_needs_no_context(client):
+    from django.test import RequestFactory
+    from django.views import defaults
+
+    page = defaults.server_error(RequestFactory().get("/"))
+    assert page.status_code == 500
+    assert "服务器错误" in page.content.decode() and "Server error" in page.content.decode()
