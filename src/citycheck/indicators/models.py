@@ -95,6 +95,9 @@ class IndicatorSystem(ChangeLoggedModel):
         verbose_name_plural = _("指标体系")
 
     def __str__(self):
+        # Names usually carry their year already: 江西省城市体检指标体系（2021）.
+        if str(self.version) in self.name_zh:
+            return self.name_zh
         return f"{self.name_zh}（{self.version}）"
 
     def lineage(self) -> list["IndicatorSystem"]:

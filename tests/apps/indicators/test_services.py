@@ -358,3 +358,14 @@ def test_a_crosswalk_naming_an_unknown_indicator_is_refused(shipped, tmp_path):
         and caught.value.issues[0].field == "crosswalk.pairs[0].target"
     )
     assert Crosswalk.objects.count() == before
+
+
+def test_a_system_is_named_with_its_version_once():
+    from citycheck.indicators.models import IndicatorSystem
+
+    named_with_year = IndicatorSystem(
+        code="jx", name_zh="江西省城市体检指标体系（2021）", version=2021
+    )
+    plain = IndicatorSystem(code="nat", name_zh="城市体检指标体系", version=2021)
+    assert str(named_with_year) == "江西省城市体检指标体系（2021）"
+    assert str(plain) == "城市体检指标体系（2021）"
