@@ -6,11 +6,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from citycheck.core.choices import Role
-from citycheck.core.models import ChangeLoggedModel
+from citycheck.core.models import ChangeLoggedModel, NamedInTwoLanguages
 from citycheck.places.models import Place, PlaceLevel
 
 
-class Department(ChangeLoggedModel):
+class Department(NamedInTwoLanguages, ChangeLoggedModel):
     """A responsible department (责任单位), e.g. 住房城乡建设, 自然资源, 统计."""
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
@@ -21,9 +21,6 @@ class Department(ChangeLoggedModel):
         ordering = ["code"]
         verbose_name = _("责任单位")
         verbose_name_plural = _("责任单位")
-
-    def __str__(self):
-        return self.name_zh
 
 
 # Which level of place each role is anchored at; None means any level.

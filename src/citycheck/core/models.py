@@ -5,9 +5,24 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.forms.models import model_to_dict
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .context import current_actor, current_request_id
+
+
+class NamedInTwoLanguages:
+    """For models with ``name_zh`` and ``name_en``: ``name`` follows the active language,
+    falling back to Chinese where no English name is recorded."""
+
+    @property
+    def name(self) -> str:
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name_zh
+
+    def __str__(self):
+        return self.name
 
 
 class ChangeRecord(models.Model):

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from citycheck.accounts.models import Department
-from citycheck.core.models import ChangeLoggedModel
+from citycheck.core.models import ChangeLoggedModel, NamedInTwoLanguages
 from citycheck.places.models import CityClass
 
 
@@ -113,7 +113,7 @@ class IndicatorSystem(ChangeLoggedModel):
         return Indicator.objects.filter(system__in=self.lineage()).select_related("dimension")
 
 
-class Dimension(ChangeLoggedModel):
+class Dimension(NamedInTwoLanguages, ChangeLoggedModel):
     system = models.ForeignKey(IndicatorSystem, on_delete=models.CASCADE, related_name="dimensions")
     code = models.SlugField(_("代码"), max_length=60)
     name_zh = models.CharField(_("名称"), max_length=100)
@@ -126,11 +126,8 @@ class Dimension(ChangeLoggedModel):
         verbose_name = _("维度")
         verbose_name_plural = _("维度")
 
-    def __str__(self):
-        return self.name_zh
 
-
-class Indicator(ChangeLoggedModel):
+class Indicator(NamedInTwoLanguages, ChangeLoggedModel):
     system = models.ForeignKey(IndicatorSystem, on_delete=models.CASCADE, related_name="indicators")
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="indicators")
     code = models.SlugField(_("代码"), max_length=60)
@@ -175,7 +172,7 @@ class Indicator(ChangeLoggedModel):
         verbose_name_plural = _("指标")
 
     def __str__(self):
-        return f"{self.code} {self.name_zh}"
+        return f"{self.code} {self.name}"
 
     @property
     def definition_is_cited(self) -> bool:

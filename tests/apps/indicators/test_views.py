@@ -52,3 +52,23 @@ def test_indicator_without_citation_says_defined_by_the_platform(county_client):
 
 def test_unknown_indicator_is_404(county_client):
     assert county_client.get(reverse("indicators:indicator", args=[999999])).status_code == 404
+
+
+def test_names_follow_the_language_with_chinese_where_no_english_is_recorded(county_client):
+    system = county_client.province.system
+    dimension = system.dimensions.get(code="livable")
+    dimension.name_en = "Livable"
+    dimension.save()
+    indicator = system.indicators.get(code="green_space")
+    indicator.name_en, indicator.department.name_en = "Green space ratio", "Housing bureau"
+    indicator.save()
+    indicator.department.save()
+    county_client.cookies["django_language"] = "en"
+    text = county_client.get(reverse("indicators:indicatorsystem", args=[system.pk])).content
+    text = text.decode()
+    assert "Livable" in text and "Green space ratio" in text and "Housing bureau" in text
+    safe = system.dimensions.get(code="safe")
+    assert not safe.name_en and safe.name_zh in text  # no English name: Chinese shown
+    county_client.cookies["django_language"] = "zh-hans"
+    text = county_client.get(reverse("indicators:indicatorsystem", args=[system.pk])).content
+    assert dimension.name_zh in text.decode() and "Livable" not in text.decode()
