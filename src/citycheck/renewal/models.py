@@ -6,6 +6,7 @@ report of a project.
 """
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from citycheck.core.models import ChangeLoggedModel
@@ -20,6 +21,21 @@ class ProjectStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("在建")
     FINISHED = "finished", _("已完工")
     CANCELLED = "cancelled", _("已取消")
+
+
+# The priority's components in the engine's order (citycheck.engine.renewal.priority_scores)
+# and the note on where the demand component came from, for the explanation.
+PRIORITY_COMPONENT_NAMES = {
+    "severity": _("严重程度"),
+    "demand": _("群众需求"),
+    "urgency": _("紧迫性"),
+    "cost": _("成本"),
+}
+DEMAND_SOURCE_NOTES = {
+    "survey": _("（据满意度调查）"),
+    "given": _("（据群众诉求数据）"),
+    "unknown": _("（无满意度数据，按中等计）"),
+}
 
 
 class ProjectQuerySet(PlaceScopedQuerySet):
@@ -52,6 +68,11 @@ class RenewalProject(ChangeLoggedModel):
     priority = models.FloatField(_("优先级"), null=True, blank=True)
     priority_components = models.JSONField(_("优先级构成"), default=dict)
     priority_explanation = models.TextField(_("优先级说明"), blank=True)
+    priority_basis = models.JSONField(
+        _("优先级依据"),
+        default=dict,
+        help_text=_("计算优先级所用的权重、群众需求来源和预算：{weights, demand_source, budget}"),
+    )
 
     objects = ProjectQuerySet.as_manager()
 
@@ -62,6 +83,29 @@ class RenewalProject(ChangeLoggedModel):
 
     def __str__(self):
         return self.name
+
+    def explain_priority(self) -> str:
+        """The priority as a sum of weighted components, in the active language.
+
+        Built from the stored components and basis (``priority_explanation`` is the
+        engine's Chinese text, kept as the record); a project scored before the basis was
+        stored shows that text, one without a priority nothing.
+        """
+        basis = self.priority_basis
+        if self.priority is None or not basis:
+            return self.priority_explanation
+        terms = []
+        for key, name in PRIORITY_COMPONENT_NAMES.items():
+            term = f"{name} {self.priority_components[key]:.2g}×{basis['weights'][key]:.2g}"
+            if key == "demand":
+                term += str(DEMAND_SOURCE_NOTES[basis["demand_source"]])
+            elif key == "cost":
+                term += gettext("（预算 %(budget)g 万元）") % {"budget": basis["budget"]}
+            terms.append(term)
+        return gettext("优先级 %(priority).1f 分 = %(terms)s") % {
+            "priority": self.priority,
+            "terms": " + ".join(terms),
+        }
 
     def serialize(self) -> dict:
         # The audit trail stores the problems addressed by id.

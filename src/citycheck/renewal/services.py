@@ -15,9 +15,12 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from citycheck.collection.models import Round
+from citycheck.assessment.models import Release, ReleaseStatus
+from citycheck.collection.models import Round, RoundKind, Source, Value
 from citycheck.core.choices import Action
 from citycheck.core.models import record_event
 from citycheck.diagnosis.models import Problem, ProblemStatus
@@ -64,8 +67,18 @@ def project_types() -> dict[str, engine.ProjectType]:
 
 
 def project_type_names() -> dict[str, str]:
-    """Project type code → Chinese name, for pages and exports."""
-    return {code: kind.name_zh for code, kind in project_types().items()}
+    """Project type code → name in the active language (English when English is active,
+    else Chinese), for pages and exports."""
+    english = (get_language() or "").startswith("en")
+    return {
+        code: kind.name_en if english and kind.name_en else kind.name_zh
+        for code, kind in project_types().items()
+    }
+
+
+# Weights of the priority components (sum 1), given to the engine and stored with each
+# scored project so that its explanation can be rebuilt in any language.
+PRIORITY_WEIGHTS = {"severity": 0.4, "demand": 0.25, "urgency": 0.2, "cost": 0.15}
 
 
 # Statuses of the projects that make up a year's annual construction plan (年度建设计划).
@@ -94,7 +107,7 @@ def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]
     candidates = engine.propose_projects(
         frame, project_types=tuple(project_types().values()), place_names=names
     )
-    scored = engine.priority_scores(candidates)
+    scored = engine.priority_scores(candidates, weights=PRIORITY_WEIGHTS)
     places = {p.place.code: p.place for p in problems}
     year = round_.year + 1
     created = []
@@ -121,6 +134,12 @@ def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]
                 for k in ("severity", "demand", "urgency", "cost")
             },
             priority_explanation=row["priority_explanation"],
+            priority_basis={
+                "weights": PRIORITY_WEIGHTS,
+                # No demand figures are passed, so the engine used the survey or 0.5.
+                "demand_source": "unknown" if pd.isna(row["satisfaction"]) else "survey",
+                "budget": float(row["budget"]),
+            },
         )
         project.problems.set(row["problems"])
         created.append(project)
@@ -262,12 +281,35 @@ def progress_board(*, as_of: dt.date, user=None, year: int | None = None) -> Pro
         columns=["project", "month", "percent_complete", "investment"],
     )
     flags = engine.progress_flags(table, reports, as_of=as_of)
+    flags["flag_reason"] = [flag_reason(row) for row in flags.to_dict("records")]
     return ProgressBoard(
         flags=flags,
         by_city=engine.rollup_progress(table, flags, by="city"),
         by_project_type=engine.rollup_progress(table, flags, by="project_type"),
         by_disease=engine.rollup_progress(table, flags, by="disease"),
     )
+
+
+def flag_reason(flags: dict) -> str:
+    """Why a project is flagged, in the active language, from one row of the engine's
+    progress flags (its own ``flag_reason`` is Chinese only); empty when not flagged."""
+    parts = []
+    if flags["late"]:
+        parts.append(
+            _("进度滞后：计划应完成 %(expected).0f%%，实际 %(actual).0f%%，落后 %(lag).0f 个百分点")
+            % {
+                "expected": flags["expected_percent"],
+                "actual": flags["percent_complete"],
+                "lag": flags["lag"],
+            }
+        )
+    if flags["stalled"]:
+        months = int(flags["months_without_progress"])
+        parts.append(
+            ngettext("已连续 %(months)d 个月无进展", "已连续 %(months)d 个月无进展", months)
+            % {"months": months}
+        )
+    return _("；").join(parts)
 
 
 def _city_of(place: Place) -> str:
@@ -515,7 +557,7 @@ def export_projects(path, *, user=None, year: int | None = None, projects=None) 
                 ", ".join(str(problem.pk) for problem in p.problems.all()),
                 p.get_status_display(),
                 p.priority,
-                p.priority_explanation,
+                p.explain_priority(),
             ]
         )
         count += 1
@@ -539,6 +581,13 @@ def _project_frame(projects) -> pd.DataFrame:
         ],
         columns=["project", "place", "project_type", "targets", "start_year", "end_year", "status"],
     )
+
+
+def effects_rounds(user) -> QuerySet[Round]:
+    """The annual rounds whose every place ``user`` sees: the effect estimate pools the
+    round's places, so only users with the whole round in reach may read it."""
+    outside = Place.objects.exclude(pk__in=Place.objects.restrict(user, Action.VIEW).values("pk"))
+    return Round.objects.filter(kind=RoundKind.ANNUAL).exclude(places__in=outside)
 
 
 def project_effects(round_: Round, *, min_places: int = 3) -> pd.DataFrame:
@@ -584,6 +633,23 @@ def simple_index(frame: pd.DataFrame, indicators: pd.DataFrame) -> pd.Series:
     ).index
 
 
+def rounds_with_values(rounds: QuerySet[Round]) -> QuerySet[Round]:
+    """The ``rounds`` whose own year has values to start from, as :func:`round_data` reads
+    them: adopted values, or a published release (an open round being filled has neither)."""
+    adopted = Value.objects.filter(round=OuterRef("pk"), source=Source.ADOPTED, value__isnull=False)
+    published = Release.objects.filter(round=OuterRef("pk"), status=ReleaseStatus.PUBLISHED)
+    return rounds.filter(Exists(adopted) | Exists(published))
+
+
+class WhatIfUnavailable(ValueError):
+    """The round, or the place in it, has no values to project from; ``field`` names the
+    request parameter to change."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
 def what_if_for_place(round_: Round, place: Place) -> dict:
     """Projected next-year values, warning colours and index of ``place`` from its adopted
     and in-progress projects (expected changes added to the round's values).
@@ -591,6 +657,18 @@ def what_if_for_place(round_: Round, place: Place) -> dict:
     The index is :func:`simple_index` over the places of the same level, before and after.
     """
     data = round_data(round_)
+    if data.values.empty or round_.year not in set(data.values.index.get_level_values("year")):
+        raise WhatIfUnavailable(
+            "round",
+            _("%(year)d 年体检还没有采信值或已发布的评价结果，无法推演；请选择已有结果的体检年度。")
+            % {"year": round_.year},
+        )
+    if (place.code, round_.year) not in data.values.index:
+        raise WhatIfUnavailable(
+            "place",
+            _("%(place)s在 %(year)d 年体检中没有采信值，无法推演；请选择其他地区或年度。")
+            % {"place": place.name_zh, "year": round_.year},
+        )
     planned = list(
         RenewalProject.objects.filter(
             place=place, status__in=[ProjectStatus.ADOPTED, ProjectStatus.IN_PROGRESS]

@@ -8,6 +8,7 @@ restricted generic views); objects out of reach answer 404.
 
 import datetime as dt
 import tempfile
+from collections import Counter
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote
@@ -47,7 +48,8 @@ def _choices_context() -> dict:
 
 
 def _with_type_names(projects) -> list[RenewalProject]:
-    """The projects, each with ``type_name`` (the project type's Chinese name) set."""
+    """The projects, each with ``type_name`` (the project type's name in the active
+    language) set."""
     names = services.project_type_names()
     projects = list(projects)
     for project in projects:
@@ -82,11 +84,28 @@ class ProjectListView(RestrictedListView):
         context.update(
             _choices_context(),
             query=query,
+            map_root=root.code if root else "",
             boundaries_url=reverse("places-api:place-boundaries", args=[root.code]) if root else "",
             layer_url=f"{reverse('renewal-api:renewalproject-geojson')}?{query}",
             may_change=access.may(user, Action.CHANGE),
+            any_located=self.object_list.filter(location__isnull=False).exists(),
+            projects_by_region=_projects_by_region(self.object_list, root) if root else {},
         )
         return context
+
+
+def _projects_by_region(projects, root: Place) -> dict[str, int]:
+    """Number of ``projects`` per region of the map: ``root`` (all of them) and each of its
+    children (those in the child's subtree), by place code."""
+    counts = Counter()
+    for path in projects.filter(place__path__startswith=root.path).values_list(
+        "place__path", flat=True
+    ):
+        counts[root.code] += 1
+        below = path.removeprefix(root.path).split("/")[0]
+        if below:
+            counts[below] += 1
+    return dict(counts)
 
 
 @login_required
@@ -376,8 +395,11 @@ def _annual_round(year) -> Round:
 @login_required
 def what_if(request):
     """A place's planned projects and their expected effect on next year's values,
-    warning colours and index."""
-    rounds = access.restrict(Round.objects.filter(kind=RoundKind.ANNUAL), request.user)
+    warning colours and index. The form offers the rounds with values to start from,
+    the latest first; any other round is answered with a message on the page."""
+    rounds = services.rounds_with_values(
+        access.restrict(Round.objects.filter(kind=RoundKind.ANNUAL), request.user)
+    )
     places = Place.objects.restrict(request.user).exclude(level="province").order_by("code")
     context = {"rounds": rounds.order_by("-year"), "places": places, "result": None}
     if request.GET.get("round") and request.GET.get("place"):
@@ -386,12 +408,14 @@ def what_if(request):
             place = access.get_place(request.user, request.GET["place"])
         except PermissionDenied as exc:
             raise Http404 from exc
-        result = services.what_if_for_place(round_, place)
+        context.update(round=round_, place=place)
+        try:
+            result = services.what_if_for_place(round_, place)
+        except services.WhatIfUnavailable as exc:
+            context["error"] = str(exc)
+            return render(request, "renewal/what_if.html", context, status=400)
         context.update(
-            round=round_,
-            place=place,
-            result=result,
-            planned=RenewalProject.objects.filter(pk__in=result["projects"]),
+            result=result, planned=RenewalProject.objects.filter(pk__in=result["projects"])
         )
     return render(request, "renewal/what_if.html", context)
 
@@ -399,14 +423,15 @@ def what_if(request):
 @login_required
 def effects(request):
     """Difference-in-differences per project type × indicator with its interval and the
-    number of places; open to users who see the whole round (the estimate pools places)."""
-    rounds = access.restrict(Round.objects.filter(kind=RoundKind.ANNUAL), request.user)
-    context = {"rounds": rounds.order_by("-year"), "rows": None}
-    if request.GET.get("round"):
-        round_ = _annual_round(request.GET["round"])
-        reach = access.restrict(round_.places.all(), request.user)
-        if reach.count() != round_.places.count():
-            raise PermissionDenied(_("项目成效评估仅对全省范围的用户开放。"))
+    number of places; open to users who see the whole round (the estimate pools places).
+    Others get the page with the reason and status 403."""
+    rounds = services.effects_rounds(request.user).order_by("-year")
+    context = {"rounds": rounds, "rows": None}
+    round_ = _annual_round(request.GET["round"]) if request.GET.get("round") else None
+    if not rounds.exists() or (round_ is not None and round_ not in rounds):
+        context["refusal"] = _("项目成效评估仅对全省范围的用户开放。")
+        return render(request, "renewal/effects.html", context, status=403)
+    if round_ is not None:
         frame = services.project_effects(round_)
         type_names = services.project_type_names()
         indicator_names = dict(round_.system.all_indicators().values_list("code", "name_zh"))

@@ -25,48 +25,6 @@ def client_for(user):
     return client
 
 
-@pytest.fixture
-def library(province, tmp_path):
-    """Two adopted projects in 浔阳区 (a park for the green-space problem, 2025, and a
-    drainage project, 2026) and one in 南昌市 without a problem."""
-    diagnosis.run_diagnosis(province.open_round)
-    green = Problem.objects.get(round=province.open_round, disease="lack_of_green_space")
-    rows = [
-        [*GOOD_ROW[:-1], str(green.pk)],
-        [
-            "360403",
-            "浔阳区排水管网",
-            "drainage_works",
-            2026,
-            3000,
-            "2026-01-01",
-            "2026-12-31",
-            "",
-            116.1,
-            29.6,
-            "waterlogging:-1",
-            "",
-            "",
-        ],
-        [
-            "360100",
-            "南昌市口袋公园",
-            "parks_and_greenways",
-            2025,
-            800,
-            "2025-01-01",
-            "2025-10-31",
-            "",
-            115.9,
-            28.7,
-            "green_space:0.3",
-            "",
-            "",
-        ],
-    ]
-    return province, services.import_projects(template(tmp_path / "lib.xlsx", rows))
-
-
 def test_library_filters_narrow_table_map_layer_and_export(library):
     province, (park, drainage, nanchang) = library
     admin = client_for(province.users[Role.PROVINCE_ADMIN])

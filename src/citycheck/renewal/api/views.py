@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
 from citycheck.core.api.viewsets import RestrictedReadOnlyViewSet
-from citycheck.core.choices import Action
 
 from .. import services
 from ..filtersets import RenewalProjectFilterSet
@@ -139,9 +138,7 @@ class EffectsView(APIView):
     @extend_schema(parameters=[OpenApiParameter("round", int, required=True)], responses=dict)
     def get(self, request):
         round_ = _round(request)
-        # The estimate pools places; only users who see the whole round's scope may read it.
-        reach = access.restrict(round_.places.all(), request.user, Action.VIEW)
-        if reach.count() != round_.places.count():
+        if not services.effects_rounds(request.user).filter(pk=round_.pk).exists():
             raise PermissionDenied(_("项目成效评估仅对全省范围的用户开放。"))
         effects = services.project_effects(round_)
         return Response(json.loads(effects.to_json(orient="records")))
@@ -165,4 +162,7 @@ class WhatIfView(APIView):
             place = access.get_place(request.user, request.query_params.get("place", ""))
         except DjangoPermissionDenied as exc:
             raise NotFound() from exc
-        return Response(services.what_if_for_place(round_, place))
+        try:
+            return Response(services.what_if_for_place(round_, place))
+        except services.WhatIfUnavailable as exc:
+            raise ValidationError({exc.field: str(exc)}) from exc
