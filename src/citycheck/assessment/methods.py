@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 METHODS_DIR = settings.DATA_DIR / "methods"
 DEFAULT_METHOD = METHODS_DIR / "jiangxi-index-v1.yaml"
@@ -191,6 +192,96 @@ TOP_FIELDS = {
     "place_levels": (_list_of(_choice(*PLACE_LEVELS), min_length=1), ["county"]),
     "peer_groups": (_choice("city_class", "none"), "city_class"),
 }
+
+
+# --- names of the choices, for pages and reports -------------------------------------
+
+# field → choice → name; ``weights`` names the single methods a combination is made of.
+CHOICE_NAMES = {
+    "normalise": {
+        "minmax": gettext_lazy("极差标准化"),
+        "zscore": gettext_lazy("Z 分数标准化"),
+        "distance_to_target": gettext_lazy("目标距离法"),
+        "rank": gettext_lazy("排序法"),
+        "percentile_rank": gettext_lazy("百分位排名"),
+    },
+    "weights": {
+        "equal": gettext_lazy("等权"),
+        "expert": gettext_lazy("专家赋权"),
+        "entropy": gettext_lazy("熵值法"),
+        "critic": gettext_lazy("CRITIC 法"),
+        "ahp": gettext_lazy("层次分析法"),
+        "product": gettext_lazy("乘积组合"),
+        "linear": gettext_lazy("线性组合"),
+    },
+    "aggregate": {
+        "arithmetic": gettext_lazy("加权算术平均"),
+        "geometric": gettext_lazy("加权几何平均"),
+        "topsis": gettext_lazy("TOPSIS 法"),
+    },
+    "impute": {
+        "none": gettext_lazy("不插补"),
+        "mean": gettext_lazy("均值插补"),
+        "group_mean": gettext_lazy("同类组均值插补"),
+        "previous_year": gettext_lazy("上年值插补"),
+    },
+    "treat": {
+        "none": gettext_lazy("不处理"),
+        "winsorise": gettext_lazy("缩尾处理"),
+        "winsorise_then_log": gettext_lazy("缩尾或对数变换"),
+    },
+}
+
+
+def choice_name(field: str, value) -> str:
+    """The name of a method choice (``choice_name("normalise", "minmax")`` → 极差标准化);
+    the value itself when it has none, “—” when it is missing."""
+    if value is None:
+        return "—"
+    return str(CHOICE_NAMES.get(field, {}).get(value, value))
+
+
+def weighting_name(weighting: dict) -> str:
+    """A weighting by name: a single method, or the methods a product or linear
+    combination is made of (专家赋权 × 熵值法（乘积组合）)."""
+    method = weighting.get("method", "equal")
+    if method not in ("product", "linear"):
+        return choice_name("weights", method)
+    parts = [choice_name("weights", part) for part in weighting.get("of") or []]
+    if method == "product":
+        return _("%(parts)s（乘积组合）") % {"parts": " × ".join(parts)}
+    return _("%(parts)s（线性组合）") % {"parts": " + ".join(parts)}
+
+
+# Sections of a specification whose values are named by another field's choices.
+_NAMED_LIKE = {"normalisation": "normalise", "aggregation": "aggregate"}
+
+
+def value_name(path: str, value):
+    """A value of the specification at ``path`` (``steps.aggregate.index``) by name when
+    it is a named choice, a list of them joined; anything else as written."""
+    parts = path.split(".")
+    in_steps = parts[0] == "steps" and len(parts) > 2
+    field = parts[1] if in_steps else _NAMED_LIKE.get(parts[-1], "")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(choice_name(field, v) for v in value)
+    return choice_name(field, value) if isinstance(value, str) else value
+
+
+def method_names(content: dict) -> dict[str, str]:
+    """The steps of a method specification (``MethodSpec.content``) by name:
+    ``normalise, indicator_weights, dimension_weights, dimension_aggregation,
+    index_aggregation``."""
+    steps = content.get("steps", {})
+    weights = steps.get("weights", {})
+    aggregate = steps.get("aggregate", {})
+    return {
+        "normalise": choice_name("normalise", steps.get("normalise", {}).get("method")),
+        "indicator_weights": weighting_name(weights.get("indicators", {})),
+        "dimension_weights": weighting_name(weights.get("dimensions", {})),
+        "dimension_aggregation": choice_name("aggregate", aggregate.get("dimension")),
+        "index_aggregation": choice_name("aggregate", aggregate.get("index")),
+    }
 
 
 def _check_section(content: Any, fields: dict, field: str) -> dict:

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import citycheck
 from citycheck.collection.models import Round
@@ -29,6 +30,7 @@ from citycheck.core.choices import Action
 from citycheck.core.models import record_event
 from citycheck.places.models import Place
 
+from . import labels
 from .compute import AssessmentError, compute
 from .inputs import collect_inputs, scope_of
 from .methods import MethodSpec, load_method
@@ -241,6 +243,80 @@ def _flatten(content, prefix="") -> dict:
     return {prefix: content}
 
 
+# Kinds of input a release snapshots (see ``_input_snapshot``), by name.
+INPUT_KINDS = {
+    "values": gettext_lazy("采信值"),
+    "standards": gettext_lazy("标准值"),
+    "city_classes": gettext_lazy("城市规模等级"),
+}
+
+
+class _InputNames:
+    """Names for the keys of an input snapshot (``place|indicator``, ``indicator|city
+    class``, ``place``) and readable before/after texts, from both releases' systems."""
+
+    def __init__(self, a: Release, b: Release, place_codes):
+        self.indicators = {
+            **labels.indicator_names(a.round.system),
+            **labels.indicator_names(b.round.system),
+        }
+        self.places = {
+            code: labels.localized(zh, en)
+            for code, zh, en in Place.objects.filter(code__in=place_codes).values_list(
+                "code", "name_zh", "name_en"
+            )
+        }
+
+    def indicator(self, code: str) -> str:
+        return self.indicators.get(code, code)
+
+    def place(self, code: str) -> str:
+        return self.places.get(code, code)
+
+    def of(self, kind: str, key: str, before, after) -> dict:
+        """``kind_name``, ``name``, ``before_text`` and ``after_text`` of a changed input."""
+        if kind == "values":
+            place, indicator = key.split("|", 1)
+            name = f"{self.place(place)} · {self.indicator(indicator)}"
+            texts = [_number_text(v) for v in (before, after)]
+        elif kind == "standards":
+            indicator, city_class = key.split("|", 1)
+            scope = labels.city_class_name(city_class) if city_class else _("各规模等级")
+            name = f"{self.indicator(indicator)} · {scope}"
+            texts = [_standard_text(v) for v in (before, after)]
+        else:
+            name = self.place(key)
+            texts = [labels.city_class_name(v) if v is not None else "—" for v in (before, after)]
+        return {
+            "kind_name": str(INPUT_KINDS[kind]),
+            "name": name,
+            "before_text": texts[0],
+            "after_text": texts[1],
+        }
+
+    def changed_item(self, kind: str, key: str) -> str:
+        """What changed for a place, as a reason names it: the indicator or the class."""
+        return self.indicator(key.split("|", 1)[1]) if kind == "values" else _("城市规模等级")
+
+
+def _number_text(value) -> str:
+    return "—" if value is None else f"{value:.6g}"
+
+
+def _standard_text(standard) -> str:
+    """A snapshot standard ``[comparison, value, value_high, warning_band]`` as text."""
+    if standard is None:
+        return "—"
+    comparison, value, value_high, band = standard
+    if comparison == ">=":
+        text = f"≥ {_number_text(value)}"
+    elif comparison == "<=":
+        text = f"≤ {_number_text(value)}"
+    else:
+        text = f"{_number_text(value)}–{_number_text(value_high)}"
+    return text + (_("（预警带 %(band)s）") % {"band": _number_text(band)} if band else "")
+
+
 def diff_releases(a: Release, b: Release, *, tolerance: float = 1e-9) -> ReleaseDiff:
     """Compare two releases: method, inputs, and every result's score and rank."""
     from .methods import parse_method
@@ -253,17 +329,33 @@ def diff_releases(a: Release, b: Release, *, tolerance: float = 1e-9) -> Release
             diff.method.append((path, method_a.get(path), method_b.get(path)))
 
     snap_a, snap_b = a.details.get("inputs", {}), b.details.get("inputs", {})
+    names = _InputNames(
+        a,
+        b,
+        {
+            key.split("|")[0]
+            for snapshot in (snap_a, snap_b)
+            for kind in ("values", "city_classes")
+            for key in snapshot.get(kind, {})
+        },
+    )
     changed_places: dict[str, list[str]] = {}
-    for kind in ("values", "standards", "city_classes"):
+    for kind in INPUT_KINDS:
         before, after = snap_a.get(kind, {}), snap_b.get(kind, {})
         for key in sorted(set(before) | set(after)):
             if before.get(key) != after.get(key):
                 diff.inputs.append(
-                    {"kind": kind, "key": key, "before": before.get(key), "after": after.get(key)}
+                    {
+                        "kind": kind,
+                        "key": key,
+                        "before": before.get(key),
+                        "after": after.get(key),
+                        **names.of(kind, key, before.get(key), after.get(key)),
+                    }
                 )
                 if kind != "standards":
                     place = key.split("|")[0]
-                    changed_places.setdefault(place, []).append(key)
+                    changed_places.setdefault(place, []).append(names.changed_item(kind, key))
 
     columns = ["place__code", "place__name_zh", "level", "code", "name_zh", "score", "rank"]
     frame_a = pd.DataFrame(list(a.results.values_list(*columns)), columns=columns)
@@ -281,7 +373,7 @@ def diff_releases(a: Release, b: Release, *, tolerance: float = 1e-9) -> Release
         if diff.method:
             reasons.append(_("评价方法变更：") + ", ".join(p for p, _a, _b in diff.method[:3]))
         if place in changed_places:
-            reasons.append(_("本地区输入变更：") + ", ".join(changed_places[place][:3]))
+            reasons.append(_("本地区输入变更：") + _("、").join(changed_places[place][:3]))
         elif changed_places:
             reasons.append(_("其他地区输入变更（影响标准化与排名）"))
         if standards_changed:
@@ -297,6 +389,7 @@ def diff_releases(a: Release, b: Release, *, tolerance: float = 1e-9) -> Release
                 if isinstance(row.place__name_zh_a, str)
                 else row.place__name_zh_b,
                 "level": row.level,
+                "level_name": str(Level(row.level).label),
                 "code": row.code,
                 "name": row.name_zh_a if isinstance(row.name_zh_a, str) else row.name_zh_b,
                 "score_a": _db_value(row.score_a),

@@ -28,9 +28,16 @@ from citycheck.core.choices import Action
 from citycheck.core.models import Job
 from citycheck.places.models import Boundary, Place
 
-from . import services
+from . import labels, services
 from .compute import AssessmentError
-from .methods import METHODS_DIR, MethodError, load_method
+from .methods import (
+    METHODS_DIR,
+    MethodError,
+    load_method,
+    method_names,
+    parse_method,
+    value_name,
+)
 from .models import Level, Release, ReleaseStatus, Result
 
 
@@ -62,7 +69,7 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
     """The ranking of a release: every ranked place with index, rank interval, peer rank
     and dimension scores, per place level; and the map coloured by index."""
 
-    queryset = Release.objects.select_related("round", "scope")
+    queryset = Release.objects.select_related("round__system", "scope")
     template_name = "assessment/release.html"
 
     def get_context_data(self, **kwargs):
@@ -79,8 +86,9 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
             "place_id", "code", "score"
         ):
             dimension_scores.setdefault(place_id, {})[code] = score
+        names = labels.dimension_names(release.round.system)
         dimensions = [
-            (code, name)
+            (code, names.get(code, name))
             for code, name in results.filter(level=Level.DIMENSION)
             .values_list("code", "name_zh")
             .distinct()
@@ -95,6 +103,7 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
         context.update(
             tables=tables,
             dimensions=dimensions,
+            method_names=method_names(parse_method(release.method_text).content),
             may_publish=release.status == ReleaseStatus.DRAFT
             and Release.objects.restrict(self.request.user, Action.PUBLISH)
             .filter(pk=release.pk)
@@ -138,13 +147,17 @@ def release_place(request, pk: int, code: str):
     """A place's page in a release: radar of its dimensions against its peer group,
     scorecard with 达标 colours, trend over the years, peers and obstacle indicators."""
     release = get_object_or_404(
-        access.restrict(Release.objects.select_related("round"), request.user), pk=pk
+        access.restrict(Release.objects.select_related("round__system"), request.user), pk=pk
     )
     results = Result.objects.restrict(request.user).filter(release=release)
     place = get_object_or_404(Place, pk__in=results.values("place"), code=code)
     own = results.filter(place=place)
     index = own.filter(level=Level.INDEX).first()
     dimension_rows = list(own.filter(level=Level.DIMENSION).order_by("code"))
+    dimension_names = {
+        **{row.code: row.name_zh for row in dimension_rows},
+        **labels.dimension_names(release.round.system),
+    }
     peer_places = (
         results.filter(
             level=Level.INDEX, peer_group=index.peer_group, place__level=place.level
@@ -158,11 +171,13 @@ def release_place(request, pk: int, code: str):
         .annotate(mean=Avg("score"))
     )
     radar = {
-        "indicators": [{"name": row.name_zh, "max": 100} for row in dimension_rows],
+        "indicators": [{"name": dimension_names[row.code], "max": 100} for row in dimension_rows],
         "place": [round(row.score, 2) for row in dimension_rows],
         "peers": [round(peer_means.get(row.code, 0), 2) for row in dimension_rows],
     }
     scorecard = list(own.filter(level=Level.INDICATOR).order_by("dimension_code", "code"))
+    for row in scorecard:
+        row.dimension_name = dimension_names.get(row.dimension_code, row.dimension_code)
     obstacles = sorted(
         (r for r in scorecard if r.obstacle_degree), key=lambda r: -r.obstacle_degree
     )[:5]
@@ -189,7 +204,7 @@ def release_place(request, pk: int, code: str):
     series = {}
     for year, code, score in trend:
         series.setdefault(code, {})[year] = round(score, 2)
-    names = {"index": _("城市健康指数"), **{r.code: r.name_zh for r in dimension_rows}}
+    names = {"index": _("城市健康指数"), **dimension_names}
     trend_data = {
         "years": years,
         "series": [
@@ -240,7 +255,15 @@ def release_diff(request):
         .values_list("place__code", flat=True)
     )
     rows = [row for row in diff.results if row["place"] in visible_places]
-    return render(request, "assessment/release_diff.html", {"diff": diff, "rows": rows})
+    method_rows = [
+        (path, value_name(path, before), value_name(path, after))
+        for path, before, after in diff.method
+    ]
+    return render(
+        request,
+        "assessment/release_diff.html",
+        {"diff": diff, "rows": rows, "method_rows": method_rows},
+    )
 
 
 def release_export(request, pk: int):

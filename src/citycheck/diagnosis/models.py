@@ -14,6 +14,8 @@ from citycheck.core.models import ChangeLoggedModel
 from citycheck.core.querysets import PlaceScopedQuerySet
 from citycheck.places.models import Place
 
+from . import wording
+
 
 class Severity(models.TextChoices):
     SEVERE = "severe", _("严重")
@@ -86,6 +88,17 @@ class Problem(ChangeLoggedModel):
 
     def __str__(self):
         return f"{self.round.year} {self.place_id} {self.disease_name}"
+
+    @property
+    def title(self) -> str:
+        """The disease's name in the page's language."""
+        return wording.title(self)
+
+    @property
+    def description(self) -> str:
+        """Evidence, causes and lead departments in the page's language; unlike the
+        stored ``explanation`` it leaves the place, disease and severity to the page."""
+        return wording.description(self)
 
     def as_engine_row(self) -> dict:
         """The fields the engine's re-check and project proposal read."""

@@ -64,16 +64,26 @@ def round_data(round_: Round) -> RoundData:
             round_.system.all_indicators().values(
                 "code",
                 "name_zh",
+                "name_en",
                 "unit",
                 "direction",
                 "type",
                 "decimals",
                 "department__name_zh",
+                "department__name_en",
                 dimension_code=F("dimension__code"),
             )
         )
-    ).rename(columns={"department__name_zh": "department", "dimension_code": "dimension"})
-    indicators["department"] = indicators["department"].fillna("")
+    ).rename(
+        columns={
+            "department__name_zh": "department",
+            "department__name_en": "department_en",
+            "dimension_code": "dimension",
+        }
+    )
+    indicators[["department", "department_en"]] = indicators[
+        ["department", "department_en"]
+    ].fillna("")
     standards = indicator_services.standards_frame(round_.system)
     releases = published_releases(round_)
     rows = Value.objects.filter(
@@ -185,6 +195,7 @@ def run_diagnosis(round_: Round, *, acting_user=None) -> list[Problem]:
     if not frame.empty:
         frame = engine_recheck.link_history(frame, history, rounds={*rounds, round_.year})
     existing = {(p.place.code, p.disease): p for p in round_.problems.select_related("place")}
+    indicator_labels = _indicator_labels(data.indicators)
     kept = []
     for row in frame.to_dict("records"):
         problem = existing.pop((row["place"], row["disease"]), None) or Problem(
@@ -205,6 +216,8 @@ def run_diagnosis(round_: Round, *, acting_user=None) -> list[Problem]:
             "returned",
         ):
             setattr(problem, field, _plain(row[field]))
+        problem.evidence = _labelled(problem.evidence, indicator_labels)
+        problem.causes = _labelled(problem.causes, indicator_labels)
         previous_ids = row["previous_problems"]
         problem.previous_id = previous_ids[-1] if previous_ids else None
         problem.save()
@@ -223,6 +236,28 @@ def run_diagnosis(round_: Round, *, acting_user=None) -> list[Problem]:
         },
     )
     return kept
+
+
+def _indicator_labels(indicators: pd.DataFrame) -> dict[str, dict]:
+    """Per indicator code, what :mod:`.wording` needs beyond the engine's evidence to word
+    a problem when it is shown, in either language."""
+    return {
+        row["code"]: {
+            "name_en": row["name_en"],
+            "decimals": int(row["decimals"]),
+            "direction": row["direction"],
+            "department": row["department"],
+            "department_en": row["department_en"],
+        }
+        for row in indicators.to_dict("records")
+    }
+
+
+def _labelled(items: list[dict], labels: dict[str, dict]) -> list[dict]:
+    return [
+        {**item, **labels[item["indicator"]]} if item.get("indicator") in labels else item
+        for item in items
+    ]
 
 
 def _plain(value):
@@ -306,18 +341,20 @@ def recheck_round(round_: Round, *, acting_user=None) -> pd.DataFrame:
     return result
 
 
-def export_problems(round_: Round, path, *, user=None, problems=None) -> int:
+def export_problems(round_: Round | None, path, *, user=None, problems=None) -> int:
     """Write the round's problem list to an Excel workbook; returns the number of rows.
 
     ``path`` is a file name or a writable binary file. With ``user`` only the problems the
     user may see are written; ``problems`` (a queryset, e.g. the page's filtered rows)
-    narrows them further.
+    narrows them further. Without a round, or when nothing is left, the workbook has the
+    headers alone.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    problems = (problems if problems is not None else Problem.objects.all()).filter(round=round_)
-    problems = problems.select_related("place")
+    problems = problems if problems is not None else Problem.objects.all()
+    problems = problems.filter(round=round_) if round_ is not None else problems.none()
+    problems = problems.select_related("place", "round")
     if user is not None:
         problems = problems.restrict(user, Action.VIEW)
     workbook = Workbook()
@@ -346,10 +383,10 @@ def export_problems(round_: Round, path, *, user=None, problems=None) -> int:
             [
                 problem.place.code,
                 problem.place.name_zh,
-                problem.disease_name,
+                problem.title,
                 problem.get_severity_display(),
                 problem.points,
-                problem.explanation,
+                problem.description,
                 "、".join(item.get("name", "") for item in problem.evidence if item.get("name")),
                 "、".join(problem.departments),
                 problem.get_status_display(),

@@ -66,22 +66,24 @@ def _years(user) -> list[int]:
 @login_required
 def problem_export(request):
     """The problem list as Excel, filtered like the page; one round (``year``, the latest
-    in reach by default)."""
+    in reach by default). A filter that matches nothing gives the headers alone."""
     rows = _filtered(access.restrict(Problem.objects.all(), request.user), request.GET)
+    years = _years(request.user)
     year = (
         request.GET.get("year")
         or rows.order_by("-round__year").values_list("round__year", flat=True).first()
+        or (years[0] if years else None)
     )
     round_ = Round.objects.filter(year=year or 0, kind=RoundKind.ANNUAL).first()
-    if round_ is None:
-        raise Http404
     buffer = BytesIO()
     services.export_problems(round_, buffer, user=request.user, problems=rows)
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    filename = _("%(year)s年问题清单") % {"year": round_.year} + ".xlsx"
+    filename = (
+        _("%(year)s年问题清单") % {"year": round_.year} if round_ else _("问题清单")
+    ) + ".xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 

@@ -86,15 +86,20 @@ def test_digest_and_diff_follow_an_input_change(province, method):
     assert second.input_digest != first.input_digest
     diff = services.diff_releases(first, second)
     assert diff.method == []
-    assert {
+    changed = next(item for item in diff.inputs if item["key"] == "360403|green_space")
+    assert changed == {
         "kind": "values",
         "key": "360403|green_space",
         "before": 7.0,
         "after": 30.0,
-    } in diff.inputs
+        "kind_name": "采信值",
+        "name": "浔阳区 · 人均公园绿地面积",
+        "before_text": "7",
+        "after_text": "30",
+    }
     moved = [r for r in diff.results if r["place"] == "360403" and r["level"] == "index"]
     assert moved and moved[0]["score_b"] > moved[0]["score_a"]
-    assert any("360403|green_space" in reason for reason in moved[0]["reasons"])
+    assert "本地区输入变更：人均公园绿地面积" in moved[0]["reasons"]
 
 
 def test_diff_names_a_method_change(province, method):

@@ -2,6 +2,7 @@
 problems; the diagnosis reads a published year from its release."""
 
 from io import BytesIO
+from urllib.parse import quote
 
 from django.test import Client
 from django.urls import reverse
@@ -109,3 +110,46 @@ def test_a_published_year_is_read_from_its_release(province):
     release.save()
     services.run_diagnosis(round_)  # no published release: the adopted values count
     assert not Problem.objects.filter(round=round_, disease="lack_of_green_space").exists()
+
+
+def test_an_export_that_matches_nothing_is_a_workbook_of_headers(province):
+    """The citizen sees no problems, a county none that got worse: both still download."""
+    services.run_diagnosis(province.published_round)
+    services.recheck_round(province.open_round)
+    url = reverse("diagnosis:problem_export")
+    citizen = client_for(province.users[Role.PUBLIC])
+    for query in ({}, {"recheck_status": "worse"}, {"recheck_status": "resolved"}):
+        answer = citizen.get(url, query)
+        assert answer.status_code == 200, query
+        assert exported(answer) == [exported(answer)[0]]
+        assert exported(answer)[0][:3] == ("地区代码", "地区", "城市病")
+    county = client_for(province.users[Role.COUNTY_ADMIN])
+    answer = county.get(url, {"recheck_status": "worse"})
+    assert answer.status_code == 200 and exported(answer)[1:] == []
+    # Named after the latest round with problems in reach: 东湖区's 2023 waterlogging.
+    assert quote("2023年问题清单.xlsx") in answer["Content-Disposition"]
+
+
+def test_recheck_page_without_problems_in_reach_says_so(province):
+    services.run_diagnosis(province.published_round)
+    services.recheck_round(province.open_round)
+    page = client_for(province.users[Role.PUBLIC]).get(reverse("diagnosis:recheck"))
+    text = page.content.decode()
+    assert "None" not in text
+    assert "<h1>复查：上一轮问题是否改善</h1>" in text and 'id="recheck-empty"' in text
+
+
+def test_recheck_page_shows_warning_lights_by_name(province):
+    services.run_diagnosis(province.published_round)
+    services.recheck_round(province.open_round)  # 东湖区 waterlogging 2 → 0: red → green
+    admin = client_for(province.users[Role.PROVINCE_ADMIN])
+    text = admin.get(reverse("diagnosis:recheck")).content.decode()
+    assert "<h1>2024 年复查：上一轮问题是否改善</h1>" in text
+    assert (
+        '（<span class="warning-dot red">红灯</span> → <span class="warning-dot green">绿灯</span>）'
+        in text
+    )
+    assert "red →" not in text and "→ green" not in text
+    admin.cookies["django_language"] = "en"
+    text = admin.get(reverse("diagnosis:recheck")).content.decode()
+    assert '<span class="warning-dot red">Red</span>' in text

@@ -7,6 +7,9 @@ class ProblemSerializer(serializers.ModelSerializer):
     place_code = serializers.CharField(source="place.code", read_only=True)
     place_name = serializers.CharField(source="place.name_zh", read_only=True)
     year = serializers.IntegerField(source="round.year", read_only=True)
+    # Worded in the request's language (see diagnosis.wording).
+    title = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
 
     class Meta:
         model = Problem
@@ -17,6 +20,8 @@ class ProblemSerializer(serializers.ModelSerializer):
             "place_name",
             "disease",
             "disease_name",
+            "title",
+            "description",
             "dimension",
             "severity",
             "points",
