@@ -5,24 +5,47 @@ Builders only read. The caller decides who may see the release (views and comman
 through ``access.restrict``; services refuse unpublished releases unless previewing).
 Sections whose data come from later steps (diagnosis, renewal) read them when those apps
 are installed and say "本轮尚无…" when there is nothing to show.
+
+A document is written in the active language (``Document.language``): names of places,
+dimensions, indicators and departments in English when English is active and the data
+record one, punctuation and section numbers to match. Files are built in Chinese
+(``services.REPORT_LANGUAGE``); the on-screen preview follows the reader's language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import yaml
 from django.apps import apps
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from citycheck.accounts.models import Department
+from citycheck.assessment.labels import localized, peer_group_name
+from citycheck.assessment.methods import choice_name, weighting_name
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
-from citycheck.indicators.models import Dimension, Indicator
+from citycheck.indicators.models import Dimension, Indicator, IndicatorSystem
 from citycheck.places.models import Boundary, Place
 
 from . import readings
-from .document import Document, Figure, Paragraph, Section, Table
+from .document import (
+    Document,
+    Figure,
+    Paragraph,
+    Punctuation,
+    Section,
+    Table,
+    active_language,
+    punctuation,
+)
 from .models import ReportReading
+
+if TYPE_CHECKING:
+    from citycheck.renewal.models import RenewalProject
 
 # Marked here, translated where used (in the language of the request or job).
 ISSUER = gettext_noop("城市体检评估信息平台")
@@ -32,6 +55,14 @@ WARNING_NAMES = {
     "red": gettext_noop("红"),
     "": "—",
 }
+
+
+def place_name(place: Place) -> str:
+    return localized(place.name_zh, place.name_en)
+
+
+def _marks() -> Punctuation:
+    return punctuation(active_language())
 
 
 def _number(value, digits=2) -> str:
@@ -81,15 +112,47 @@ def level_name(place: Place) -> str:
     return _("设区市") if place.level == "city" else _("县（市、区）")
 
 
+def _by_code_over_lineage(rows, system: IndicatorSystem) -> dict:
+    """Rows of ``system`` and of the systems it extends, by code, base system first; where
+    a system redefines an inherited code, its own row wins."""
+    position = {s.pk: i for i, s in enumerate(system.lineage())}
+    by_code = {}
+    for row in sorted(rows, key=lambda row: (position[row.system_id], row.order, row.code)):
+        by_code[row.code] = row
+    return by_code
+
+
 def _dimensions(release: Release) -> list[Dimension]:
-    return list(Dimension.objects.filter(system=release.round.system).order_by("order", "code"))
+    system = release.round.system
+    rows = Dimension.objects.filter(system__in=system.lineage())
+    return list(_by_code_over_lineage(rows, system).values())
 
 
 def _indicator_meta(release: Release) -> dict[str, Indicator]:
-    return {
-        i.code: i
-        for i in Indicator.objects.filter(system=release.round.system).select_related("department")
-    }
+    """Every indicator the round's system holds, inherited ones included."""
+    system = release.round.system
+    return _by_code_over_lineage(system.all_indicators().select_related("department"), system)
+
+
+def _department_names() -> dict[str, str]:
+    """Department code and Chinese name → the name to show."""
+    names = {}
+    for code, name_zh, name_en in Department.objects.values_list("code", "name_zh", "name_en"):
+        names[code] = names[name_zh] = localized(name_zh, name_en)
+    return names
+
+
+def departments_text(departments: Iterable[str], names: dict[str, str]) -> str:
+    """Departments given by code or name, as their names; text naming no known department
+    (a project's own wording of its responsible unit) is kept as written."""
+    shown = [names.get(item.strip(), item.strip()) for item in departments if item.strip()]
+    return _marks().items.join(shown) or "—"
+
+
+def _department_name(indicator: Indicator | None) -> str:
+    if indicator is None or indicator.department is None:
+        return "—"
+    return indicator.department.name
 
 
 def _trend(release: Release, place: Place, names: dict[str, str]) -> dict:
@@ -125,7 +188,7 @@ def _map_figure(release: Release, place: Place, caption: str) -> Figure | None:
     scores = dict(shown.values_list("place_id", "score"))
     boundaries = Boundary.objects.filter(place_id__in=scores).select_related("place")
     features = [
-        {"name": b.place.name_zh, "geometry": b.geojson, "value": scores[b.place_id]}
+        {"name": place_name(b.place), "geometry": b.geojson, "value": scores[b.place_id]}
         for b in sorted(boundaries, key=lambda b: b.place.code)
     ]
     if not features:
@@ -137,7 +200,8 @@ def _map_figure(release: Release, place: Place, caption: str) -> Figure | None:
         data={
             "features": features,
             "legend": _("城市健康指数"),
-            "note": _("坐标系：%(datum)s，仅为示意") % {"datum": "、".join(sorted(datums))},
+            "note": _("坐标系：%(datum)s，仅为示意")
+            % {"datum": _marks().items.join(sorted(datums))},
         },
     )
 
@@ -156,13 +220,16 @@ def city_report(release: Release, place: Place) -> Document:
         Dimension(code=code, name_zh=row.name_zh) for code, row in by_dimension.items()
     ]
     meta = _indicator_meta(release)
+    dimension_names = {d.code: d.name for d in dimensions}
+    names = {**{code: i.name for code, i in meta.items()}, **dimension_names}
+    subject = place_name(place)
     edits = {
         r.section: r
         for r in ReportReading.objects.filter(release=release, place=place).select_related("author")
     }
     place_level = level_name(place)
     year = release.round.year
-    document = _document(release, _("%(year)d年度城市体检报告") % {"year": year}, place.name_zh)
+    document = _document(release, _("%(year)d年度城市体检报告") % {"year": year}, subject)
 
     def reading(key: str, generated: str) -> Paragraph:
         edit = edits.get(key)
@@ -177,7 +244,7 @@ def city_report(release: Release, place: Place) -> Document:
         )
 
     # 一、概况
-    parent = place.parent.name_zh if place.parent else ""
+    parent = place_name(place.parent) if place.parent else ""
     overview = Section(_("城市概况"))
     overview.blocks.append(
         Paragraph(
@@ -186,18 +253,16 @@ def city_report(release: Release, place: Place) -> Document:
                 "采用%(system)s。"
             )
             % {
-                "place": place.name_zh,
+                "place": subject,
                 "code": place.code,
                 "parent": parent,
                 "level": place.get_level_display(),
                 "year": year,
-                "system": release.round.system.name_zh,
+                "system": localized(release.round.system.name_zh, release.round.system.name_en),
             }
         )
     )
-    map_figure = _map_figure(
-        release, place, _("%(place)s城市健康指数分布") % {"place": place.name_zh}
-    )
+    map_figure = _map_figure(release, place, _("%(place)s城市健康指数分布") % {"place": subject})
     if map_figure:
         overview.blocks.append(map_figure)
     document.sections.append(overview)
@@ -208,7 +273,11 @@ def city_report(release: Release, place: Place) -> Document:
         reading(
             "overall",
             readings.overall_reading(
-                place.name_zh, index, [by_dimension[d.code] for d in dimensions], place_level
+                subject,
+                index,
+                [by_dimension[d.code] for d in dimensions],
+                place_level,
+                names=names,
             ),
         )
     )
@@ -222,7 +291,7 @@ def city_report(release: Release, place: Place) -> Document:
                         _number(index.score),
                         f"{index.rank}/{index.place_count}",
                         f"{index.rank_low}–{index.rank_high}",
-                        readings.peer_group_name(index.peer_group),
+                        peer_group_name(index.peer_group),
                         f"{index.peer_rank}/{index.peer_count}" if index.peer_rank else "—",
                     ]
                 ],
@@ -236,17 +305,21 @@ def city_report(release: Release, place: Place) -> Document:
             caption=_("各维度得分雷达图"),
             kind="radar",
             data={
-                "labels": [d.name_zh for d in dimensions],
+                "labels": [dimension_names[d.code] for d in dimensions],
                 "series": {
-                    place.name_zh: [by_dimension[d.code].score or 0 for d in dimensions],
+                    subject: [by_dimension[d.code].score or 0 for d in dimensions],
                     _("同类平均"): [means.get(d.code, 0) for d in dimensions],
                 },
             },
         )
     )
-    names = {"index": _("城市健康指数"), **{d.code: d.name_zh for d in dimensions}}
+    trend_names = {"index": _("城市健康指数"), **dimension_names}
     health.blocks.append(
-        Figure(caption=_("城市健康指数历年趋势"), kind="trend", data=_trend(release, place, names))
+        Figure(
+            caption=_("城市健康指数历年趋势"),
+            kind="trend",
+            data=_trend(release, place, trend_names),
+        )
     )
     document.sections.append(health)
 
@@ -254,16 +327,16 @@ def city_report(release: Release, place: Place) -> Document:
     per_dimension = Section(_("分维度评价"))
     for dimension in dimensions:
         rows = [r for r in indicator_rows if r.dimension_code == dimension.code]
-        part = Section(dimension.name_zh)
+        part = Section(dimension_names[dimension.code])
         part.blocks.append(
             reading(
                 f"dimension:{dimension.code}",
                 readings.dimension_reading(
-                    place.name_zh, by_dimension[dimension.code], rows, place_level
+                    subject, by_dimension[dimension.code], rows, place_level, names=names
                 ),
             )
         )
-        part.blocks.append(_indicator_table(dimension, rows, meta))
+        part.blocks.append(_indicator_table(dimension_names[dimension.code], rows, meta, names))
         per_dimension.subsections.append(part)
     document.sections.append(per_dimension)
 
@@ -288,31 +361,33 @@ def peer_means(release: Release, place: Place, index) -> dict[str, float]:
     return {code: sum(s) / len(s) for code, s in totals.items()}
 
 
-def _indicator_table(dimension, rows, meta) -> Table:
-    table_rows, warnings, units = [], [], []
+def _indicator_table(dimension_name: str, rows, meta, names: dict[str, str]) -> Table:
+    marks = _marks()
+    table_rows, warnings, citations = [], [], []
     for row in rows:
         indicator = meta.get(row.code)
         unit = indicator.unit if indicator else ""
+        name = names.get(row.code, row.name_zh)
         table_rows.append(
             [
-                row.name_zh,
+                name,
                 unit or "—",
                 _number(row.value),
                 row.standard or "—",
                 _met(row),
                 _(WARNING_NAMES.get(row.warning, "—")),
                 _number(row.score, 1),
-                indicator.department.name_zh if indicator and indicator.department else "—",
+                _department_name(indicator),
             ]
         )
         warnings.append(row.warning)
         if indicator and indicator.citation:
-            units.append(f"{row.name_zh}：{indicator.citation}")
+            citations.append(f"{name}{marks.colon}{indicator.citation}")
     note = _("数据来源：城市自体检与第三方评估的采用值；得分为标准化得分（1–100）。")
-    if units:
-        note += _("标准依据：") + "；".join(units) + "。"
+    if citations:
+        note += marks.gap + _("标准依据：") + marks.clauses.join(citations) + marks.stop
     return Table(
-        caption=_("%(dimension)s维度指标") % {"dimension": dimension.name_zh},
+        caption=_("%(dimension)s维度指标") % {"dimension": dimension_name},
         columns=[
             _("指标"),
             _("单位"),
@@ -332,6 +407,7 @@ def _indicator_table(dimension, rows, meta) -> Table:
 def _renewal_sections(release: Release, place: Place) -> list[Section]:
     """Problem list, treatment plan and projects, re-check of last year's problems."""
     year = release.round.year
+    departments = _department_names()
     problems_section = Section(_("问题清单"))
     plan_section = Section(_("治理措施与项目清单"))
     recheck_section = Section(_("上年度问题复查"))
@@ -357,7 +433,7 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
                             p.get_severity_display(),
                             p.get_status_display(),
                             p.explanation,
-                            "、".join(p.departments) or "—",
+                            departments_text(p.departments, departments),
                         ]
                         for p in problems
                     ],
@@ -389,8 +465,11 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
             )
         else:
             recheck_section.blocks.append(Paragraph(_("本轮尚无复查结果。")))
-    projects = list(renewal_projects(place, year))
+    projects = renewal_projects(place, year)
     if projects:
+        from citycheck.renewal.services import project_type_names
+
+        type_names = project_type_names()
         plan_section.blocks.append(
             Table(
                 caption=_("城市更新项目清单"),
@@ -400,22 +479,28 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
                     _("类型"),
                     _("总投资（万元）"),
                     _("工期"),
-                    _("状态"),
+                    _("年末状态"),
+                    _("年末形象进度（%）"),
                     _("责任单位"),
                 ],
                 rows=[
                     [
-                        p.name,
-                        str(p.year),
-                        p.project_type,
-                        _number(p.budget, 0),
-                        f"{p.start.isoformat()}—{p.end.isoformat()}",
-                        p.get_status_display(),
-                        p.unit or "—",
+                        p.project.name,
+                        str(p.project.year),
+                        type_names.get(p.project.project_type, p.project.project_type),
+                        _number(p.project.budget, 0),
+                        f"{p.project.start.isoformat()}—{p.project.end.isoformat()}",
+                        p.status,
+                        _number(p.percent_complete, 1),
+                        departments_text(p.project.unit.split("、"), departments),
                     ]
                     for p in projects
                 ],
-                note=_("来源：城市更新项目库。"),
+                note=_(
+                    "来源：城市更新项目库，%(year)d年及以前计划年度的入库项目；"
+                    "状态与形象进度为截至%(date)s的月度调度。"
+                )
+                % {"year": year, "date": dt.date(year, 12, 31).isoformat()},
             )
         )
     else:
@@ -423,16 +508,49 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
     return [problems_section, plan_section, recheck_section]
 
 
-def renewal_projects(place: Place, year: int):
+@dataclass(frozen=True)
+class YearEndProject:
+    """A renewal project as it stood on 31 December of a report's year."""
+
+    project: RenewalProject
+    status: str  # 未开工, 在建 or 已完工, from the monthly reports up to that day
+    percent_complete: float | None  # of the last report up to that day
+
+
+def renewal_projects(place: Place, year: int) -> list[YearEndProject]:
+    """The place's projects as they stood at the end of ``year``, so that a report
+    regenerated later says what it said when published.
+
+    Adopted projects (not candidates, not cancelled) of plan year ``year`` or earlier: the
+    project library records no adoption date, so the plan year stands for it. Status and
+    progress come from the last monthly report on or before 31 December; a project without
+    one had not started.
+    """
     if not apps.is_installed("citycheck.renewal"):
         return []
-    from citycheck.renewal.models import ProjectStatus, RenewalProject
+    from citycheck.renewal.models import ProgressReport, ProjectStatus
 
-    return (
-        RenewalProject.objects.filter(place=place, year__in=[year, year + 1])
-        .exclude(status=ProjectStatus.CANCELLED)
+    projects = list(
+        place.renewal_projects.filter(year__lte=year)
+        .exclude(status__in=[ProjectStatus.CANDIDATE, ProjectStatus.CANCELLED])
         .order_by("year", "-priority", "name")
     )
+    last_percent = dict(
+        ProgressReport.objects.filter(project__in=projects, month__lte=dt.date(year, 12, 31))
+        .order_by("project", "month")
+        .values_list("project", "percent_complete")
+    )  # ordered by month: each project keeps its last report
+    rows = []
+    for project in projects:
+        percent = last_percent.get(project.pk)
+        if percent is None:
+            status = _("未开工")
+        elif percent >= 100:
+            status = str(ProjectStatus.FINISHED.label)
+        else:
+            status = str(ProjectStatus.IN_PROGRESS.label)
+        rows.append(YearEndProject(project, status, percent))
+    return rows
 
 
 def method_section(release: Release) -> Section:
@@ -447,8 +565,10 @@ def method_section(release: Release) -> Section:
     section.blocks.append(
         Paragraph(
             _(
-                "本报告依据已发布的%(label)s生成，程序版本%(code)s。评价方法为%(name)s（%(method)s v%(version)d）："
-                "标准化方法%(normalise)s，指标权重%(iw)s，维度权重%(dw)s，维度合成%(da)s，指数合成%(ia)s。"
+                "本报告依据已发布的%(label)s生成，程序版本%(code)s。"
+                "评价方法为%(name)s（%(method)s v%(version)d）：标准化采用%(normalise)s，"
+                "指标权重采用%(iw)s，维度权重采用%(dw)s，指标合成维度采用%(da)s，"
+                "维度合成指数采用%(ia)s。"
             )
             % {
                 "label": release_label(release),
@@ -456,11 +576,11 @@ def method_section(release: Release) -> Section:
                 "name": method.get("name_zh", release.method_code),
                 "method": release.method_code,
                 "version": release.method_version,
-                "normalise": steps.get("normalise", {}).get("method", "—"),
-                "iw": weights.get("indicators", {}).get("method", "—"),
-                "dw": weights.get("dimensions", {}).get("method", "—"),
-                "da": aggregate.get("dimension", "—"),
-                "ia": aggregate.get("index", "—"),
+                "normalise": choice_name("normalise", steps.get("normalise", {}).get("method")),
+                "iw": weighting_name(weights.get("indicators", {})),
+                "dw": weighting_name(weights.get("dimensions", {})),
+                "da": choice_name("aggregate", aggregate.get("dimension")),
+                "ia": choice_name("aggregate", aggregate.get("index")),
             }
         )
     )
@@ -485,10 +605,10 @@ def method_section(release: Release) -> Section:
             columns=[_("指标"), _("单位"), _("计算公式"), _("责任单位"), _("依据")],
             rows=[
                 [
-                    meta[c].name_zh,
+                    meta[c].name,
                     meta[c].unit or "—",
                     meta[c].formula or "—",
-                    meta[c].department.name_zh if meta[c].department else "—",
+                    _department_name(meta[c]),
                     meta[c].citation or "—",
                 ]
                 for c in codes
@@ -508,7 +628,7 @@ def province_summary(release: Release) -> Document:
     document = _document(
         release,
         _("%(year)d年度城市体检省级汇总报告") % {"year": year},
-        summary_subject(release).name_zh,
+        place_name(summary_subject(release)),
     )
     index_rows = list(
         Result.objects.filter(release=release, level=Level.INDEX)
@@ -538,14 +658,14 @@ def province_summary(release: Release) -> Document:
             Table(
                 caption=title,
                 columns=[_("排名"), _("地区"), _("指数"), _("排名区间"), _("同类组"), _("同类排名")]
-                + [d.name_zh for d in dimensions],
+                + [d.name for d in dimensions],
                 rows=[
                     [
                         str(r.rank),
-                        r.place.name_zh,
+                        place_name(r.place),
                         _number(r.score),
                         f"{r.rank_low}–{r.rank_high}",
-                        readings.peer_group_name(r.peer_group),
+                        peer_group_name(r.peer_group),
                         str(r.peer_rank or "—"),
                     ]
                     + [
@@ -563,7 +683,7 @@ def province_summary(release: Release) -> Document:
                     caption=_("设区市城市健康指数"),
                     kind="bars",
                     data={
-                        "labels": [r.place.name_zh for r in rows],
+                        "labels": [place_name(r.place) for r in rows],
                         "values": [r.score for r in rows],
                         "xlabel": _("城市健康指数"),
                     },
@@ -619,9 +739,10 @@ def _progress_section(as_of: dt.date, year: int, title: str) -> Section:
     if board.by_city.empty:
         section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
         return section
-    names = dict(
-        Place.objects.filter(code__in=list(board.by_city.index)).values_list("code", "name_zh")
-    )
+    names = {
+        place.code: place_name(place)
+        for place in Place.objects.filter(code__in=list(board.by_city.index))
+    }
     table = board.by_city.sort_index()
     rows, warnings, slow = [], [], []
     for code, row in table.iterrows():
@@ -643,7 +764,7 @@ def _progress_section(as_of: dt.date, year: int, title: str) -> Section:
     section.blocks.append(
         Paragraph(
             _("截至%(date)s，进度滞后或停滞的地区：%(names)s。")
-            % {"date": as_of.isoformat(), "names": "、".join(slow)}
+            % {"date": as_of.isoformat(), "names": _marks().items.join(slow)}
             if slow
             else _("截至%(date)s，各地区项目均按计划推进。") % {"date": as_of.isoformat()}
         )
@@ -679,7 +800,7 @@ def quarterly_bulletin(release: Release, quarter: int) -> Document:
     document = _document(
         release,
         _("%(year)d年第%(quarter)d季度城市更新工作通报") % {"year": year, "quarter": quarter},
-        summary_subject(release).name_zh,
+        place_name(summary_subject(release)),
     )
     document.date = f"{as_of.isoformat()}T00:00:00"
     document.sections.append(_progress_section(as_of, year, _("分地区进展")))

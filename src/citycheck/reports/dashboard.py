@@ -131,7 +131,7 @@ def place_panel(release: Release, place: Place) -> dict:
             .exclude(status=ProblemStatus.DISMISSED)
             .order_by("-points")
         )
-    projects = list(content.renewal_projects(place, release.round.year))
+    projects = content.renewal_projects(place, release.round.year)
     return {
         "index": index,
         "dimensions": dimensions,

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import translation
+
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
 
@@ -21,6 +24,37 @@ def chinese_number(number: int) -> str:
     tens, units = divmod(number, 10)
     head = "" if tens == 1 else CHINESE_NUMERALS[tens - 1]
     return head + "十" + (CHINESE_NUMERALS[units - 1] if units else "")
+
+
+def is_chinese(language: str) -> bool:
+    return language.lower().startswith("zh")
+
+
+def active_language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+@dataclass(frozen=True)
+class Punctuation:
+    """The marks put between words the builders join themselves: full-width in Chinese,
+    ASCII otherwise."""
+
+    colon: str
+    comma: str
+    items: str  # between the items of a list
+    clauses: str  # between clauses
+    stop: str  # at the end of a sentence
+    gap: str  # before the next sentence
+
+
+CHINESE_PUNCTUATION = Punctuation(
+    colon="：", comma="，", items="、", clauses="；", stop="。", gap=""
+)
+ASCII_PUNCTUATION = Punctuation(colon=": ", comma=", ", items=", ", clauses="; ", stop=".", gap=" ")
+
+
+def punctuation(language: str) -> Punctuation:
+    return CHINESE_PUNCTUATION if is_chinese(language) else ASCII_PUNCTUATION
 
 
 @dataclass
@@ -74,14 +108,29 @@ class Document:
     release_label: str
     sections: list[Section] = field(default_factory=list)
     draft: bool = False
+    # The language the words were written in; the renderers write the document in it.
+    language: str = field(default_factory=active_language)
 
     def numbered(self):
-        """(number text, section, [(number text, subsection)]) per section: 一、 and （一）."""
+        """(number text, section, [(number text, subsection)]) per section: 一、 and （一）
+        in Chinese, "1. " and "1.1 " otherwise."""
+        if is_chinese(self.language):
+            return [
+                (
+                    f"{chinese_number(i)}、",
+                    section,
+                    [
+                        (f"（{chinese_number(j)}）", sub)
+                        for j, sub in enumerate(section.subsections, 1)
+                    ],
+                )
+                for i, section in enumerate(self.sections, 1)
+            ]
         return [
             (
-                f"{chinese_number(i)}、",
+                f"{i}. ",
                 section,
-                [(f"（{chinese_number(j)}）", sub) for j, sub in enumerate(section.subsections, 1)],
+                [(f"{i}.{j} ", sub) for j, sub in enumerate(section.subsections, 1)],
             )
             for i, section in enumerate(self.sections, 1)
         ]

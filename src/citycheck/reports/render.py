@@ -19,6 +19,7 @@ import io
 from pathlib import Path
 
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from docx import Document as WordDocument
 from docx.enum.section import WD_SECTION
@@ -28,7 +29,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from . import charts
-from .document import Document, Figure, Paragraph, Table
+from .document import Document, Figure, Paragraph, Table, is_chinese
 
 FORMATS = ("docx", "pdf", "html")
 CELL_SHADES = {"green": "D9F0D3", "yellow": "FFF2B3", "red": "F8C9C4"}
@@ -49,12 +50,23 @@ def write(document: Document, fmt: str, path: Path, images: dict[int, bytes] | N
     if fmt not in FORMATS:
         raise ValueError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")
     images = chart_images(document) if images is None else images
-    if fmt == "docx":
-        write_docx(document, path, images)
-    elif fmt == "html":
-        path.write_text(render_html(document, images), encoding="utf-8")
-    else:
-        write_pdf(document, path, images)
+    # Captions, the title page and the numbering follow the words of the document.
+    with translation.override(document.language):
+        if fmt == "docx":
+            write_docx(document, path, images)
+        elif fmt == "html":
+            path.write_text(render_html(document, images), encoding="utf-8")
+        else:
+            write_pdf(document, path, images)
+
+
+def edit_note(paragraph: Paragraph, language: str) -> str:
+    """Who edited a reading, in brackets after it: （…） in Chinese, (…) otherwise."""
+    if not paragraph.edited_by:
+        return ""
+    if is_chinese(language):
+        return f"（{paragraph.edited_by}）"
+    return f" ({paragraph.edited_by})"
 
 
 # --- Word ------------------------------------------------------------------------
@@ -144,20 +156,20 @@ def write_docx(document: Document, path: Path, images: dict[int, bytes]) -> None
     counters = {"table": 0, "figure": 0}
     for number, section, subsections in document.numbered():
         word.add_heading(f"{number}{section.title}", level=1)
-        _docx_blocks(word, section.blocks, images, counters)
+        _docx_blocks(word, section.blocks, images, counters, document.language)
         for sub_number, subsection in subsections:
             word.add_heading(f"{sub_number}{subsection.title}", level=2)
-            _docx_blocks(word, subsection.blocks, images, counters)
+            _docx_blocks(word, subsection.blocks, images, counters, document.language)
     word.save(path)
 
 
-def _docx_blocks(word, blocks, images, counters) -> None:
+def _docx_blocks(word, blocks, images, counters, language: str) -> None:
     for block in blocks:
         if isinstance(block, Paragraph):
             paragraph = word.add_paragraph(block.text)
             paragraph.paragraph_format.first_line_indent = Pt(24)
             if block.edited_by:
-                note = paragraph.add_run(f"（{block.edited_by}）")
+                note = paragraph.add_run(edit_note(block, language))
                 note.font.size = Pt(9)
         elif isinstance(block, Table):
             counters["table"] += 1
@@ -207,6 +219,8 @@ def _numbered_blocks(document: Document, images: dict[int, bytes]):
         for block in blocks:
             kind = type(block)
             item = {"block": block, "kind": kind.__name__.lower()}
+            if kind is Paragraph:
+                item["edit_note"] = edit_note(block, document.language)
             if kind in counters:
                 counters[kind] += 1
                 item["number"] = counters[kind]

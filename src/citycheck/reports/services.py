@@ -4,6 +4,10 @@ Reports are built from a **published** release only (``preview=True`` renders a 
 for those who may publish it, marked 草稿). The same release with the same readings
 always gives the same content. Readings may be edited while the release is a draft;
 publishing freezes them with the numbers.
+
+Files (Word, PDF, HTML, the archive) are official reports and always in Chinese, whatever
+the language of the request, command or job that asks for them; :func:`build` alone, used
+for the on-screen preview, writes in the active language.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
@@ -34,6 +38,7 @@ from .document import Document
 from .models import ReportReading
 
 FORMATS = render.FORMATS
+REPORT_LANGUAGE = settings.LANGUAGE_CODE  # of every report file: 简体中文
 
 
 class ReportError(ValueError):
@@ -77,6 +82,12 @@ def build(release: Release, place: Place | None = None, *, preview=False) -> Doc
         raise ReportError(str(exc)) from exc
 
 
+def build_for_file(release: Release, place: Place | None = None, *, preview=False) -> Document:
+    """The document of a report file: :func:`build` in :data:`REPORT_LANGUAGE`."""
+    with translation.override(REPORT_LANGUAGE):
+        return build(release, place, preview=preview)
+
+
 def file_stem(release: Release, place: Place | None) -> str:
     summary = content.summary_subject(release)
     subject = place or summary
@@ -107,7 +118,7 @@ def render_report(
 ) -> list[Path]:
     """Render one report in ``formats`` into ``out_dir``; returns the files written."""
     formats = check_formats(formats)
-    document = build(release, place, preview=preview)
+    document = build_for_file(release, place, preview=preview)
     return write_document(document, formats, Path(out_dir), file_stem(release, place))
 
 
@@ -139,7 +150,7 @@ def render_all(
 
     def documents():
         for place in places:
-            yield place, build(release, place)
+            yield place, build_for_file(release, place)
 
     if workers == 1:
         for done, (place, document) in enumerate(documents(), 1):
@@ -244,5 +255,5 @@ def report_file(release: Release, place: Place | None, fmt: str) -> Path:
     folder, stem = archive_dir(release) / "files", file_stem(release, place)
     path = folder / f"{stem}.{fmt}"
     if not path.exists():
-        write_document(build(release, place), [fmt], folder, stem)
+        write_document(build_for_file(release, place), [fmt], folder, stem)
     return path

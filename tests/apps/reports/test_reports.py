@@ -176,12 +176,12 @@ def test_problems_projects_and_recheck_fill_their_sections(province, published_r
     )
     project = RenewalProject.objects.create(
         place=county,
-        year=2025,
+        year=2024,
         name="排水管网改造工程",
         project_type="drainage",
         budget=1200,
-        start=dt.date(2025, 3, 1),
-        end=dt.date(2025, 12, 31),
+        start=dt.date(2024, 3, 1),
+        end=dt.date(2024, 12, 31),
         status=ProjectStatus.ADOPTED,
     )
     project.problems.add(problem)

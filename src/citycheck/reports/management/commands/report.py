@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from tqdm import tqdm
 
 from citycheck.assessment.models import Release, ReleaseStatus
@@ -43,7 +44,8 @@ class Command(BaseCommand):
             if options["all"]:
                 paths = self._all(release, formats, out, options["workers"])
             elif options["bulletin"]:
-                document = content.quarterly_bulletin(release, options["bulletin"])
+                with translation.override(services.REPORT_LANGUAGE):
+                    document = content.quarterly_bulletin(release, options["bulletin"])
                 stem = f"{document.date[:4]}-q{options['bulletin']}-bulletin-r{release.pk}"
                 paths = services.write_document(
                     document, services.check_formats(formats), out, stem
