@@ -33,9 +33,16 @@ PROBLEM_FILTERS = {
 
 def _filtered(rows, params):
     for name, lookup in PROBLEM_FILTERS.items():
-        if params.get(name):
-            rows = rows.filter(**{lookup: params[name]})
+        value = _year(params) if name == "year" else params.get(name)
+        if value:
+            rows = rows.filter(**{lookup: value})
     return rows
+
+
+def _year(params) -> int | None:
+    """The ``year`` asked for; None when absent or not a number."""
+    year = params.get("year", "")
+    return int(year) if year.isdigit() else None
 
 
 class ProblemListView(RestrictedListView):
@@ -70,11 +77,11 @@ def problem_export(request):
     rows = _filtered(access.restrict(Problem.objects.all(), request.user), request.GET)
     years = _years(request.user)
     year = (
-        request.GET.get("year")
+        _year(request.GET)
         or rows.order_by("-round__year").values_list("round__year", flat=True).first()
         or (years[0] if years else None)
     )
-    round_ = Round.objects.filter(year=year or 0, kind=RoundKind.ANNUAL).first()
+    round_ = Round.objects.filter(year=year, kind=RoundKind.ANNUAL).first() if year else None
     buffer = BytesIO()
     services.export_problems(round_, buffer, user=request.user, problems=rows)
     response = HttpResponse(
@@ -92,12 +99,19 @@ def problem_export(request):
 def recheck(request):
     """Every problem of the round before ``year`` with its re-check conclusion and
     evidence, and this round's problems that recur, linked to their history."""
-    years = _years(request.user)
-    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else None
-    year = year or (years[0] if years else None)
     visible = access.restrict(Problem.objects.all(), request.user).select_related(
         "place", "round", "previous__round"
     )
+    # A place whose problems were all resolved has none in the re-check year itself, so
+    # the re-check years count as well as the years with problems.
+    rechecked = set(
+        visible.filter(recheck_year__isnull=False)
+        .order_by()
+        .values_list("recheck_year", flat=True)
+        .distinct()
+    )
+    years = sorted(rechecked | set(_years(request.user)), reverse=True)
+    year = _year(request.GET) or max(rechecked, default=None) or (years[0] if years else None)
     earlier = visible.filter(recheck_year=year).order_by("place__code", "disease")
     counts = dict(earlier.order_by().values_list("recheck_status").annotate(n=Count("pk")))
     recurring = visible.filter(round__year=year, previous__isnull=False).order_by(

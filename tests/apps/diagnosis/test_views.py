@@ -130,6 +130,14 @@ def test_an_export_that_matches_nothing_is_a_workbook_of_headers(province):
     assert quote("2023年问题清单.xlsx") in answer["Content-Disposition"]
 
 
+def test_a_year_that_is_not_a_number_is_ignored(province):
+    services.run_diagnosis(province.open_round)
+    admin = client_for(province.users[Role.PROVINCE_ADMIN])
+    assert admin.get(reverse("diagnosis:problem_list"), {"year": "abc"}).status_code == 200
+    answer = admin.get(reverse("diagnosis:problem_export"), {"year": "abc"})
+    assert answer.status_code == 200 and len(exported(answer)) == 3  # the latest round
+
+
 def test_recheck_page_without_problems_in_reach_says_so(province):
     services.run_diagnosis(province.published_round)
     services.recheck_round(province.open_round)
@@ -153,3 +161,13 @@ def test_recheck_page_shows_warning_lights_by_name(province):
     admin.cookies["django_language"] = "en"
     text = admin.get(reverse("diagnosis:recheck")).content.decode()
     assert '<span class="warning-dot red">Red</span>' in text
+
+
+def test_recheck_page_opens_on_the_latest_recheck_of_the_users_places(province):
+    """东湖区 had a problem in 2023 only; it was re-checked (resolved) in 2024."""
+    services.run_diagnosis(province.published_round)
+    services.recheck_round(province.open_round)
+    county = client_for(province.users[Role.COUNTY_ADMIN])
+    answer = county.get(reverse("diagnosis:recheck"))
+    assert answer.context["year"] == 2024 and answer.context["years"] == [2024, 2023]
+    assert [p.place.name_zh for p in answer.context["earlier"]] == ["东湖区"]
