@@ -11,9 +11,11 @@ decimals.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from citycheck.accounts.models import Department
 from citycheck.assessment.labels import localized
 from citycheck.engine.diagnosis import Rules, format_number
 
@@ -144,10 +146,25 @@ def _cause(item: dict) -> str:
 
 
 def _departments(problem) -> list[str]:
-    """The problem's departments; English names from the evidence where it has them."""
+    """The problem's departments by name (recorded as names or as codes); English names
+    from the evidence or the department registry where there are any."""
     english = {
         item["department"]: item["department_en"]
         for item in (*problem.evidence, *problem.causes)
         if item.get("department") and item.get("department_en")
     }
-    return [localized(name, english.get(name, "")) for name in problem.departments]
+    registered = {
+        key: department
+        for department in Department.objects.filter(
+            Q(code__in=problem.departments) | Q(name_zh__in=problem.departments)
+        )
+        for key in (department.code, department.name_zh)
+    }
+    names = []
+    for name in problem.departments:
+        department = registered.get(name)
+        if department is not None:
+            names.append(localized(department.name_zh, english.get(name) or department.name_en))
+        else:
+            names.append(localized(name, english.get(name, "")))
+    return names

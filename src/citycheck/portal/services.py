@@ -4,14 +4,14 @@ Every read starts from ``Release.objects.published()`` (the queryset method the
 assessment app defines for public rows), so a draft release, its results and its
 reports cannot be reached by any portal URL or API call, whatever id is guessed.
 Problems and projects have no publication flag of their own: the portal shows the
-confirmed problems of a round whose release is published, and that round's adopted
-renewal projects (the renewal plan), as the published report does.
+confirmed problems of a round whose release is published, and the adopted renewal
+projects up to the round's year with their status at that year's end, exactly as the
+published report does (``reports.content.renewal_projects``).
 """
 
 from __future__ import annotations
 
 from django.apps import apps
-from django.db.models import Q
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.places.models import Place
@@ -68,32 +68,18 @@ def place_page(release: Release, place: Place) -> dict:
     conclusion = edited.get("overall") or readings.overall_reading(
         place.name_zh, index, dimensions, place_level
     )
-    problems, projects = [], []
+    problems = []
     if apps.is_installed("citycheck.diagnosis"):
         from citycheck.diagnosis.models import Problem, ProblemStatus
 
         problems = list(
-            Problem.objects.filter(
-                round=release.round, place=place, status=ProblemStatus.CONFIRMED
-            ).order_by("-points", "disease")
+            Problem.objects.filter(round=release.round, place=place, status=ProblemStatus.CONFIRMED)
+            .select_related("round")
+            .order_by("-points", "disease")
         )
-    if apps.is_installed("citycheck.renewal"):
-        from citycheck.renewal.models import ProjectStatus, RenewalProject
-
-        projects = list(
-            RenewalProject.objects.filter(
-                Q(problems__round=release.round)
-                | Q(year__in=[release.round.year, release.round.year + 1]),
-                place=place,
-                status__in=[
-                    ProjectStatus.ADOPTED,
-                    ProjectStatus.IN_PROGRESS,
-                    ProjectStatus.FINISHED,
-                ],
-            )
-            .distinct()
-            .order_by("year", "-priority", "name")
-        )
+    # The renewal plan as the published report states it: adopted projects up to the
+    # round's year, with their status at that year's end (the report regenerates alike).
+    projects = content.renewal_projects(place, release.round.year)
     return {
         "index": index,
         "dimensions": dimensions,

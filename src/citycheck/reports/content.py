@@ -419,6 +419,7 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
 
         problems = list(
             Problem.objects.filter(round=release.round, place=place)
+            .select_related("round")
             .exclude(status=ProblemStatus.DISMISSED)
             .order_by("-points", "disease")
         )
@@ -429,10 +430,10 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
                     columns=[_("城市病"), _("严重程度"), _("状态"), _("证据与成因"), _("责任单位")],
                     rows=[
                         [
-                            p.disease_name,
+                            p.title,
                             p.get_severity_display(),
                             p.get_status_display(),
-                            p.explanation,
+                            p.description,
                             departments_text(p.departments, departments),
                         ]
                         for p in problems

@@ -144,3 +144,36 @@ def test_draft_report_page_is_a_preview_with_editable_readings_for_the_province(
     )
     assert response.status_code == 302
     assert "总体向好。" in client.get(url).content.decode()
+
+
+def test_place_page_shows_the_renewal_plan_as_the_report_does(client, province, published_release):
+    import datetime as dt
+
+    from citycheck.renewal import services as renewal
+    from citycheck.renewal.models import ProjectStatus, RenewalProject
+
+    county = province.places["county"]
+
+    def project(year, name, status=ProjectStatus.ADOPTED):
+        return RenewalProject.objects.create(
+            place=county,
+            year=year,
+            name=name,
+            project_type="drainage_works",
+            budget=1000,
+            start=dt.date(year, 1, 1),
+            end=dt.date(year, 12, 31),
+            status=status,
+        )
+
+    started = project(2024, "排水管网改造工程")
+    renewal.report_progress(started, month=dt.date(2024, 6, 1), percent_complete=40)
+    project(2024, "候选改造项目", status=ProjectStatus.CANDIDATE)
+    project(2025, "下年度计划项目")
+    renewal.report_progress(started, month=dt.date(2025, 3, 1), percent_complete=100)
+
+    page = client.get(reverse("portal:place", args=[COUNTY]) + "?year=2024")
+    text = page.content.decode()
+    assert "排水管网改造工程" in text and "在建" in text and "40" in text
+    assert "候选改造项目" not in text and "下年度计划项目" not in text
+    assert [p.project.name for p in page.context["projects"]] == ["排水管网改造工程"]

@@ -19,7 +19,8 @@ def test_problem_to_project_to_report_through_the_pages(province):
     diagnosis.run_diagnosis(province.open_round)
     admin = client_for(province.users[Role.PROVINCE_ADMIN])
     listing = admin.get(reverse("diagnosis:problem_list"), {"year": 2024})
-    assert listing.status_code == 200 and "浔阳区存在绿地不足问题" in listing.content.decode()
+    listed = listing.content.decode()
+    assert listing.status_code == 200 and "浔阳区" in listed and "绿地不足" in listed
     problem = Problem.objects.get(round=province.open_round, disease="lack_of_green_space")
     page = admin.get(reverse("diagnosis:problem", args=[problem.pk])).content.decode()
     assert "人均公园绿地面积" in page and "4/4" in page
