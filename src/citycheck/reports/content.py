@@ -566,7 +566,7 @@ def method_section(release: Release) -> Section:
     section.blocks.append(
         Paragraph(
             _(
-                "本报告依据已发布的%(label)s生成，程序版本%(code)s。"
+                "评价结果出自已发布的%(label)s，程序版本%(code)s。"
                 "评价方法为%(name)s（%(method)s v%(version)d）：标准化采用%(normalise)s，"
                 "指标权重采用%(iw)s，维度权重采用%(dw)s，指标合成维度采用%(da)s，"
                 "维度合成指数采用%(ia)s。"
