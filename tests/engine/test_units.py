@@ -2,6 +2,7 @@
 
 import pytest
 
+from citycheck.engine import units
 from citycheck.engine.units import (
     UnitError,
     UnitMismatch,
@@ -72,3 +73,26 @@ def test_sums_need_the_same_unit():
         formula_unit("a - b", units)
     with pytest.raises(UnitError, match="no unit known for 'd'"):
         formula_unit("a / d", units)
+
+
+@pytest.mark.parametrize(
+    ("written", "english"),
+    [
+        ("%", "%"),
+        ("个/万人", "items/10,000 persons"),
+        ("平方米/人", "m²/person"),
+        ("公里/小时", "km/h"),
+        ("人/万辆", "persons/10,000 vehicles"),
+        ("亿元", "100 million yuan"),
+        ("", ""),
+    ],
+)
+def test_units_read_in_english(written, english):
+    assert units.english_unit(written) == english
+
+
+def test_every_unit_word_reads_in_english():
+    """A word added to the unit table without an English reading would show Chinese on
+    English pages."""
+    same_in_both = {"1", "%", "％", "‰", "m", "km", "m²", "km²"}
+    assert set(units._WORDS) - set(units._ENGLISH) == same_in_both

@@ -28,6 +28,7 @@ __all__ = [
     "UnitError",
     "UnitMismatch",
     "conversion_factor",
+    "english_unit",
     "formula_unit",
     "parse_unit",
 ]
@@ -223,6 +224,47 @@ def parse_unit(text: str) -> Unit:
         word = Unit(part, factor, dimensions)
         unit = word if unit is None else (unit / word if operator == "/" else unit * word)
     return Unit(text, unit.factor, unit.dimensions)
+
+
+# How each word reads in English; words read alike in both (%, m², km) are left out.
+_ENGLISH = {
+    "倍": "times", "分": "points", "米": "m", "千米": "km", "公里": "km", "平方米": "m²",
+    "万平方米": "10,000 m²", "亩": "mu", "公顷": "ha", "平方千米": "km²", "平方公里": "km²",
+    "立方米": "m³", "万立方米": "10,000 m³", "千克": "kg", "吨": "t", "万吨": "10,000 t",
+    "秒": "s", "分钟": "min", "小时": "h", "天": "days", "日": "days", "年": "years",
+    "岁": "years of age", "人": "persons", "人次": "person-times", "百人": "100 persons",
+    "千人": "1,000 persons", "万人": "10,000 persons", "万人次": "10,000 person-times",
+    "元": "yuan", "万元": "10,000 yuan", "亿元": "100 million yuan", "千瓦时": "kWh",
+    "万千瓦时": "10,000 kWh", "吨标准煤": "tce", "万个": "10,000 items",
+    "万户": "10,000 households", "万辆": "10,000 vehicles", "万套": "10,000 dwellings",
+    "个": "items", "处": "sites", "座": "facilities", "辆": "vehicles", "张": "beds",
+    "床": "beds", "栋": "buildings", "幢": "buildings", "套": "dwellings", "条": "lines",
+    "所": "institutions", "家": "establishments", "件": "cases", "项": "items",
+    "户": "households", "起": "incidents", "次": "times", "宗": "cases", "块": "plots",
+    "间": "rooms", "台": "units", "根": "poles", "盏": "lamps", "棵": "trees",
+}  # fmt: skip
+# After "/", a single counted thing: m²/person, not m²/persons.
+_ENGLISH_SINGULAR = {
+    "人": "person", "户": "household", "辆": "vehicle", "个": "item", "张": "bed",
+    "床": "bed", "套": "dwelling", "栋": "building", "幢": "building", "座": "facility",
+    "处": "site", "天": "day", "日": "day", "年": "year",
+}  # fmt: skip
+
+
+def english_unit(text: str) -> str:
+    """The unit in English words, for an English page: ``"个/万人"`` → ``"items/10,000
+    persons"``. Words without an English reading are kept as written.
+
+    >>> english_unit("公里/小时")
+    'km/h'
+    """
+    parts = [p for p in _SEPARATORS.split((text or "").strip().replace(" ", "")) if p]
+    return "".join(
+        _ENGLISH_SINGULAR.get(part) or _ENGLISH.get(part, part)
+        if position and parts[position - 1] == "/"
+        else _ENGLISH.get(part, part)
+        for position, part in enumerate(parts)
+    )
 
 
 def conversion_factor(result: Unit | str, declared: Unit | str) -> float:

@@ -67,6 +67,7 @@ def test_names_follow_the_language_with_chinese_where_no_english_is_recorded(cou
     text = county_client.get(reverse("indicators:indicatorsystem", args=[system.pk])).content
     text = text.decode()
     assert "Livable" in text and "Green space ratio" in text and "Housing bureau" in text
+    assert indicator.unit == "m²/人" and "m²/person" in text and "m²/人" not in text
     safe = system.dimensions.get(code="safe")
     assert not safe.name_en and safe.name_zh in text  # no English name: Chinese shown
     county_client.cookies["django_language"] = "zh-hans"
