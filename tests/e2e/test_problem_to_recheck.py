@@ -27,7 +27,7 @@ def test_problem_project_report_recheck(live_server, province, browser_page):  #
     # Problem: read the evidence, confirm with a reason.
     page.goto(f"{live_server.url}/diagnosis/problems/?year=2023")
     page.click("#problems a:has-text('城市内涝')")
-    assert "东湖区存在城市内涝风险" in page.inner_text("#explanation")
+    assert "城市内涝积水点数量2个" in page.inner_text("#explanation")
     page.select_option("select[name=status]", "confirmed")
     page.fill("input[name=reason]", "现场核实，积水点2处")
     page.click("form.card button[type=submit]")
