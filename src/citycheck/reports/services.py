@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import threading
 import zipfile
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.assessment.services import code_version
 from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.jobs import start_job
@@ -176,7 +178,11 @@ def render_all(
 
 
 def archive_dir(release: Release) -> Path:
-    return Path(settings.MEDIA_ROOT) / "reports" / str(release.pk)
+    """Where a published release's rendered files and archive are kept: per release and
+    per version of the code that renders them, so an upgrade renders them anew rather than
+    serving files an older renderer wrote."""
+    renderer = re.sub(r"[^0-9A-Za-z.+-]", "_", code_version())
+    return Path(settings.MEDIA_ROOT) / "reports" / str(release.pk) / renderer
 
 
 def archive_path(release: Release) -> Path:
@@ -248,7 +254,8 @@ def report_file(release: Release, place: Place | None, fmt: str) -> Path:
     """The file of a published release's report in ``fmt``, rendered on first request.
 
     A published release never changes and its readings are frozen, so the file is kept
-    under MEDIA_ROOT beside the archive and served again.
+    under MEDIA_ROOT beside the archive (per renderer version, :func:`archive_dir`) and
+    served again.
     """
     (fmt,) = check_formats([fmt])
     _check_release(release, preview=False)

@@ -264,3 +264,22 @@ def test_quarterly_bulletin_names_places_with_stalled_projects(province, publish
     assert table.rows[0][:2] == ["南昌市", "1"] and table.row_warnings == ["red"]
     with pytest.raises(ValueError, match="quarter"):
         quarterly_bulletin(published_release, 5)
+
+
+def test_a_published_file_is_kept_per_renderer_version(
+    province, published_release, media_root, monkeypatch
+):
+    """Served again while the code is the same; rendered anew after an upgrade, so the
+    public never gets a file an older renderer wrote."""
+    county = province.places["county"]
+    monkeypatch.setattr(services, "code_version", lambda: "1.0+aaaa")
+    first = services.report_file(published_release, county, "html")
+    first.write_text("written by the old renderer", encoding="utf-8")
+    assert services.report_file(published_release, county, "html") == first
+    assert first.read_text(encoding="utf-8") == "written by the old renderer"
+
+    monkeypatch.setattr(services, "code_version", lambda: "1.1+bbbb")
+    upgraded = services.report_file(published_release, county, "html")
+    assert upgraded != first and "1.1+bbbb" in str(upgraded)
+    assert "old renderer" not in upgraded.read_text(encoding="utf-8")
+    assert county.name_zh in upgraded.read_text(encoding="utf-8")
