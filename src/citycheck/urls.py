@@ -1,8 +1,16 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from citycheck.collection.home import home
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without the layout (report files, errors)."""
+    return HttpResponsePermanentRedirect(static("core/favicon.svg"))
+
 
 api_patterns = [
     path("places/", include("citycheck.places.api.urls")),
@@ -21,6 +29,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", home, name="home"),
+    path("favicon.ico", favicon),
     path("accounts/", include("citycheck.accounts.urls")),
     path("places/", include("citycheck.places.urls")),
     path("indicators/", include("citycheck.indicators.urls")),

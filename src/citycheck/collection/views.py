@@ -85,11 +85,13 @@ def obligation_rows(user, round_id=None) -> list[dict]:
         owed = owed[owed["round"] == round_id]
     status_labels = dict(SubmissionStatus.choices)
     source_labels = dict(Source.choices)
+    department_names = {d.code: d.name for d in Department.objects.all()}
     # One reverse() for all rows: a province administrator owes thousands of places.
     link = reverse("collection:entry", args=[0, "000000"])
     return [
         {
             **row,
+            "department_name": department_names.get(row["department"], row["department"]),
             "status_label": status_labels.get(row["status"], row["status"]),
             "source_label": source_labels.get(row["source"], row["source"]),
             "url": link.replace("/0/", f"/{row['round']}/").replace("000000", row["place"])
@@ -815,7 +817,7 @@ def completeness(request, pk):
         inside = set(Place.objects.subtree_of(ancestor).values_list("code", flat=True))
         places = places[places["code"].isin(inside)]
     names = dict(Place.objects.filter(code__in=board.rollup["code"]).values_list("code", "name_zh"))
-    departments = dict(Department.objects.values_list("pk", "name_zh"))
+    departments = {d.pk: d.name for d in Department.objects.all()}
     status_labels = dict(SubmissionStatus.choices)
     entry_link = reverse("collection:entry", args=[round_.pk, "000000"])
     context = {

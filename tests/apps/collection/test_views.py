@@ -99,6 +99,12 @@ def test_round_list_shows_what_the_county_owes_and_by_when(client, province):
     assert "2024-06-30" in body and f'data-testid="fill-{COUNTY}"' in body
 
 
+def test_a_department_filler_sees_its_department_by_name(client, province):
+    login(client, province, "housing")
+    body = client.get(reverse("collection:round_list")).content.decode()
+    assert "<td>住房城乡建设</td>" in body and "<td>housing</td>" not in body
+
+
 def test_entry_form_groups_by_dimension_with_definition_unit_previous_and_standard(
     client, province
 ):

@@ -136,3 +136,15 @@ def test_the_server_error_page_needs_no_context(client):
     page = defaults.server_error(RequestFactory().get("/"))
     assert page.status_code == 500
     assert "服务器错误" in page.content.decode() and "Server error" in page.content.decode()
+
+
+def test_favicon_and_the_expired_form_page(client, db):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith(".svg")
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    expired = strict.post("/i18n/setlang/", {"language": "en"})
+    assert expired.status_code == 403
+    text = expired.content.decode()
+    assert "页面已过期" in text and "Page expired" in text and "nothing was saved" in text
