@@ -100,6 +100,16 @@ class Problem(ChangeLoggedModel):
         stored ``explanation`` it leaves the place, disease and severity to the page."""
         return wording.description(self)
 
+    @property
+    def department_names(self) -> list[str]:
+        """The lead departments by name in the page's language (stored as names or codes)."""
+        return wording.department_names(self)
+
+    @property
+    def recheck_items(self) -> list[dict]:
+        """The re-check evidence, each item with its ``sentence`` in the page's language."""
+        return wording.recheck_evidence(self)
+
     def as_engine_row(self) -> dict:
         """The fields the engine's re-check and project proposal read."""
         return {

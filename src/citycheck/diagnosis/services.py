@@ -160,7 +160,9 @@ def diagnose_frame(round_: Round, data: RoundData | None = None) -> pd.DataFrame
     )
 
 
-def _earlier_round(round_: Round) -> Round | None:
+def earlier_round(round_: Round) -> Round | None:
+    """The latest diagnosed round before ``round_`` (same kind and system): the round
+    whose problems ``round_`` re-checks."""
     return (
         Round.objects.filter(kind=round_.kind, system=round_.system, year__lt=round_.year)
         .filter(problems__isnull=False)
@@ -296,8 +298,8 @@ def recheck_round(round_: Round, *, acting_user=None) -> pd.DataFrame:
     Diagnoses ``round_`` first when it has no problem list yet. Returns the engine's
     re-check frame; the conclusions are stored on the earlier problems.
     """
-    earlier_round = _earlier_round(round_)
-    if earlier_round is None:
+    previous_round = earlier_round(round_)
+    if previous_round is None:
         return pd.DataFrame(columns=["place", "disease", "status"])
     if not round_.problems.exists():
         run_diagnosis(round_, acting_user=acting_user)
@@ -312,7 +314,7 @@ def recheck_round(round_: Round, *, acting_user=None) -> pd.DataFrame:
         year=round_.year,
         trend_years=catalogue().trend_years,
     )
-    earlier = [p.as_engine_row() for p in earlier_round.problems.select_related("place", "round")]
+    earlier = [p.as_engine_row() for p in previous_round.problems.select_related("place", "round")]
     current = [p.as_engine_row() for p in round_.problems.select_related("place", "round")]
     result = engine_recheck.recheck(
         pd.DataFrame(earlier),
@@ -321,7 +323,7 @@ def recheck_round(round_: Round, *, acting_user=None) -> pd.DataFrame:
         indicators=data.indicators,
         place_names={code: place.name_zh for code, place in data.places.items()},
     )
-    problems = earlier_round.problems.in_bulk([row for row in result["problem"]])
+    problems = previous_round.problems.in_bulk([row for row in result["problem"]])
     for row in result.to_dict("records"):
         problem = problems[row["problem"]]
         problem.snapshot()
@@ -336,7 +338,7 @@ def recheck_round(round_: Round, *, acting_user=None) -> pd.DataFrame:
         round_,
         "rechecked",
         acting_user=acting_user,
-        data={"earlier_round": earlier_round.year, **result["status"].value_counts().to_dict()},
+        data={"earlier_round": previous_round.year, **result["status"].value_counts().to_dict()},
     )
     return result
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -61,12 +62,19 @@ class ProblemListView(RestrictedListView):
             recheck_statuses=RecheckStatus.choices,
             years=_years(self.request.user),
         )
+        if context["is_paginated"]:
+            context["pages"] = page_links(self.request, context["page_obj"])
         return context
 
 
 def _years(user) -> list[int]:
     """Years with problems in the user's reach, latest first."""
-    rows = access.restrict(Problem.objects.all(), user).order_by().values_list("round__year")
+    return _years_of(access.restrict(Problem.objects.all(), user))
+
+
+def _years_of(problems) -> list[int]:
+    """Years of ``problems``, latest first."""
+    rows = problems.order_by().values_list("round__year")
     return sorted({year for (year,) in rows.distinct()}, reverse=True)
 
 
@@ -95,10 +103,31 @@ def problem_export(request):
     return response
 
 
+# Rows per page of the re-check tables (a province's round re-checks hundreds of problems).
+RECHECK_PAGE_SIZE = 50
+
+
+def page_links(request, page, parameter: str = "page") -> dict:
+    """What ``diagnosis/_pages.html`` needs to link the pages of ``page`` (a Paginator
+    page numbered by the query ``parameter``): the other query parameters (filters, the
+    other table's page) are kept in the links."""
+    others = request.GET.copy()
+    others.pop(parameter, None)
+    return {"page": page, "parameter": parameter, "query": others.urlencode()}
+
+
+def _years_after_a_diagnosis(problems) -> set[int]:
+    """Years of ``problems`` that follow an earlier diagnosed round: the first round has
+    nothing to re-check."""
+    rounds = Round.objects.filter(kind=RoundKind.ANNUAL, year__in=_years_of(problems))
+    return {round_.year for round_ in rounds if services.earlier_round(round_) is not None}
+
+
 @login_required
 def recheck(request):
-    """Every problem of the round before ``year`` with its re-check conclusion and
-    evidence, and this round's problems that recur, linked to their history."""
+    """The problems of the round before ``year`` with their re-check conclusion and
+    evidence (optionally one conclusion, ``recheck_status``), and this round's problems
+    that recur, linked to their history; each table paged."""
     visible = access.restrict(Problem.objects.all(), request.user).select_related(
         "place", "round", "previous__round"
     )
@@ -110,19 +139,38 @@ def recheck(request):
         .values_list("recheck_year", flat=True)
         .distinct()
     )
-    years = sorted(rechecked | set(_years(request.user)), reverse=True)
-    year = _year(request.GET) or max(rechecked, default=None) or (years[0] if years else None)
+    years = sorted(rechecked | _years_after_a_diagnosis(visible), reverse=True)
+    year = _year(request.GET)
+    if year not in years:
+        year = max(rechecked, default=years[0] if years else None)
     earlier = visible.filter(recheck_year=year).order_by("place__code", "disease")
     counts = dict(earlier.order_by().values_list("recheck_status").annotate(n=Count("pk")))
+    conclusion = request.GET.get("recheck_status", "")
+    if conclusion in RecheckStatus.values:
+        earlier = earlier.filter(recheck_status=conclusion)
     recurring = visible.filter(round__year=year, previous__isnull=False).order_by(
         "place__code", "disease"
     )
+    pages = {
+        name: page_links(
+            request,
+            Paginator(rows, RECHECK_PAGE_SIZE).get_page(request.GET.get(parameter)),
+            parameter,
+        )
+        for name, rows, parameter in (
+            ("earlier", earlier, "page"),
+            ("recurring", recurring, "recurring_page"),
+        )
+    }
     context = {
         "year": year,
         "years": years,
-        "earlier": earlier,
+        "conclusion": conclusion,
+        "earlier": pages["earlier"]["page"],
+        "earlier_pages": pages["earlier"],
         "counts": [(label, counts.get(value, 0), value) for value, label in RecheckStatus.choices],
-        "recurring": recurring,
+        "recurring": pages["recurring"]["page"],
+        "recurring_pages": pages["recurring"],
     }
     return render(request, "diagnosis/recheck.html", context)
 

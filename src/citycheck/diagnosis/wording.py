@@ -12,12 +12,13 @@ decimals.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from citycheck.accounts.models import Department
 from citycheck.assessment.labels import localized
 from citycheck.engine.diagnosis import Rules, format_number
+from citycheck.engine.units import english_unit
 
 # How many flagged indicators a description cites, as the engine's explanation does.
 CITED_INDICATORS = 3
@@ -57,12 +58,62 @@ def description(problem) -> str:
     return _("%(evidence)s。%(causes)s建议由%(departments)s牵头研究解决。") % {
         "evidence": _("；").join(sentences),
         "causes": causes,
-        "departments": _("、").join(_departments(problem)) or _("相关部门"),
+        "departments": _("、").join(department_names(problem)) or _("相关部门"),
     }
+
+
+def recheck_evidence(problem) -> list[dict]:
+    """The re-check's evidence items, each with a ``sentence`` in the page's language:
+    how the indicator moved since the problem was raised (the stored ``sentence`` is the
+    engine's Chinese, kept as the record)."""
+    raised = {item["indicator"]: item for item in problem.evidence if item.get("indicator")}
+    return [
+        {**item, "sentence": _recheck_sentence(item, raised.get(item["indicator"]))}
+        for item in problem.recheck_evidence
+    ]
+
+
+def _recheck_sentence(item: dict, raised: dict | None) -> str:
+    if raised is None:  # evidence without the indicator's labels: the engine's sentence
+        return item["sentence"]
+    if item["after"] is None:
+        return _("%(indicator)s本轮无数据") % {"indicator": _name(raised)}
+    decimals = raised.get("decimals", 2)
+    numbers = {
+        "indicator": _name(raised),
+        "before": format_number(item["before"], decimals),
+        "after": format_number(item["after"], decimals),
+        "unit": _unit(raised["unit"]),
+    }
+    if item["after"] > item["before"]:
+        text = _("%(indicator)s由%(before)s升至%(after)s%(unit)s") % numbers
+    elif item["after"] < item["before"]:
+        text = _("%(indicator)s由%(before)s降至%(after)s%(unit)s") % numbers
+    else:
+        text = _("%(indicator)s保持%(after)s%(unit)s") % numbers
+    notes = []
+    if item.get("relative_change"):
+        share = format_number(abs(item["relative_change"]) * 100, 1)
+        if item["relative_change"] > 0:
+            notes.append(_("改善%(share)s%%") % {"share": share})
+        else:
+            notes.append(_("变差%(share)s%%") % {"share": share})
+    if item.get("colour_after") == "green":
+        notes.append(_("已达标"))
+    if notes:
+        text = _("%(change)s（%(notes)s）") % {
+            "change": text.rstrip(),
+            "notes": _("，").join(notes),
+        }
+    return text.rstrip()  # English spaces the unit, none without one
 
 
 def _name(item: dict) -> str:
     return localized(item["name"], item.get("name_en", ""))
+
+
+def _unit(text: str) -> str:
+    return english_unit(text) if (get_language() or "").startswith("en") else text
 
 
 def _evidence(item: dict, rules: Rules, year: int) -> str:
@@ -74,7 +125,11 @@ def _evidence(item: dict, rules: Rules, year: int) -> str:
     parts = [
         (
             _("%(indicator)s%(value)s%(unit)s")
-            % {"indicator": _name(item), "value": number(item["value"]), "unit": item["unit"]}
+            % {
+                "indicator": _name(item),
+                "value": number(item["value"]),
+                "unit": _unit(item["unit"]),
+            }
         ).rstrip()  # English puts a space before the unit, none without one
     ]
     if item.get("gap"):
@@ -145,7 +200,7 @@ def _cause(item: dict) -> str:
     return _("%(indicator)s（%(note)s）") % {"indicator": _name(item), "note": note}
 
 
-def _departments(problem) -> list[str]:
+def department_names(problem) -> list[str]:
     """The problem's departments by name (recorded as names or as codes); English names
     from the evidence or the department registry where there are any."""
     english = {

@@ -15,10 +15,12 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from citycheck.accounts.models import Department
+from citycheck.assessment.labels import localized
 from citycheck.assessment.models import Release, ReleaseStatus
 from citycheck.collection.models import Round, RoundKind, Source, Value
 from citycheck.core.choices import Action
@@ -28,6 +30,8 @@ from citycheck.diagnosis.services import round_data
 from citycheck.engine import renewal as engine
 from citycheck.engine.effects import difference_in_differences, what_if
 from citycheck.engine.index import compute_index
+from citycheck.engine.units import english_unit
+from citycheck.indicators.models import Indicator
 from citycheck.places.models import Place
 
 from .models import ProgressReport, ProjectStatus, RenewalProject
@@ -74,6 +78,53 @@ def project_type_names() -> dict[str, str]:
         code: kind.name_en if english and kind.name_en else kind.name_zh
         for code, kind in project_types().items()
     }
+
+
+# Departments in ``RenewalProject.unit`` are joined by this mark (as proposals write them).
+UNIT_SEPARATOR = "、"
+
+
+def with_names(projects) -> list[RenewalProject]:
+    """The projects, each with what pages show instead of stored codes, in the active
+    language: ``type_name`` (project type), ``unit_name`` (registered departments, written
+    as codes or Chinese names, by name; other text as written) and ``target_rows`` (each
+    target with the indicator's ``name`` and a ``label``, “name +1.5 unit”)."""
+    projects = list(projects)
+    type_names = project_type_names()
+    parts = {
+        part.strip() for p in projects for part in p.unit.split(UNIT_SEPARATOR) if part.strip()
+    }
+    departments = {
+        key: department.name
+        for department in Department.objects.filter(Q(code__in=parts) | Q(name_zh__in=parts))
+        for key in (department.code, department.name_zh)
+    }
+    codes = {t["indicator"] for p in projects for t in p.targets}
+    english = (get_language() or "").startswith("en")
+    indicators = {  # a code in several systems: the latest system's name
+        code: (localized(name_zh, name_en), english_unit(unit) if english else unit)
+        for code, name_zh, name_en, unit in Indicator.objects.filter(code__in=codes)
+        .order_by("system_id")
+        .values_list("code", "name_zh", "name_en", "unit")
+    }
+    for project in projects:
+        project.type_name = type_names.get(project.project_type, project.project_type)
+        project.unit_name = _("、").join(
+            departments.get(part.strip(), part.strip())
+            for part in project.unit.split(UNIT_SEPARATOR)
+            if part.strip()
+        )
+        project.target_rows = []
+        for target in project.targets:
+            name, unit = indicators.get(target["indicator"], (target["indicator"], ""))
+            label = _("%(indicator)s %(change)s%(unit)s") % {
+                "indicator": name,
+                "change": f"{target['expected_change']:+g}",
+                "unit": unit,
+            }
+            # English spaces the unit, so a target without one would end in a space.
+            project.target_rows.append({**target, "name": name, "label": label.rstrip()})
+    return projects
 
 
 # Weights of the priority components (sum 1), given to the engine and stored with each

@@ -25,11 +25,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from openpyxl.utils.exceptions import InvalidFileException
 
+from citycheck.assessment.labels import indicator_names
 from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
 from citycheck.diagnosis.services import catalogue
+from citycheck.diagnosis.views import page_links
 from citycheck.places.models import Place
 
 from . import services
@@ -45,16 +47,6 @@ def _choices_context() -> dict:
         "diseases": [(d.code, d.name_zh) for d in catalogue().diseases],
         "statuses": ProjectStatus.choices,
     }
-
-
-def _with_type_names(projects) -> list[RenewalProject]:
-    """The projects, each with ``type_name`` (the project type's name in the active
-    language) set."""
-    names = services.project_type_names()
-    projects = list(projects)
-    for project in projects:
-        project.type_name = names.get(project.project_type, project.project_type)
-    return projects
 
 
 def _xlsx_response(write, filename: str) -> HttpResponse:
@@ -80,7 +72,9 @@ class ProjectListView(RestrictedListView):
         user = self.request.user
         query = self.request.GET.urlencode()
         root = user.place or Place.objects.filter(parent__isnull=True).order_by("code").first()
-        context["object_list"] = _with_type_names(context["object_list"])
+        context["object_list"] = services.with_names(context["object_list"])
+        if context["is_paginated"]:
+            context["pages"] = page_links(self.request, context["page_obj"])
         context.update(
             _choices_context(),
             query=query,
@@ -157,7 +151,7 @@ class ProjectView(RestrictedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["may_change"] = _changeable(self.request.user, self.object.pk) is not None
-        context["type_name"] = services.project_type_names().get(self.object.project_type, "")
+        services.with_names([self.object])  # sets the names on the page's object
         return context
 
 
@@ -216,6 +210,7 @@ def project_edit(request, pk):
                     project, ProjectStatus.ADOPTED, acting_user=request.user
                 )
             return redirect("renewal:candidate_list")
+    services.with_names([project])
     return render(
         request,
         "renewal/project_edit.html",
@@ -246,7 +241,7 @@ def candidate_list(request):
     return render(
         request,
         "renewal/candidate_list.html",
-        {"candidates": _with_type_names(rows)},
+        {"candidates": services.with_names(rows)},
     )
 
 
@@ -278,7 +273,7 @@ def _plan(request):
 def annual_plan(request):
     """The year's annual construction plan (年度建设计划): its adopted projects."""
     year, rows = _plan(request)
-    rows = _with_type_names(rows)
+    rows = services.with_names(rows)
     return render(
         request,
         "renewal/annual_plan.html",
@@ -414,8 +409,12 @@ def what_if(request):
         except services.WhatIfUnavailable as exc:
             context["error"] = str(exc)
             return render(request, "renewal/what_if.html", context, status=400)
+        names = indicator_names(round_.system)
+        for row in result["indicators"]:
+            row["name"] = names.get(row["indicator"], row["indicator"])
         context.update(
-            result=result, planned=RenewalProject.objects.filter(pk__in=result["projects"])
+            result=result,
+            planned=services.with_names(RenewalProject.objects.filter(pk__in=result["projects"])),
         )
     return render(request, "renewal/what_if.html", context)
 
@@ -434,14 +433,14 @@ def effects(request):
     if round_ is not None:
         frame = services.project_effects(round_)
         type_names = services.project_type_names()
-        indicator_names = dict(round_.system.all_indicators().values_list("code", "name_zh"))
+        names = indicator_names(round_.system)
         context.update(
             round=round_,
             rows=[
                 {
                     **row,
                     "type_name": type_names.get(row["project_type"], row["project_type"]),
-                    "indicator_name": indicator_names.get(row["indicator"], row["indicator"]),
+                    "indicator_name": names.get(row["indicator"], row["indicator"]),
                 }
                 for row in frame.to_dict("records")
             ],
