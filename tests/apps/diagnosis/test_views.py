@@ -14,6 +14,7 @@ from citycheck.collection.models import Source, Value
 from citycheck.core.choices import Role
 from citycheck.diagnosis import services
 from citycheck.diagnosis.models import Problem, RecheckStatus
+from citycheck.diagnosis.views import ProblemListView
 
 
 def client_for(user):
@@ -172,3 +173,15 @@ def test_recheck_page_opens_on_the_latest_recheck_of_the_users_places(province):
     # 2023 is the first diagnosed round: nothing before it to re-check, so not offered.
     assert answer.context["year"] == 2024 and answer.context["years"] == [2024]
     assert [p.place.name_zh for p in answer.context["earlier"]] == ["东湖区"]
+
+
+def test_the_problem_list_is_paged_and_the_page_links_keep_the_filters(province, monkeypatch):
+    services.run_diagnosis(province.published_round)
+    services.run_diagnosis(province.open_round)
+    monkeypatch.setattr(ProblemListView, "paginate_by", 1)
+    admin = client_for(province.users[Role.PROVINCE_ADMIN])
+    answer = admin.get(reverse("diagnosis:problem_list"), {"place": "360403", "page": 2})
+    assert answer.status_code == 200 and len(answer.context["object_list"]) == 1
+    text = answer.content.decode()
+    assert 'href="?place=360403&amp;page=1"' in text
+    assert 'href="?place=360403&amp;page=2" aria-current="true"' in text
