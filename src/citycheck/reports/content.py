@@ -28,7 +28,8 @@ from citycheck.accounts.models import Department
 from citycheck.assessment.labels import localized, peer_group_name
 from citycheck.assessment.methods import choice_name, weighting_name
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
-from citycheck.indicators.models import Dimension, Indicator, IndicatorSystem
+from citycheck.engine import formulas
+from citycheck.indicators.models import BaseFigure, Dimension, Indicator, IndicatorSystem
 from citycheck.places.models import Boundary, Place
 
 from . import readings
@@ -74,6 +75,57 @@ def _met(row) -> str:
         return "—"
     text = _("达标") if row.meets_standard else _("未达标")
     return text + (_("（底线）") if row.bottom_line_failed else "")
+
+
+# Comparisons as results store them (``">= 87.5"``) → as officials write them.
+COMPARISON_SIGNS = {">=": "≥", "<=": "≤"}
+
+
+def standard_text(stored: str) -> str:
+    """A result's standard as officials write it: ``≥ 87.5``, ``≤ 50``, a range ``8–12``;
+    “—” when there is none."""
+    comparison, _space, value = stored.partition(" ")
+    if comparison in COMPARISON_SIGNS:
+        return f"{COMPARISON_SIGNS[comparison]} {value}"
+    return stored or "—"
+
+
+def _name_nodes(node) -> list[formulas.Name]:
+    if isinstance(node, formulas.Name):
+        return [node]
+    if isinstance(node, formulas.Unary):
+        return _name_nodes(node.operand)
+    if isinstance(node, formulas.Binary):
+        return _name_nodes(node.left) + _name_nodes(node.right)
+    if isinstance(node, formulas.Call):
+        return [name for arg in node.args for name in _name_nodes(arg)]
+    return []
+
+
+def formula_text(formula: str, names: dict[str, str]) -> str:
+    """``formula`` with each base figure or indicator code it uses replaced by its name
+    (codes without a name stay); a formula that does not parse is shown as written."""
+    if not formula:
+        return "—"
+    try:
+        tree = formulas.parse(formula).tree
+    except formulas.FormulaError:
+        return formula
+    text = formula
+    # From the last name back, so the positions of earlier names still hold.
+    for node in sorted(_name_nodes(tree), key=lambda node: node.position, reverse=True):
+        end = node.position + len(node.name)
+        text = text[: node.position] + names.get(node.name, node.name) + text[end:]
+    return text
+
+
+def formula_names(indicators: dict[str, Indicator]) -> dict[str, str]:
+    """Code → name of every base figure and of ``indicators``, in the active language."""
+    names = {
+        code: localized(name_zh, name_en)
+        for code, name_zh, name_en in BaseFigure.objects.values_list("code", "name_zh", "name_en")
+    }
+    return names | {code: indicator.name for code, indicator in indicators.items()}
 
 
 def release_label(release: Release) -> str:
@@ -373,7 +425,7 @@ def _indicator_table(dimension_name: str, rows, meta, names: dict[str, str]) -> 
                 name,
                 unit or "—",
                 _number(row.value),
-                row.standard or "—",
+                standard_text(row.standard),
                 _met(row),
                 _(WARNING_NAMES.get(row.warning, "—")),
                 _number(row.score, 1),
@@ -558,6 +610,7 @@ def method_section(release: Release) -> Section:
     """Data sources and method: the release, the method's steps, each indicator's
     definition and source."""
     meta = _indicator_meta(release)
+    names = formula_names(meta)
     method = yaml.safe_load(release.method_text) or {}
     steps = method.get("steps", {})
     weights = steps.get("weights", {})
@@ -608,7 +661,7 @@ def method_section(release: Release) -> Section:
                 [
                     meta[c].name,
                     meta[c].unit or "—",
-                    meta[c].formula or "—",
+                    formula_text(meta[c].formula, names),
                     _department_name(meta[c]),
                     meta[c].citation or "—",
                 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.apps import apps
 
+from citycheck.assessment import labels
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.places.models import Boundary, Place
 
@@ -115,12 +116,27 @@ def trends(release: Release, level: str, *, user) -> dict:
 
 
 def place_panel(release: Release, place: Place) -> dict:
-    """A city's radar (with its peer mean), scorecard, problems and projects."""
+    """A city's radar (with its peer mean), scorecard, problems and projects; dimensions
+    and indicators named in the active language, standards as officials write them."""
     from citycheck.reports import content
 
     results = list(Result.objects.filter(release=release, place=place))
     index = next((r for r in results if r.level == Level.INDEX), None)
     dimensions = sorted((r for r in results if r.level == Level.DIMENSION), key=lambda r: r.code)
+    system = release.round.system
+    dimension_names = {
+        **{r.code: r.name_zh for r in dimensions},
+        **labels.dimension_names(system),
+    }
+    indicator_names = labels.indicator_names(system)
+    scorecard = sorted(
+        (r for r in results if r.level == Level.INDICATOR),
+        key=lambda r: (r.dimension_code, r.code),
+    )
+    for row in scorecard:
+        row.dimension_name = dimension_names.get(row.dimension_code, row.dimension_code)
+        row.indicator_name = indicator_names.get(row.code, row.name_zh)
+        row.standard_text = content.standard_text(row.standard)
     means = content.peer_means(release, place, index)
     problems, projects = [], []
     if apps.is_installed("citycheck.diagnosis"):
@@ -135,12 +151,9 @@ def place_panel(release: Release, place: Place) -> dict:
     return {
         "index": index,
         "dimensions": dimensions,
-        "scorecard": sorted(
-            (r for r in results if r.level == Level.INDICATOR),
-            key=lambda r: (r.dimension_code, r.code),
-        ),
+        "scorecard": scorecard,
         "radar": {
-            "indicators": [{"name": r.name_zh, "max": 100} for r in dimensions],
+            "indicators": [{"name": dimension_names[r.code], "max": 100} for r in dimensions],
             "place": [round(r.score or 0, 2) for r in dimensions],
             "peers": [round(means.get(r.code, 0), 2) for r in dimensions],
         },

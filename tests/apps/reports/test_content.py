@@ -13,6 +13,7 @@ from citycheck.collection.models import Round
 from citycheck.core.choices import Role
 from citycheck.diagnosis.models import Problem, Severity
 from citycheck.indicators.models import (
+    BaseFigure,
     Direction,
     Indicator,
     IndicatorSystem,
@@ -24,7 +25,7 @@ from citycheck.indicators.models import (
 from citycheck.renewal import services as renewal
 from citycheck.renewal.models import ProjectStatus, RenewalProject
 from citycheck.reports import render, services
-from citycheck.reports.content import city_report, method_section
+from citycheck.reports.content import city_report, formula_text, method_section, standard_text
 
 COUNTY = "360102"
 
@@ -199,3 +200,45 @@ def test_preview_follows_the_reader_and_files_are_always_chinese(
     html = b"".join(download.streaming_content).decode()
     assert "一、城市概况" in html and "City overview" not in html
     assert '<html lang="zh-hans">' in html
+
+
+def test_formulas_name_base_figures_and_indicators_by_parsed_names():
+    names = {"area": "面积", "area_total": "总面积", "population": "常住人口"}
+    assert formula_text("area / population", names) == "面积 / 常住人口"
+    # A code inside a longer code is not replaced: names are substituted as parsed names.
+    assert formula_text("100 * (area_total - max(0, area))/population", names) == (
+        "100 * (总面积 - max(0, 面积))/常住人口"
+    )
+    assert formula_text("unknown_code / area", names) == "unknown_code / 面积"
+    assert formula_text("area +* population", names) == "area +* population"
+    assert formula_text("", names) == "—"
+
+
+def test_method_table_shows_formulas_in_names(province, published_release):
+    BaseFigure.objects.create(
+        code="park_green_area", name_zh="公园绿地面积", name_en="Park green area", unit="公顷"
+    )
+    BaseFigure.objects.create(code="resident_population", name_zh="常住人口", unit="万人")
+
+    def formulas(release) -> dict[str, str]:
+        (_sentence, _sources, definitions) = method_section(release).blocks
+        return {row[0]: row[2] for row in definitions.rows}
+
+    assert formulas(published_release)["人均公园绿地面积"] == "公园绿地面积 / 常住人口"
+    with translation.override("en"):
+        # English where recorded, Chinese where not.
+        assert formulas(published_release)["人均公园绿地面积"] == "Park green area / 常住人口"
+
+
+def test_standards_are_written_with_official_signs(province, published_release):
+    assert [standard_text(s) for s in (">= 87.5", "<= 50", "8–12", "")] == [
+        "≥ 87.5",
+        "≤ 50",
+        "8–12",
+        "—",
+    ]
+    document = city_report(published_release, province.places["county"])
+    dimensions = section(document, "分维度评价")
+    rows = {row[0]: row for part in dimensions.subsections for row in part.blocks[1].rows}
+    assert rows["人均公园绿地面积"][3] == "≥ 12"
+    assert rows["城市内涝积水点数量"][3] == "≤ 0"

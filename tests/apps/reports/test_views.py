@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from citycheck.core.choices import Role
+from citycheck.indicators.models import Dimension
 
 COUNTY = "360102"
 
@@ -50,3 +51,22 @@ def test_anonymous_visitors_are_sent_to_login(client, published_release):
     ]:
         response = client.get(reverse(name, args=args))
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_city_dashboard_scorecard_names_dimensions_and_writes_standards(
+    client, province, published_release
+):
+    Dimension.objects.filter(code="livable").update(name_en="Ecology and liveability")
+    client.force_login(province.users[Role.CITY_ADMIN])
+    page = client.get(reverse("reports:city_dashboard", args=[COUNTY])).content.decode()
+    scorecard = page[page.index('class="scorecard"') :]
+    assert "<td>生态宜居</td><td>人均公园绿地面积</td>" in scorecard
+    assert "<td>安全韧性</td>" in scorecard
+    assert "<td>livable</td>" not in scorecard and "<td>safe</td>" not in scorecard
+    assert "<td>≥ 12</td>" in scorecard and "<td>≤ 0</td>" in scorecard
+    assert "&gt;=" not in scorecard and "&lt;=" not in scorecard
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("reports:city_dashboard", args=[COUNTY]))
+    scorecard = response.content.decode()
+    assert "<td>Ecology and liveability</td>" in scorecard
+    assert response.context["data"]["radar"]["indicators"][0]["name"] == ("Ecology and liveability")

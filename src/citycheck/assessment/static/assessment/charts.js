@@ -5,6 +5,12 @@
     const element = document.getElementById(id);
     return element ? JSON.parse(element.textContent) : null;
   }
+  // A long (English) radar axis name on two lines, split at the last space before its middle,
+  // so it stays inside a narrow chart.
+  function twoLines(name) {
+    const space = name.lastIndexOf(" ", Math.ceil(name.length / 2));
+    return name.length > 14 && space > 0 ? `${name.slice(0, space)}\n${name.slice(space + 1)}` : name;
+  }
   const map = data("map-data");
   if (map && document.getElementById("index-map")) {
     echarts.registerMap("release", map);
@@ -20,8 +26,11 @@
   const radar = data("radar-data");
   if (radar && document.getElementById("radar") && radar.indicators.length) {
     echarts.init(document.getElementById("radar")).setOption({
-      legend: { bottom: 0 }, tooltip: {},
-      radar: { indicator: radar.indicators },
+      // Legend above and the radar a little smaller and lower, so the bottom axis name
+      // never meets the legend; axis names dark enough to read.
+      legend: { top: 0 }, tooltip: {},
+      radar: { indicator: radar.indicators, center: ["50%", "55%"], radius: "62%",
+              axisName: { color: "#333", formatter: twoLines } },
       series: [{ type: "radar", data: [{ name: "本地区", value: radar.place },
                                         { name: "同类平均", value: radar.peers }] }],
     });

@@ -8,6 +8,12 @@
   }
   const data = json("dashboard-data") || {};
   const labels = json("dashboard-labels") || {};
+  // A long (English) radar axis name on two lines, split at the last space before its middle,
+  // so it stays inside a narrow chart.
+  function twoLines(name) {
+    const space = name.lastIndexOf(" ", Math.ceil(name.length / 2));
+    return name.length > 14 && space > 0 ? `${name.slice(0, space)}\n${name.slice(space + 1)}` : name;
+  }
   function chart(id, option) {
     const element = document.getElementById(id);
     if (!element) return null;
@@ -95,8 +101,11 @@
   }
   if (data.radar && data.radar.indicators.length) {
     chart("dashboard-radar", {
-      legend: { bottom: 0 }, tooltip: {},
-      radar: { indicator: data.radar.indicators },
+      // Legend above and the radar a little smaller and lower, so the bottom axis name
+      // never meets the legend; axis names dark enough to read.
+      legend: { top: 0 }, tooltip: {},
+      radar: { indicator: data.radar.indicators, center: ["50%", "55%"], radius: "62%",
+              axisName: { color: "#333", formatter: twoLines } },
       series: [{ type: "radar", data: [{ name: labels.place, value: data.radar.place },
                                         { name: labels.peers, value: data.radar.peers }] }],
     });
