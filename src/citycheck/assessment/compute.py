@@ -129,7 +129,9 @@ def score_standards(inputs: AssessmentInputs) -> pd.DataFrame:
     text = np.where(
         scored["comparison"] == "between",
         scored["target"].map("{:g}".format) + high,
-        scored["comparison"] + " " + scored["target"].map("{:g}".format),
+        scored["comparison"].map(standards.COMPARISON_SIGNS).fillna("")
+        + " "
+        + scored["target"].map("{:g}".format),
     )
     return pd.DataFrame(
         {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from citycheck.engine.standards import COMPARISON_SIGNS
 from citycheck.indicators.models import Dimension, Indicator, IndicatorSystem
 from citycheck.places.models import CityClass
 
@@ -56,3 +57,12 @@ def peer_group_name(code: str) -> str:
     if code == NO_CITY_CLASS:
         return _("未定规模等级")
     return city_class_name(code)
+
+
+def standard_label(stored: str) -> str:
+    """A result's stored standard as officials write it: ``≥ 87.5``, ``≤ 50``, ``8–12``;
+    releases computed before standards were stored that way hold ``>= 87.5``."""
+    comparison, _space, value = (stored or "").partition(" ")
+    if comparison in COMPARISON_SIGNS:
+        return f"{COMPARISON_SIGNS[comparison]} {value}"
+    return stored or "—"

@@ -28,6 +28,7 @@ from citycheck.collection.models import Round
 from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.models import record_event
+from citycheck.engine import standards as engine_standards
 from citycheck.places.models import Place
 
 from . import labels
@@ -308,13 +309,9 @@ def _standard_text(standard) -> str:
     if standard is None:
         return "—"
     comparison, value, value_high, band = standard
-    if comparison == ">=":
-        text = f"≥ {_number_text(value)}"
-    elif comparison == "<=":
-        text = f"≤ {_number_text(value)}"
-    else:
-        text = f"{_number_text(value)}–{_number_text(value_high)}"
-    return text + (_("（预警带 %(band)s）") % {"band": _number_text(band)} if band else "")
+    return engine_standards.describe(comparison, value, value_high) + (
+        _("（预警带 %(band)s）") % {"band": _number_text(band)} if band else ""
+    )
 
 
 def diff_releases(a: Release, b: Release, *, tolerance: float = 1e-9) -> ReleaseDiff:

@@ -39,6 +39,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from citycheck.core.access import check_place
 from citycheck.core.choices import Action
+from citycheck.engine.standards import describe as describe_standard
 from citycheck.indicators.models import Indicator, Standard
 from citycheck.places.models import Place
 
@@ -102,11 +103,7 @@ def _sheet_title(place: Place, department) -> str:
 def standard_text(standards: list[Standard]) -> str:
     return "；".join(
         f"{s.get_city_class_display() + ' ' if s.city_class else ''}"
-        + (
-            f"{s.value:g}–{s.value_high:g}"
-            if s.value_high is not None
-            else f"{s.comparison} {s.value:g}"
-        )
+        + describe_standard(s.comparison, s.value, s.value_high)
         for s in standards
     )
 

@@ -21,9 +21,19 @@ import pandas as pd
 
 from ._validation import DataError, ParameterError, check_values
 
-__all__ = ["COLOURS", "COMPARISONS", "STANDARD_COLUMNS", "TYPES", "assess_standards"]
+__all__ = [
+    "COLOURS",
+    "COMPARISONS",
+    "COMPARISON_SIGNS",
+    "STANDARD_COLUMNS",
+    "TYPES",
+    "assess_standards",
+    "describe",
+]
 
 COMPARISONS = (">=", "<=", "between")
+# How officials write a comparison.
+COMPARISON_SIGNS = {">=": "≥", "<=": "≤"}
 TYPES = ("guiding", "bottom_line")
 COLOURS = ("green", "yellow", "red", "missing")
 STANDARD_COLUMNS = (
@@ -97,6 +107,17 @@ def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.D
     matched["colour"] = pd.Categorical.from_codes(colour_codes, categories=COLOURS)
     matched["bottom_line_failed"] = present & ~meets & (matched["type"] == "bottom_line").to_numpy()
     return matched.reset_index(drop=True)
+
+
+def describe(comparison: str, value: float, value_high: float | None = None) -> str:
+    """A standard as officials write it.
+
+    >>> describe(">=", 87.5), describe("<=", 50), describe("between", 8, 12)
+    ('≥ 87.5', '≤ 50', '8–12')
+    """
+    if comparison == "between":
+        return f"{value:g}–{value_high:g}"
+    return f"{COMPARISON_SIGNS[comparison]} {value:g}"
 
 
 def _long(values) -> pd.DataFrame:

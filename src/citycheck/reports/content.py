@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from citycheck.accounts.models import Department
-from citycheck.assessment.labels import localized, peer_group_name
+from citycheck.assessment.labels import localized, peer_group_name, standard_label
 from citycheck.assessment.methods import choice_name, weighting_name
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.engine import formulas
@@ -75,19 +75,6 @@ def _met(row) -> str:
         return "—"
     text = _("达标") if row.meets_standard else _("未达标")
     return text + (_("（底线）") if row.bottom_line_failed else "")
-
-
-# Comparisons as results store them (``">= 87.5"``) → as officials write them.
-COMPARISON_SIGNS = {">=": "≥", "<=": "≤"}
-
-
-def standard_text(stored: str) -> str:
-    """A result's standard as officials write it: ``≥ 87.5``, ``≤ 50``, a range ``8–12``;
-    “—” when there is none."""
-    comparison, _space, value = stored.partition(" ")
-    if comparison in COMPARISON_SIGNS:
-        return f"{COMPARISON_SIGNS[comparison]} {value}"
-    return stored or "—"
 
 
 def _name_nodes(node) -> list[formulas.Name]:
@@ -425,7 +412,7 @@ def _indicator_table(dimension_name: str, rows, meta, names: dict[str, str]) -> 
                 name,
                 unit or "—",
                 _number(row.value),
-                standard_text(row.standard),
+                standard_label(row.standard),
                 _met(row),
                 _(WARNING_NAMES.get(row.warning, "—")),
                 _number(row.score, 1),

@@ -136,7 +136,7 @@ def place_panel(release: Release, place: Place) -> dict:
     for row in scorecard:
         row.dimension_name = dimension_names.get(row.dimension_code, row.dimension_code)
         row.indicator_name = indicator_names.get(row.code, row.name_zh)
-        row.standard_text = content.standard_text(row.standard)
+        row.standard_text = labels.standard_label(row.standard)
     means = content.peer_means(release, place, index)
     problems, projects = [], []
     if apps.is_installed("citycheck.diagnosis"):

@@ -38,6 +38,8 @@ def test_the_place_page_names_dimensions_and_the_peer_group(client, province, pu
     assert not {"livable", "safe"} & set(row_cells)
     assert "（中等城市）" in text and "medium" not in text
     assert '<span class="warning-dot red">红灯</span>' in text
+    assert any(c.startswith(("≥ ", "≤ ")) for c in row_cells)
+    assert not any(c.startswith((">= ", "<= ")) for c in row_cells)
 
 
 def test_the_place_page_in_english_uses_the_english_dimension_names(client, province, published):

@@ -316,3 +316,14 @@ def test_commands_template_and_upload(province, good, tmp_path):
     with pytest.raises(CommandError, match="--round 2031"):
         call_command("template", "--round", "2031", "--place", COUNTY, "-o", str(path))
     assert Round.objects.count() == 1
+
+
+def test_standards_are_written_as_officials_write_them():
+    from citycheck.collection.excel import standard_text
+    from citycheck.indicators.models import Comparison, Standard
+
+    standards = [
+        Standard(comparison=Comparison.AT_LEAST, value=87.5),
+        Standard(comparison=Comparison.BETWEEN, value=8, value_high=12, city_class="mega"),
+    ]
+    assert standard_text(standards) == "≥ 87.5；特大城市 8–12"

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from citycheck.accounts.models import Department
+from citycheck.assessment.labels import standard_label
 from citycheck.collection.models import Round
 from citycheck.core.choices import Role
 from citycheck.diagnosis.models import Problem, Severity
@@ -25,7 +26,7 @@ from citycheck.indicators.models import (
 from citycheck.renewal import services as renewal
 from citycheck.renewal.models import ProjectStatus, RenewalProject
 from citycheck.reports import render, services
-from citycheck.reports.content import city_report, formula_text, method_section, standard_text
+from citycheck.reports.content import city_report, formula_text, method_section
 
 COUNTY = "360102"
 
@@ -231,7 +232,9 @@ def test_method_table_shows_formulas_in_names(province, published_release):
 
 
 def test_standards_are_written_with_official_signs(province, published_release):
-    assert [standard_text(s) for s in (">= 87.5", "<= 50", "8–12", "")] == [
+    # as stored now, and as releases computed before stored them
+    assert [standard_label(s) for s in ("≥ 87.5", ">= 87.5", "<= 50", "8–12", "")] == [
+        "≥ 87.5",
         "≥ 87.5",
         "≤ 50",
         "8–12",

@@ -3,7 +3,7 @@
 from django import template
 from django.utils.html import format_html
 
-from citycheck.assessment.labels import WARNING_LIGHTS, peer_group_name
+from citycheck.assessment.labels import WARNING_LIGHTS, peer_group_name, standard_label
 
 register = template.Library()
 
@@ -22,3 +22,9 @@ def warning_light(colour):
 def peer_group(code):
     """A result's peer group by name (Ⅰ型小城市, 全部地区 …)."""
     return peer_group_name(code)
+
+
+@register.filter
+def standard(stored):
+    """``{{ row.standard|standard }}``: ``≥ 87.5`` rather than the stored ``>= 87.5``."""
+    return standard_label(stored)
