@@ -88,6 +88,15 @@ class SmallProvince:
             source=source,
         )
 
+    def adopt(self, round_, label, indicator, value) -> None:
+        """Overwrite the adopted value of ``indicator`` for the place labelled ``label``."""
+        Value.objects.filter(
+            round=round_,
+            place=self.places[label],
+            indicator=self.indicators[indicator],
+            source=Source.ADOPTED,
+        ).update(value=value)
+
 
 def _square(lon: float, lat: float, size: float) -> dict:
     ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]

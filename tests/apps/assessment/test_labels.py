@@ -9,7 +9,6 @@ from django.utils import translation
 
 from citycheck.assessment import services
 from citycheck.assessment.methods import method_names, parse_method, value_name
-from citycheck.collection.models import Source, Value
 from citycheck.core.choices import Role
 from citycheck.indicators.models import Dimension
 
@@ -70,12 +69,7 @@ def test_the_ranking_names_peer_groups_and_the_method(client, province, publishe
 
 
 def test_the_diff_names_places_indicators_and_method_choices(client, province, method, published):
-    Value.objects.filter(
-        round=province.open_round,
-        place=province.places["other_county_2"],
-        indicator=province.indicators["green_space"],
-        source=Source.ADOPTED,
-    ).update(value=30.0)
+    province.adopt(province.open_round, "other_county_2", "green_space", 30.0)
     admin = province.users[Role.PROVINCE_ADMIN]
     changed = services.run_assessment(
         province.open_round,

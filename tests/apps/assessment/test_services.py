@@ -10,7 +10,6 @@ from citycheck.assessment import services
 from citycheck.assessment.compute import AssessmentError
 from citycheck.assessment.methods import MethodError, parse_method
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
-from citycheck.collection.models import Source, Value
 from citycheck.core.choices import Role
 from citycheck.core.jobs import start_job
 from citycheck.core.models import ChangeRecord, Job
@@ -76,12 +75,7 @@ def test_rerun_gives_identical_digest_and_numbers(province, method):
 
 def test_digest_and_diff_follow_an_input_change(province, method):
     first = run(province, method)
-    Value.objects.filter(
-        round=province.open_round,
-        place=province.places["other_county_2"],
-        indicator=province.indicators["green_space"],
-        source=Source.ADOPTED,
-    ).update(value=30.0)
+    province.adopt(province.open_round, "other_county_2", "green_space", 30.0)
     second = run(province, method)
     assert second.input_digest != first.input_digest
     diff = services.diff_releases(first, second)

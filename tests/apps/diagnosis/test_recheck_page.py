@@ -30,12 +30,7 @@ def section(html: str, element_id: str) -> str:
 def rechecked(province):
     """Both 2023 problems re-checked in 2024: 东湖区 waterlogging resolved, 浔阳区's
     waterlogging (raised to 3 in 2023 too) recurring."""
-    Value.objects.filter(
-        round=province.published_round,
-        place=province.places["other_county_2"],
-        indicator=province.indicators["waterlogging"],
-        source=Source.ADOPTED,
-    ).update(value=3)
+    province.adopt(province.published_round, "other_county_2", "waterlogging", 3)
     services.run_diagnosis(province.published_round)
     services.recheck_round(province.open_round)
     return Problem.objects.filter(recheck_year=2024).order_by("place__code")

@@ -44,12 +44,7 @@ def test_problem_export_follows_the_filters_and_the_reach(province):
 
 def test_recheck_page_lists_every_earlier_problem_and_recurring_ones(province):
     # 浔阳区 already waterlogged in 2023, so its 2024 problem recurs.
-    Value.objects.filter(
-        round=province.published_round,
-        place=province.places["other_county_2"],
-        indicator=province.indicators["waterlogging"],
-        source=Source.ADOPTED,
-    ).update(value=3)
+    province.adopt(province.published_round, "other_county_2", "waterlogging", 3)
     services.run_diagnosis(province.published_round)
     services.recheck_round(province.open_round)
     admin = client_for(province.users[Role.PROVINCE_ADMIN])
@@ -98,12 +93,7 @@ def test_a_published_year_is_read_from_its_release(province):
             value=value.value,
         )
     # 浔阳区's green space is corrected to 15 after publication.
-    Value.objects.filter(
-        round=round_,
-        place=province.places["other_county_2"],
-        indicator=province.indicators["green_space"],
-        source=Source.ADOPTED,
-    ).update(value=15)
+    province.adopt(round_, "other_county_2", "green_space", 15)
     services.run_diagnosis(round_)
     green = Problem.objects.get(round=round_, disease="lack_of_green_space")
     assert green.evidence[0]["value"] == 9.0
