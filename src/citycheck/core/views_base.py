@@ -27,8 +27,26 @@ class RestrictedQuerysetMixin(LoginRequiredMixin):
         return access.restrict(self.queryset.all(), self.request.user, self.action)
 
 
+def page_links(request, page, parameter: str = "page") -> dict:
+    """What ``includes/pages.html`` needs to link the pages of ``page`` (a Paginator page
+    numbered by the query ``parameter``): the other query parameters (filters, another
+    table's page) are kept in the links."""
+    others = request.GET.copy()
+    others.pop(parameter, None)
+    return {"page": page, "parameter": parameter, "query": others.urlencode()}
+
+
 class RestrictedListView(RestrictedQuerysetMixin, ListView):
+    """A restricted list in pages of ``paginate_by``; ``pages`` in the context is what
+    ``{% include "includes/pages.html" %}`` links them with."""
+
     paginate_by = 200
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context["is_paginated"]:
+            context["pages"] = page_links(self.request, context["page_obj"])
+        return context
 
 
 class RestrictedDetailView(RestrictedQuerysetMixin, DetailView):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
 from citycheck.core.choices import Action
-from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
+from citycheck.core.views_base import RestrictedDetailView, RestrictedListView, page_links
 
 from . import services
 from .models import Problem, ProblemStatus, RecheckStatus, Severity
@@ -62,8 +62,6 @@ class ProblemListView(RestrictedListView):
             recheck_statuses=RecheckStatus.choices,
             years=_years(self.request.user),
         )
-        if context["is_paginated"]:
-            context["pages"] = page_links(self.request, context["page_obj"])
         return context
 
 
@@ -105,15 +103,6 @@ def problem_export(request):
 
 # Rows per page of the re-check tables (a province's round re-checks hundreds of problems).
 RECHECK_PAGE_SIZE = 50
-
-
-def page_links(request, page, parameter: str = "page") -> dict:
-    """What ``diagnosis/_pages.html`` needs to link the pages of ``page`` (a Paginator
-    page numbered by the query ``parameter``): the other query parameters (filters, the
-    other table's page) are kept in the links."""
-    others = request.GET.copy()
-    others.pop(parameter, None)
-    return {"page": page, "parameter": parameter, "query": others.urlencode()}
 
 
 def _years_after_a_diagnosis(problems) -> set[int]:

@@ -31,7 +31,6 @@ from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
 from citycheck.diagnosis.services import catalogue
-from citycheck.diagnosis.views import page_links
 from citycheck.places.models import Place
 
 from . import services
@@ -73,8 +72,6 @@ class ProjectListView(RestrictedListView):
         query = self.request.GET.urlencode()
         root = user.place or Place.objects.filter(parent__isnull=True).order_by("code").first()
         context["object_list"] = services.with_names(context["object_list"])
-        if context["is_paginated"]:
-            context["pages"] = page_links(self.request, context["page_obj"])
         context.update(
             _choices_context(),
             query=query,

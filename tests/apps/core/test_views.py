@@ -148,3 +148,21 @@ def test_favicon_and_the_expired_form_page(client, db):
     assert expired.status_code == 403
     text = expired.content.decode()
     assert "页面已过期" in text and "Page expired" in text and "nothing was saved" in text
+
+
+def test_a_long_list_links_its_pages_keeping_the_filters(rf, province):
+    from citycheck.core.views_base import RestrictedListView
+    from citycheck.places.models import Place
+
+    class Places(RestrictedListView):
+        queryset = Place.objects.order_by("code")
+        paginate_by = 2
+        template_name = "includes/pages.html"
+
+    request = rf.get("/places/", {"level": "county", "page": "2"})
+    request.user = province.users[Role.PROVINCE_ADMIN]
+    response = Places.as_view()(request)
+    pages = response.context_data["pages"]
+    assert pages["page"].number == 2 and pages["query"] == "level=county"
+    html = response.rendered_content
+    assert '?level=county&amp;page=3"' in html and 'aria-current="true">2<' in html
