@@ -23,6 +23,23 @@ class Department(NamedInTwoLanguages, ChangeLoggedModel):
         verbose_name_plural = _("责任单位")
 
 
+def department_names() -> dict[str, str]:
+    """Each department's code and Chinese name → its name in the active language: stored
+    text names departments either way (indicator files by code, proposals by name)."""
+    names = {}
+    for department in Department.objects.all():
+        names[department.code] = names[department.name_zh] = department.name
+    return names
+
+
+def name_departments(items, names: dict[str, str] | None = None) -> list[str]:
+    """Departments given by code or Chinese name, as their names; text naming no registered
+    department (a project's own wording of its responsible unit) is kept as written.
+    ``names`` (from :func:`department_names`) saves the query when naming many lists."""
+    names = department_names() if names is None else names
+    return [names.get(item.strip(), item.strip()) for item in items if item.strip()]
+
+
 # Which level of place each role is anchored at; None means any level.
 ROLE_PLACE_LEVEL = {
     Role.PROVINCE_ADMIN: PlaceLevel.PROVINCE,

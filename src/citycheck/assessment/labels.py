@@ -3,9 +3,10 @@ groups and warning lights, in the active language."""
 
 from __future__ import annotations
 
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from citycheck.core.language import localized
 from citycheck.engine.standards import COMPARISON_SIGNS
 from citycheck.indicators.models import Dimension, Indicator, IndicatorSystem
 from citycheck.places.models import CityClass
@@ -19,11 +20,6 @@ WARNING_LIGHTS = {
     "yellow": gettext_lazy("黄灯"),
     "green": gettext_lazy("绿灯"),
 }
-
-
-def localized(name_zh: str, name_en: str = "") -> str:
-    """``name_en`` when the page is in English and there is one, else ``name_zh``."""
-    return name_en if name_en and (get_language() or "").startswith("en") else name_zh
 
 
 def dimension_names(system: IndicatorSystem) -> dict[str, str]:

@@ -27,6 +27,7 @@ import citycheck
 from citycheck.collection.models import Round
 from citycheck.core import access
 from citycheck.core.choices import Action
+from citycheck.core.language import localized
 from citycheck.core.models import record_event
 from citycheck.engine import standards as engine_standards
 from citycheck.places.models import Place
@@ -262,7 +263,7 @@ class _InputNames:
             **labels.indicator_names(b.round.system),
         }
         self.places = {
-            code: labels.localized(zh, en)
+            code: localized(zh, en)
             for code, zh, en in Place.objects.filter(code__in=place_codes).values_list(
                 "code", "name_zh", "name_en"
             )

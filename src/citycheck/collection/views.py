@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from openpyxl.utils import get_column_letter
 
-from citycheck.accounts.models import Department
+from citycheck.accounts.models import Department, department_names
 from citycheck.core import access
 from citycheck.core.choices import Action, Role
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
@@ -85,13 +85,13 @@ def obligation_rows(user, round_id=None) -> list[dict]:
         owed = owed[owed["round"] == round_id]
     status_labels = dict(SubmissionStatus.choices)
     source_labels = dict(Source.choices)
-    department_names = {d.code: d.name for d in Department.objects.all()}
+    departments = department_names()
     # One reverse() for all rows: a province administrator owes thousands of places.
     link = reverse("collection:entry", args=[0, "000000"])
     return [
         {
             **row,
-            "department_name": department_names.get(row["department"], row["department"]),
+            "department_name": departments.get(row["department"], row["department"]),
             "status_label": status_labels.get(row["status"], row["status"]),
             "source_label": source_labels.get(row["source"], row["source"]),
             "url": link.replace("/0/", f"/{row['round']}/").replace("000000", row["place"])

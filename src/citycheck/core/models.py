@@ -5,10 +5,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.forms.models import model_to_dict
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .context import current_actor, current_request_id
+from .language import localized
 
 
 class NamedInTwoLanguages:
@@ -17,9 +17,7 @@ class NamedInTwoLanguages:
 
     @property
     def name(self) -> str:
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name_zh
+        return localized(self.name_zh, self.name_en)
 
     def __str__(self):
         return self.name

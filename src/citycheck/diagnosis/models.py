@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from citycheck.accounts.models import name_departments
 from citycheck.collection.models import Round
 from citycheck.core.models import ChangeLoggedModel
 from citycheck.core.querysets import PlaceScopedQuerySet
@@ -103,7 +104,7 @@ class Problem(ChangeLoggedModel):
     @property
     def department_names(self) -> list[str]:
         """The lead departments by name in the page's language (stored as names or codes)."""
-        return wording.department_names(self)
+        return name_departments(self.departments)
 
     @property
     def recheck_items(self) -> list[dict]:

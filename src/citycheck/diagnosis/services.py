@@ -70,20 +70,16 @@ def round_data(round_: Round) -> RoundData:
                 "type",
                 "decimals",
                 "department__name_zh",
-                "department__name_en",
                 dimension_code=F("dimension__code"),
             )
         )
     ).rename(
         columns={
             "department__name_zh": "department",
-            "department__name_en": "department_en",
             "dimension_code": "dimension",
         }
     )
-    indicators[["department", "department_en"]] = indicators[
-        ["department", "department_en"]
-    ].fillna("")
+    indicators["department"] = indicators["department"].fillna("")
     standards = indicator_services.standards_frame(round_.system)
     releases = published_releases(round_)
     rows = Value.objects.filter(
@@ -248,8 +244,6 @@ def _indicator_labels(indicators: pd.DataFrame) -> dict[str, dict]:
             "name_en": row["name_en"],
             "decimals": int(row["decimals"]),
             "direction": row["direction"],
-            "department": row["department"],
-            "department_en": row["department_en"],
         }
         for row in indicators.to_dict("records")
     }

@@ -11,14 +11,12 @@ decimals.
 
 from __future__ import annotations
 
-from django.db.models import Q
-from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from citycheck.accounts.models import Department
-from citycheck.assessment.labels import localized
+from citycheck.accounts.models import name_departments
+from citycheck.core.language import localized, unit_label
 from citycheck.engine.diagnosis import Rules, format_number
-from citycheck.engine.units import english_unit
 
 # How many flagged indicators a description cites, as the engine's explanation does.
 CITED_INDICATORS = 3
@@ -58,7 +56,7 @@ def description(problem) -> str:
     return _("%(evidence)s。%(causes)s建议由%(departments)s牵头研究解决。") % {
         "evidence": _("；").join(sentences),
         "causes": causes,
-        "departments": _("、").join(department_names(problem)) or _("相关部门"),
+        "departments": _("、").join(name_departments(problem.departments)) or _("相关部门"),
     }
 
 
@@ -83,7 +81,7 @@ def _recheck_sentence(item: dict, raised: dict | None) -> str:
         "indicator": _name(raised),
         "before": format_number(item["before"], decimals),
         "after": format_number(item["after"], decimals),
-        "unit": _unit(raised["unit"]),
+        "unit": unit_label(raised["unit"]),
     }
     if item["after"] > item["before"]:
         text = _("%(indicator)s由%(before)s升至%(after)s%(unit)s") % numbers
@@ -112,10 +110,6 @@ def _name(item: dict) -> str:
     return localized(item["name"], item.get("name_en", ""))
 
 
-def _unit(text: str) -> str:
-    return english_unit(text) if (get_language() or "").startswith("en") else text
-
-
 def _evidence(item: dict, rules: Rules, year: int) -> str:
     decimals = item.get("decimals", 2)
 
@@ -128,7 +122,7 @@ def _evidence(item: dict, rules: Rules, year: int) -> str:
             % {
                 "indicator": _name(item),
                 "value": number(item["value"]),
-                "unit": _unit(item["unit"]),
+                "unit": unit_label(item["unit"]),
             }
         ).rstrip()  # English puts a space before the unit, none without one
     ]
@@ -198,28 +192,3 @@ def _cause(item: dict) -> str:
             "count": item["peer_count"],
         }
     return _("%(indicator)s（%(note)s）") % {"indicator": _name(item), "note": note}
-
-
-def department_names(problem) -> list[str]:
-    """The problem's departments by name (recorded as names or as codes); English names
-    from the evidence or the department registry where there are any."""
-    english = {
-        item["department"]: item["department_en"]
-        for item in (*problem.evidence, *problem.causes)
-        if item.get("department") and item.get("department_en")
-    }
-    registered = {
-        key: department
-        for department in Department.objects.filter(
-            Q(code__in=problem.departments) | Q(name_zh__in=problem.departments)
-        )
-        for key in (department.code, department.name_zh)
-    }
-    names = []
-    for name in problem.departments:
-        department = registered.get(name)
-        if department is not None:
-            names.append(localized(department.name_zh, english.get(name) or department.name_en))
-        else:
-            names.append(localized(name, english.get(name, "")))
-    return names

@@ -15,22 +15,21 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.translation import get_language, ngettext
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from citycheck.accounts.models import Department
-from citycheck.assessment.labels import localized
+from citycheck.accounts.models import department_names, name_departments
 from citycheck.assessment.models import Release, ReleaseStatus
 from citycheck.collection.models import Round, RoundKind, Source, Value
 from citycheck.core.choices import Action
+from citycheck.core.language import localized, unit_label
 from citycheck.core.models import record_event
 from citycheck.diagnosis.models import Problem, ProblemStatus
 from citycheck.diagnosis.services import round_data
 from citycheck.engine import renewal as engine
 from citycheck.engine.effects import difference_in_differences, what_if
 from citycheck.engine.index import compute_index
-from citycheck.engine.units import english_unit
 from citycheck.indicators.models import Indicator
 from citycheck.places.models import Place
 
@@ -73,11 +72,7 @@ def project_types() -> dict[str, engine.ProjectType]:
 def project_type_names() -> dict[str, str]:
     """Project type code → name in the active language (English when English is active,
     else Chinese), for pages and exports."""
-    english = (get_language() or "").startswith("en")
-    return {
-        code: kind.name_en if english and kind.name_en else kind.name_zh
-        for code, kind in project_types().items()
-    }
+    return {code: localized(kind.name_zh, kind.name_en) for code, kind in project_types().items()}
 
 
 # Departments in ``RenewalProject.unit`` are joined by this mark (as proposals write them).
@@ -91,18 +86,10 @@ def with_names(projects) -> list[RenewalProject]:
     target with the indicator's ``name`` and a ``label``, “name +1.5 unit”)."""
     projects = list(projects)
     type_names = project_type_names()
-    parts = {
-        part.strip() for p in projects for part in p.unit.split(UNIT_SEPARATOR) if part.strip()
-    }
-    departments = {
-        key: department.name
-        for department in Department.objects.filter(Q(code__in=parts) | Q(name_zh__in=parts))
-        for key in (department.code, department.name_zh)
-    }
+    departments = department_names()
     codes = {t["indicator"] for p in projects for t in p.targets}
-    english = (get_language() or "").startswith("en")
     indicators = {  # a code in several systems: the latest system's name
-        code: (localized(name_zh, name_en), english_unit(unit) if english else unit)
+        code: (localized(name_zh, name_en), unit_label(unit))
         for code, name_zh, name_en, unit in Indicator.objects.filter(code__in=codes)
         .order_by("system_id")
         .values_list("code", "name_zh", "name_en", "unit")
@@ -110,9 +97,7 @@ def with_names(projects) -> list[RenewalProject]:
     for project in projects:
         project.type_name = type_names.get(project.project_type, project.project_type)
         project.unit_name = _("、").join(
-            departments.get(part.strip(), part.strip())
-            for part in project.unit.split(UNIT_SEPARATOR)
-            if part.strip()
+            name_departments(project.unit.split(UNIT_SEPARATOR), departments)
         )
         project.target_rows = []
         for target in project.targets:

@@ -24,10 +24,11 @@ from django.apps import apps
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from citycheck.accounts.models import Department
-from citycheck.assessment.labels import localized, peer_group_name, standard_label
+from citycheck.accounts.models import department_names, name_departments
+from citycheck.assessment.labels import peer_group_name, standard_label
 from citycheck.assessment.methods import choice_name, weighting_name
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.core.language import localized
 from citycheck.engine import formulas
 from citycheck.indicators.models import BaseFigure, Dimension, Indicator, IndicatorSystem
 from citycheck.places.models import Boundary, Place
@@ -173,19 +174,9 @@ def _indicator_meta(release: Release) -> dict[str, Indicator]:
     return _by_code_over_lineage(system.all_indicators().select_related("department"), system)
 
 
-def _department_names() -> dict[str, str]:
-    """Department code and Chinese name → the name to show."""
-    names = {}
-    for code, name_zh, name_en in Department.objects.values_list("code", "name_zh", "name_en"):
-        names[code] = names[name_zh] = localized(name_zh, name_en)
-    return names
-
-
 def departments_text(departments: Iterable[str], names: dict[str, str]) -> str:
-    """Departments given by code or name, as their names; text naming no known department
-    (a project's own wording of its responsible unit) is kept as written."""
-    shown = [names.get(item.strip(), item.strip()) for item in departments if item.strip()]
-    return _marks().items.join(shown) or "—"
+    """Departments given by code or name, joined as the document's language joins them."""
+    return _marks().items.join(name_departments(departments, names)) or "—"
 
 
 def _department_name(indicator: Indicator | None) -> str:
@@ -446,7 +437,7 @@ def _indicator_table(dimension_name: str, rows, meta, names: dict[str, str]) -> 
 def _renewal_sections(release: Release, place: Place) -> list[Section]:
     """Problem list, treatment plan and projects, re-check of last year's problems."""
     year = release.round.year
-    departments = _department_names()
+    departments = department_names()
     problems_section = Section(_("问题清单"))
     plan_section = Section(_("治理措施与项目清单"))
     recheck_section = Section(_("上年度问题复查"))

@@ -1,19 +1,9 @@
-"""``{{ indicator.unit|unit }}``: a unit as the page's language reads it.
-
-Units are stored as officials write them (个/万人); an English page shows them in English
-words (items/10,000 persons) through :func:`citycheck.engine.units.english_unit`.
-"""
+"""``{{ indicator.unit|unit }}``: a unit as the page's language reads it
+(:func:`citycheck.core.language.unit_label`)."""
 
 from django import template
-from django.utils.translation import get_language
 
-from citycheck.engine.units import english_unit
+from citycheck.core.language import unit_label
 
 register = template.Library()
-
-
-@register.filter
-def unit(text: str) -> str:
-    if not text:
-        return ""
-    return english_unit(text) if (get_language() or "").startswith("en") else text
+register.filter("unit", unit_label)
