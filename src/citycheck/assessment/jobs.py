@@ -1,5 +1,7 @@
 """Background jobs of the evaluation step."""
 
+from django.urls import reverse
+
 from citycheck.collection.models import Round
 from citycheck.core.jobs import job_function
 
@@ -7,7 +9,10 @@ from . import services
 from .methods import parse_method
 
 
-@job_function("assessment.run")
+@job_function(
+    "assessment.run",
+    result_url=lambda result: reverse("assessment:release", args=[result["release"]]),
+)
 def run_assessment_job(job, *, round_id: int, method_text: str, method_source: str = ""):
     """Run the assessment of a round and return the id of the release it created."""
     spec = parse_method(method_text, source=method_source)

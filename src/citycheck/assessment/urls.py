@@ -11,6 +11,4 @@ urlpatterns = [
     path("releases/<int:pk>/publish/", views.release_publish, name="release_publish"),
     path("releases/<int:pk>/export.csv", views.release_export, name="release_export"),
     path("releases/<int:pk>/places/<str:code>/", views.release_place, name="release_place"),
-    path("jobs/<int:pk>/", views.job_detail, name="job"),
-    path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
 ]

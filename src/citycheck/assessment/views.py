@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Avg
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
@@ -25,7 +24,6 @@ from django.views.generic import DetailView, ListView
 from citycheck.collection.models import Round
 from citycheck.core import access
 from citycheck.core.choices import Action
-from citycheck.core.models import Job
 from citycheck.places.models import Boundary, Place
 
 from . import labels, services
@@ -311,37 +309,4 @@ def release_run(request):
     except (MethodError, AssessmentError, PermissionDenied) as exc:
         messages.error(request, str(exc))
         return redirect("assessment:release_list")
-    return redirect("assessment:job", pk=job.pk)
-
-
-def _visible_job(request, pk: int) -> Job:
-    """A job is seen by whoever started it (and superusers)."""
-    job = get_object_or_404(Job, pk=pk)
-    if not request.user.is_authenticated or not (
-        request.user.is_superuser or job.created_by_id == request.user.pk
-    ):
-        raise Http404
-    return job
-
-
-@login_required
-def job_detail(request, pk: int):
-    job = _visible_job(request, pk)
-    return render(request, "assessment/job.html", {"job": job, **_job_links(job)})
-
-
-@login_required
-def job_progress(request, pk: int):
-    """The progress partial that the job page polls every second until the job is done."""
-    job = _visible_job(request, pk)
-    return render(request, "assessment/job_progress.html", {"job": job, **_job_links(job)})
-
-
-def _job_links(job: Job) -> dict:
-    result_url = ""
-    if job.kind == "assessment.run" and job.result:
-        result_url = reverse("assessment:release", args=[job.result["release"]])
-    return {
-        "progress_url": reverse("assessment:job_progress", args=[job.pk]),
-        "result_url": result_url,
-    }
+    return redirect("job", pk=job.pk)

@@ -18,16 +18,28 @@ from .context import acting
 from .models import Job
 
 JOB_FUNCTIONS: dict[str, Callable] = {}
+# Job kind → the page a finished job's result is shown on, from the result.
+RESULT_URLS: dict[str, Callable[[dict], str]] = {}
 
 
-def job_function(kind: str):
-    """Register ``func`` as the job named ``kind``."""
+def job_function(kind: str, *, result_url: Callable[[dict], str] | None = None):
+    """Register ``func`` as the job named ``kind``; ``result_url(result)`` names the page
+    its job page links to once it has succeeded."""
 
     def register(func):
         JOB_FUNCTIONS[kind] = func
+        if result_url is not None:
+            RESULT_URLS[kind] = result_url
         return func
 
     return register
+
+
+def job_result_url(job: Job) -> str:
+    """Where the result of a succeeded job is shown; empty while there is none."""
+    if not job.result or job.kind not in RESULT_URLS:
+        return ""
+    return RESULT_URLS[job.kind](job.result)
 
 
 def start_job(kind: str, *, acting_user=None, **parameters) -> Job:

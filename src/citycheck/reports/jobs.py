@@ -1,12 +1,17 @@
 """Background jobs of publication: every report of a release into one archive."""
 
+from django.urls import reverse
+
 from citycheck.assessment.models import Release
 from citycheck.core.jobs import job_function
 
 from . import services
 
 
-@job_function("reports.render_all")
+@job_function(
+    "reports.render_all",
+    result_url=lambda result: reverse("reports:archive_download", args=[result["release"]]),
+)
 def render_all_job(job, *, release_id: int, formats: list[str], workers: int | None = None):
     """Render every report of the release and return the archive's path under MEDIA_ROOT."""
     release = Release.objects.select_related("round", "scope").get(pk=release_id)

@@ -17,6 +17,4 @@ urlpatterns = [
     path("releases/<int:pk>/places/<str:code>/readings/", views.reading_edit, name="reading_edit"),
     path("releases/<int:pk>/archive/", views.archive_start, name="archive_start"),
     path("releases/<int:pk>/archive.zip", views.archive_download, name="archive_download"),
-    path("jobs/<int:pk>/", views.job_detail, name="job"),
-    path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
 ]

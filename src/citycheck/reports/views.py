@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.core import access
-from citycheck.core.models import Job
 from citycheck.places.models import Place
 
 from . import content, dashboard, services
@@ -176,7 +175,7 @@ def archive_start(request, pk: int):
     except (services.ReportError, PermissionDenied) as exc:
         messages.error(request, str(exc))
         return redirect(f"{reverse('reports:report_list')}?release={release.pk}")
-    return redirect("reports:job", pk=job.pk)
+    return redirect("job", pk=job.pk)
 
 
 @login_required
@@ -186,35 +185,6 @@ def archive_download(request, pk: int):
     if not path.exists():
         raise Http404(_("报告压缩包尚未生成。"))
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
-
-
-def _visible_job(request, pk: int) -> Job:
-    job = get_object_or_404(Job, pk=pk, kind="reports.render_all")
-    if not (request.user.is_superuser or job.created_by_id == request.user.pk):
-        raise Http404
-    return job
-
-
-def _job_links(job: Job) -> dict:
-    result_url = ""
-    if job.result:
-        result_url = reverse("reports:archive_download", args=[job.result["release"]])
-    return {
-        "progress_url": reverse("reports:job_progress", args=[job.pk]),
-        "result_url": result_url,
-    }
-
-
-@login_required
-def job_detail(request, pk: int):
-    job = _visible_job(request, pk)
-    return render(request, "assessment/job.html", {"job": job, **_job_links(job)})
-
-
-@login_required
-def job_progress(request, pk: int):
-    job = _visible_job(request, pk)
-    return render(request, "assessment/job_progress.html", {"job": job, **_job_links(job)})
 
 
 # --- dashboards -----------------------------------------------------------------------

@@ -129,16 +129,16 @@ def test_job_pages_poll_until_done(client, province, method):
         "assessment.run", acting_user=user, round_id=province.open_round.pk, method_text=method.text
     )
     client.force_login(user)
-    page = client.get(reverse("assessment:job", args=[job.pk])).content.decode()
+    page = client.get(reverse("job", args=[job.pk])).content.decode()
     assert "100%" in page and "hx-get" not in page  # done: no more polling
     release = Release.objects.get(pk=job.result["release"])
     assert reverse("assessment:release", args=[release.pk]) in page
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, progress=40)
-    partial = client.get(reverse("assessment:job_progress", args=[job.pk])).content.decode()
+    partial = client.get(reverse("job_progress", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in partial and 'value="40"' in partial
     assert client.get(f"/api/assessment/jobs/{job.pk}/").json()["progress"] == 40
     client.force_login(province.users[Role.CITY_ADMIN])
-    assert client.get(reverse("assessment:job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("job", args=[job.pk])).status_code == 404
     assert client.get(f"/api/assessment/jobs/{job.pk}/").status_code == 404
 
 

@@ -280,3 +280,15 @@ def test_a_published_file_is_kept_per_renderer_version(
     assert upgraded != first and "1.1+bbbb" in str(upgraded)
     assert "old renderer" not in upgraded.read_text(encoding="utf-8")
     assert county.name_zh in upgraded.read_text(encoding="utf-8")
+
+
+def test_the_archive_jobs_page_links_to_the_archive(
+    client, province, published_release, media_root
+):
+    from django.urls import reverse
+
+    admin = province.users[Role.PROVINCE_ADMIN]
+    job = services.start_render_all(published_release, ["html"], acting_user=admin, workers=1)
+    client.force_login(admin)
+    page = client.get(reverse("job", args=[job.pk])).content.decode()
+    assert reverse("reports:archive_download", args=[published_release.pk]) in page

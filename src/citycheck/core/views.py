@@ -1,0 +1,37 @@
+"""The page of a background job and the progress partial it polls, for every kind of job
+(the job's kind says where its result is shown: :func:`citycheck.core.jobs.job_result_url`)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from .jobs import job_result_url
+from .models import Job
+
+
+def _visible_job(request, pk: int) -> Job:
+    """A job is seen by whoever started it (and superusers)."""
+    job = get_object_or_404(Job, pk=pk)
+    if not (request.user.is_superuser or job.created_by_id == request.user.pk):
+        raise Http404
+    return job
+
+
+def _context(job: Job) -> dict:
+    return {
+        "job": job,
+        "progress_url": reverse("job_progress", args=[job.pk]),
+        "result_url": job_result_url(job),
+    }
+
+
+@login_required
+def job_detail(request, pk: int):
+    return render(request, "jobs/job.html", _context(_visible_job(request, pk)))
+
+
+@login_required
+def job_progress(request, pk: int):
+    """The progress partial that the job page polls every second until the job is done."""
+    return render(request, "jobs/job_progress.html", _context(_visible_job(request, pk)))
