@@ -4,8 +4,14 @@ each raises CommandError naming the option."""
 from django.core.management.base import CommandError
 
 from citycheck.accounts.models import User
-from citycheck.collection.models import Round
+from citycheck.collection.models import Round, RoundKind
 from citycheck.places.models import Place
+
+
+def add_round_arguments(parser) -> None:
+    """``--round YEAR`` and ``--kind`` (annual by default), read back by :func:`find_round`."""
+    parser.add_argument("--round", type=int, required=True, metavar="YEAR")
+    parser.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
 
 
 def find_round(year: int, kind: str = "annual", system: str | None = None) -> Round:

@@ -8,8 +8,7 @@ from tqdm import tqdm
 from citycheck.assessment import services
 from citycheck.assessment.compute import AssessmentError
 from citycheck.assessment.methods import MethodError, load_method
-from citycheck.collection.management.lookups import find_round, find_user
-from citycheck.collection.models import RoundKind
+from citycheck.collection.management.lookups import add_round_arguments, find_round, find_user
 from citycheck.core.context import acting
 
 
@@ -17,8 +16,7 @@ class Command(BaseCommand):
     help = "评价：计算一个体检轮次的城市健康指数，生成待发布的结果版本并输出其编号。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--round", type=int, required=True, metavar="YEAR")
-        parser.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
+        add_round_arguments(parser)
         parser.add_argument(
             "--method",
             metavar="FILE.yaml",

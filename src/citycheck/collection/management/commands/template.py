@@ -3,7 +3,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from citycheck.collection.excel import build_template
-from citycheck.collection.management.lookups import find_place, find_round, find_user
+from citycheck.collection.management.lookups import (
+    add_round_arguments,
+    find_place,
+    find_round,
+    find_user,
+)
 from citycheck.collection.models import Source
 from citycheck.collection.services import CheckStepError, department_by_code
 
@@ -12,8 +17,7 @@ class Command(BaseCommand):
     help = "写出某地区（及部门）在某体检轮次的 Excel 填报模板。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--round", type=int, required=True, help="the round's year")
-        parser.add_argument("--kind", default="annual", help="annual (default) or five_year")
+        add_round_arguments(parser)
         parser.add_argument(
             "--system", help="indicator system code, when a year has several rounds"
         )

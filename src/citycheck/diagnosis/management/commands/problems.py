@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from citycheck.collection.management.lookups import find_round, find_user
-from citycheck.collection.models import RoundKind
+from citycheck.collection.management.lookups import add_round_arguments, find_round, find_user
 from citycheck.diagnosis import services
 
 
@@ -13,8 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True)
         export = actions.add_parser("export", help="Write the problem list to an .xlsx file.")
-        export.add_argument("--round", type=int, required=True, metavar="YEAR")
-        export.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
+        add_round_arguments(export)
         export.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
         export.add_argument(
             "--as-user", metavar="USERNAME", help="Export only what this user may see."

@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from citycheck.collection.management.lookups import find_round, find_user
-from citycheck.collection.models import RoundKind
+from citycheck.collection.management.lookups import add_round_arguments, find_round, find_user
 from citycheck.core.context import acting
 from citycheck.diagnosis import services
 
@@ -12,8 +11,7 @@ class Command(BaseCommand):
     help = "复查：对上一轮问题逐一复查（已解决、好转、未改善、加重）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--round", type=int, required=True, metavar="YEAR")
-        parser.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
+        add_round_arguments(parser)
         parser.add_argument("--as-user", metavar="USERNAME", help="Whom the audit trail names.")
 
     def handle(self, *args, **options):
