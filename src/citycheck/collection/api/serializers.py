@@ -245,41 +245,37 @@ class StatusCountsMixin(serializers.Serializer):
     accepted = serializers.IntegerField()
 
 
-class BoardPlaceSerializer(serializers.Serializer):
+class FilledCountsMixin(serializers.Serializer):
+    """Values filled in, values owed, and their share (null where none are owed)."""
+
+    filled = serializers.IntegerField()
+    expected = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+
+
+class BoardPlaceSerializer(FilledCountsMixin):
     code = serializers.CharField()
     name = serializers.CharField()
     level = serializers.CharField()
     status = serializers.CharField()
-    filled = serializers.IntegerField()
-    expected = serializers.IntegerField()
-    share = serializers.FloatField(allow_null=True)
     overdue = serializers.BooleanField()
 
 
-class BoardRollupSerializer(StatusCountsMixin):
+class BoardRollupSerializer(StatusCountsMixin, FilledCountsMixin):
     code = serializers.CharField(help_text="The ancestor place the row sums up.")
     places = serializers.IntegerField()
     overdue = serializers.IntegerField()
-    filled = serializers.IntegerField()
-    expected = serializers.IntegerField()
-    share = serializers.FloatField(allow_null=True)
 
 
-class BoardDepartmentSerializer(StatusCountsMixin):
+class BoardDepartmentSerializer(StatusCountsMixin, FilledCountsMixin):
     department = serializers.CharField(allow_null=True)
     indicators = serializers.IntegerField()
-    filled = serializers.IntegerField()
-    expected = serializers.IntegerField()
-    share = serializers.FloatField(allow_null=True)
 
 
-class BoardDimensionSerializer(serializers.Serializer):
+class BoardDimensionSerializer(FilledCountsMixin):
     dimension = serializers.CharField()
     dimension_name = serializers.CharField()
     indicators = serializers.IntegerField()
-    filled = serializers.IntegerField()
-    expected = serializers.IntegerField()
-    share = serializers.FloatField(allow_null=True)
 
 
 class CompletenessSerializer(serializers.Serializer):
