@@ -11,7 +11,7 @@ register = template.Library()
 @register.filter
 def warning_light(colour):
     """A warning colour code as a coloured dot with its name (红灯 …); “—” for none.
-    Styled by ``assessment/labels.css``."""
+    Styled by ``core/citycheck.css``."""
     name = WARNING_LIGHTS.get(colour)
     if name is None:
         return "—"
