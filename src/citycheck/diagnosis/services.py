@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citycheck.accounts.models import department_names, name_departments
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.collection.models import Round, Source, Value
 from citycheck.core.choices import Action
@@ -27,6 +28,7 @@ from citycheck.engine import recheck as engine_recheck
 from citycheck.indicators import services as indicator_services
 from citycheck.places.models import Place, PlaceLevel, PlaceYear
 
+from . import wording
 from .models import Problem, ProblemStatus
 
 CATALOGUE_FILE = Path(settings.DATA_DIR) / "diagnosis" / "diseases.yaml"
@@ -374,6 +376,7 @@ def export_problems(round_: Round | None, path, *, user=None, problems=None) -> 
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     count = 0
+    departments = department_names()
     for problem in problems:
         sheet.append(
             [
@@ -382,9 +385,9 @@ def export_problems(round_: Round | None, path, *, user=None, problems=None) -> 
                 problem.title,
                 problem.get_severity_display(),
                 problem.points,
-                problem.description,
+                wording.description(problem, departments),
                 "、".join(item.get("name", "") for item in problem.evidence if item.get("name")),
-                "、".join(problem.departments),
+                "、".join(name_departments(problem.departments, departments)),
                 problem.get_status_display(),
                 problem.status_reason,
                 problem.first_year,

@@ -40,9 +40,10 @@ def title(problem) -> str:
     return localized(problem.disease_name, disease.name_en if disease else "")
 
 
-def description(problem) -> str:
+def description(problem, departments: dict[str, str] | None = None) -> str:
     """What shows the problem, what may cause it and who should lead, without the place,
-    disease and severity."""
+    disease and severity. ``departments`` (``accounts.models.department_names()``) saves a
+    query per problem when wording many."""
     rules = disease.rules if (disease := _disease(problem.disease)) else Rules()
     flagged = [item for item in problem.evidence if item.get("indicator") and item.get("signals")]
     sentences = [_evidence(item, rules, problem.round.year) for item in flagged[:CITED_INDICATORS]]
@@ -56,7 +57,8 @@ def description(problem) -> str:
     return _("%(evidence)s。%(causes)s建议由%(departments)s牵头研究解决。") % {
         "evidence": _("；").join(sentences),
         "causes": causes,
-        "departments": _("、").join(name_departments(problem.departments)) or _("相关部门"),
+        "departments": _("、").join(name_departments(problem.departments, departments))
+        or _("相关部门"),
     }
 
 

@@ -95,6 +95,13 @@ def test_export_problems_to_excel(province, tmp_path):
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("地区代码", "地区", "城市病")
     assert {row[2] for row in rows[1:]} == {"绿地不足", "城市内涝"}
+    problem = province.open_round.problems.first()
+    problem.departments = ["housing", "市园林局"]  # a code and free text
+    problem.save()
+    services.export_problems(province.open_round, path)
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    departments = rows[0].index("责任单位")
+    assert "住房城乡建设部门、市园林局" in {row[departments] for row in rows[1:]}
     scoped = tmp_path / "nanchang.xlsx"
     assert (
         services.export_problems(province.open_round, scoped, user=province.users[Role.CITY_ADMIN])
