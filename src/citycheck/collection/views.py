@@ -53,6 +53,7 @@ from .models import (
     Value,
     ValueComment,
 )
+from .rollup import rollup_comparison
 from .validation import validate_round_values
 
 # --------------------------------------------------------------------------- rounds
@@ -366,7 +367,7 @@ def entry_rows(
         standards.setdefault(standard.indicator_id, []).append(standard)
     rollup = {}
     if place.level == PlaceLevel.CITY and submission.source == Source.SELF_CHECK:
-        comparison = services.rollup_comparison(round_, place, acting_user=user)
+        comparison = rollup_comparison(round_, place, acting_user=user)
         rollup = {r["indicator"]: r for r in comparison.to_dict("records")}
     by_indicator: dict[str, list[dict]] = {}
     if issues is not None:
