@@ -409,6 +409,7 @@ class ChangeChannel(models.TextChoices):
     EXCEL = "excel", _("Excel 上传")
     BATCH = "batch", _("批量接口")
     ADJUDICATION = "adjudication", _("省级裁定")
+    ACCEPTANCE = "acceptance", _("省级采纳")
 
 
 class ValueChangeQuerySet(PlaceScopedQuerySet):

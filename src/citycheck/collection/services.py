@@ -1,5 +1,6 @@
 """Writes of the check step (体检): rounds, assignments, values, comments, evidence,
-adjudication; and the reads later steps build on (adopted values, roll-ups).
+adjudication. Adopted values are in :mod:`citycheck.collection.adoption`, roll-ups in
+:mod:`citycheck.collection.rollup`.
 
 Every write takes a keyword-only ``acting_user``, runs in one transaction, decides
 permission through :mod:`citycheck.core.access` and leaves an audit row: a
@@ -18,7 +19,6 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,13 +41,12 @@ from .models import (
     RoundStatus,
     Source,
     Submission,
-    SubmissionStatus,
     Value,
     ValueChange,
     ValueComment,
 )
 
-# The sources a filler enters; adopted values are written by adjudication only.
+# The sources a filler enters; adopted values are written by acceptance and adjudication.
 ENTERED_SOURCES = (Source.SELF_CHECK, Source.THIRD_PARTY)
 
 
@@ -688,48 +687,6 @@ def _is_province_user(user) -> bool:
     return user.is_superuser or (
         user.place_id is not None and user.place.level == PlaceLevel.PROVINCE
     )
-
-
-def adopted_values(round_: Round) -> pd.DataFrame:
-    """The values later steps use: place, indicator, value, source.
-
-    The adjudicated value where the province chose one; otherwise the self-check value of
-    an accepted submission. Values of submissions not yet accepted are left out.
-    """
-    adopted = pd.DataFrame.from_records(
-        Value.objects.filter(round=round_, source=Source.ADOPTED).values_list(
-            "place__code", "indicator__code", "value"
-        ),
-        columns=["place", "indicator", "value"],
-    ).assign(source=Source.ADOPTED)
-    accepted = Submission.objects.filter(
-        round=round_, source=Source.SELF_CHECK, status=SubmissionStatus.ACCEPTED
-    )
-    whole = accepted.filter(department__isnull=True).values("place_id")
-    by_department = accepted.filter(department__isnull=False).values_list(
-        "place_id", "department_id"
-    )
-    departments = responsible_departments(round_)
-    rows = Value.objects.filter(round=round_, source=Source.SELF_CHECK).filter(
-        Q(place_id__in=whole) | Q(place_id__in=[p for p, _d in by_department])
-    )
-    own = pd.DataFrame.from_records(
-        rows.values_list("place__code", "indicator__code", "value", "place_id", "indicator_id"),
-        columns=["place", "indicator", "value", "place_id", "indicator_id"],
-    )
-    whole_ids = set(Place.objects.filter(pk__in=whole).values_list("pk", flat=True))
-    part_keys = set(by_department)
-    keep = np.array(
-        [
-            pid in whole_ids or (pid, departments.get(iid)) in part_keys
-            for pid, iid in zip(own["place_id"], own["indicator_id"], strict=True)
-        ],
-        dtype=bool,
-    )
-    own = own[keep].drop(columns=["place_id", "indicator_id"]).assign(source=Source.SELF_CHECK)
-    merged = pd.concat([adopted, own], ignore_index=True)
-    merged = merged.drop_duplicates(["place", "indicator"], keep="first")
-    return merged.sort_values(["place", "indicator"]).reset_index(drop=True)
 
 
 def department_by_code(code: str | None):

@@ -36,6 +36,7 @@ from .models import (
     Value,
     ValueComment,
 )
+from .adoption import adopt_submission
 from .services import CheckStepError, check_may_enter, indicators_owed
 
 
@@ -190,7 +191,8 @@ def approve_submission(submission: Submission, *, acting_user, note: str = "") -
 
 @transaction.atomic
 def accept_submission(submission: Submission, *, acting_user, note: str = "") -> Submission:
-    """The province accepts city-approved data (or a city's / third party's own)."""
+    """The province accepts city-approved data (or a city's / third party's own); accepted
+    self-check values become the place's adopted values (:mod:`.adoption`)."""
     submission = _locked(submission)
     _check_reviewer(submission, acting_user, PlaceLevel.PROVINCE)
     ready = (
@@ -199,9 +201,11 @@ def accept_submission(submission: Submission, *, acting_user, note: str = "") ->
         else SubmissionStatus.SUBMITTED
     )
     _require_status(submission, {ready}, _("采纳"))
-    return _move(
+    submission = _move(
         submission, SubmissionStatus.ACCEPTED, "accepted", acting_user=acting_user, note=note
     )
+    adopt_submission(submission, acting_user=acting_user)
+    return submission
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from citycheck.collection import services, workflow
+from citycheck.collection import adoption, services, workflow
 from citycheck.collection.models import (
     ChangeChannel,
     RevisionStatus,
@@ -14,6 +14,8 @@ from citycheck.collection.models import (
     ValueComment,
 )
 from citycheck.core.models import ChangeRecord
+
+from .conftest import GOOD_VALUES
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +52,7 @@ def test_full_path_submit_return_resubmit_approve_accept(province):
         .values_list("event", flat=True)
     )
     assert events == ["submitted", "returned", "submitted", "city_approved", "accepted"]
-    adopted = services.adopted_values(province.round)
+    adopted = adoption.adopted_values(province.round)
     assert adopted.set_index("indicator").loc["schools", "value"] == 41.0
 
 
@@ -132,7 +134,12 @@ def test_submitted_data_is_locked_and_revision_reopens_it(province):
     assert request.status == RevisionStatus.GRANTED and request.reason == "统计口径调整"
     assert province.submission(COUNTY).status == SubmissionStatus.RETURNED
     fill(province, values={"schools": 42.0})
-    assert Value.objects.get(place__code=COUNTY, indicator__code="schools").value == 42.0
+    stored = Value.objects.filter(place__code=COUNTY, indicator__code="schools")
+    assert stored.get(source=Source.SELF_CHECK).value == 42.0
+    # the province keeps its last accepted figure until the correction is accepted again
+    adopted = stored.get(source=Source.ADOPTED)
+    assert adopted.value == GOOD_VALUES["schools"]
+    assert adopted.changes.get().channel == ChangeChannel.ACCEPTANCE
 
 
 def test_refused_revision_keeps_the_lock(province):
@@ -344,13 +351,22 @@ def test_discrepancy_and_adjudication(province):
         40.0,
         users["province"],
     )
-    adopted = services.adopted_values(province.round).set_index("indicator")
+    adopted = adoption.adopted_values(province.round).set_index("indicator")
     assert (
         adopted.loc["schools", "value"] == 50.0
-        and adopted.loc["schools", "source"] == Source.ADOPTED
+        and adopted.loc["schools", "source"] == Source.THIRD_PARTY
     )
     # the self-check is not accepted yet: its other values are not adopted
     assert "share_a" not in adopted.index
+    # once accepted, the other values are adopted and the adjudicated one stays
+    submission = province.submission(COUNTY)
+    workflow.submit_submission(submission, acting_user=users["county"])
+    workflow.approve_submission(submission, acting_user=users["city"])
+    workflow.accept_submission(submission, acting_user=users["province"])
+    adopted = adoption.adopted_values(province.round).set_index("indicator")
+    assert adopted.loc["schools", "value"] == 50.0
+    assert adopted.loc["share_a", "value"] == GOOD_VALUES["share_a"]
+    assert adopted.loc["share_a", "source"] == Source.SELF_CHECK
 
 
 def test_evidence_types_are_judged_by_content(province):
