@@ -15,7 +15,7 @@ from django.apps import apps
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.places.models import Place
-from citycheck.reports import content, readings
+from citycheck.reports import content, parts, readings
 
 
 def current_releases():
@@ -64,7 +64,7 @@ def place_page(release: Release, place: Place) -> dict:
     index = next((r for r in results if r.level == Level.INDEX), None)
     dimensions = sorted((r for r in results if r.level == Level.DIMENSION), key=lambda r: r.code)
     edited = {r.section: r.text for r in release.readings.filter(place=place, section="overall")}
-    place_level = content.level_name(place)
+    place_level = parts.level_name(place)
     conclusion = edited.get("overall") or readings.overall_reading(
         place.name_zh, index, dimensions, place_level
     )

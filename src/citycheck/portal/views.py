@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 
 from citycheck.assessment.models import Level, Result
 from citycheck.places.models import Place
-from citycheck.reports import content
+from citycheck.reports import content, parts
 from citycheck.reports import services as report_services
 from citycheck.reports.views import send_report
 
@@ -125,7 +125,7 @@ def download(request, pk: int, code: str, fmt: str):
     release = services.public_release(pk)
     if release is None or fmt not in report_services.FORMATS:
         raise Http404
-    summary = content.summary_subject(release)
+    summary = parts.summary_subject(release)
     if code == summary.code:
         return send_report(release, None, fmt, preview=False)
     place = get_object_or_404(

@@ -1,5 +1,5 @@
-"""Build report documents from a release: the annual city report, the provincial summary
-and the quarterly bulletin.
+"""The annual city report (城市体检报告) of one place in a release, and the sections of it
+that other pages show on their own (peer means, year-end renewal projects, the method).
 
 Builders only read. The caller decides who may see the release (views and commands go
 through ``access.restrict``; services refuse unpublished releases unless previewing).
@@ -10,12 +10,13 @@ A document is written in the active language (``Document.language``): names of p
 dimensions, indicators and departments in English when English is active and the data
 record one, punctuation and section numbers to match. Files are built in Chinese
 (``services.REPORT_LANGUAGE``); the on-screen preview follows the reader's language.
+The provincial summary and the quarterly bulletin are in ``summaries``; the pieces every
+report uses (names, numbers, the cover, the map) in ``parts``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,51 +25,47 @@ from django.apps import apps
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from citycheck.accounts.models import department_names, name_departments
+from citycheck.accounts.models import department_names
 from citycheck.assessment.labels import peer_group_name, standard_label
 from citycheck.assessment.methods import choice_name, weighting_name
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.core.language import localized
 from citycheck.engine import formulas
-from citycheck.indicators.models import BaseFigure, Dimension, Indicator, IndicatorSystem
-from citycheck.places.models import Boundary, Place
+from citycheck.indicators.models import BaseFigure, Dimension, Indicator
+from citycheck.places.models import Place
 
 from . import readings
 from .document import (
     Document,
     Figure,
     Paragraph,
-    Punctuation,
     Section,
     Table,
-    active_language,
-    punctuation,
 )
 from .models import ReportReading
+from .parts import (
+    department_name,
+    departments_text,
+    document_marks,
+    level_name,
+    new_document,
+    number_text,
+    place_map,
+    place_name,
+    release_dimensions,
+    release_indicators,
+    release_label,
+)
 
 if TYPE_CHECKING:
     from citycheck.renewal.models import RenewalProject
 
-# Marked here, translated where used (in the language of the request or job).
-ISSUER = gettext_noop("城市体检评估信息平台")
 WARNING_NAMES = {
     "green": gettext_noop("绿"),
     "yellow": gettext_noop("黄"),
     "red": gettext_noop("红"),
     "": "—",
 }
-
-
-def place_name(place: Place) -> str:
-    return localized(place.name_zh, place.name_en)
-
-
-def _marks() -> Punctuation:
-    return punctuation(active_language())
-
-
-def _number(value, digits=2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def _met(row) -> str:
@@ -116,75 +113,6 @@ def formula_names(indicators: dict[str, Indicator]) -> dict[str, str]:
     return names | {code: indicator.name for code, indicator in indicators.items()}
 
 
-def release_label(release: Release) -> str:
-    return _("数据版本：评价结果 #%(pk)d（%(method)s v%(version)d，输入摘要 %(digest)s）") % {
-        "pk": release.pk,
-        "method": release.method_code,
-        "version": release.method_version,
-        "digest": release.input_digest[:12],
-    }
-
-
-def _document(release: Release, title: str, subject: str) -> Document:
-    published = release.published_at or release.created
-    return Document(
-        title=title,
-        subject=subject,
-        issuer=_(ISSUER),
-        date=published.replace(microsecond=0).isoformat(),
-        release_label=release_label(release),
-        draft=release.status == ReleaseStatus.DRAFT,
-    )
-
-
-def summary_subject(release: Release) -> Place:
-    """The place a provincial summary is about: the root above the release's places."""
-    place = (
-        Result.objects.filter(release=release, level=Level.INDEX).select_related("place").first()
-    )
-    root = place.place if place else release.scope
-    while root.parent_id:
-        root = root.parent
-    return root
-
-
-def level_name(place: Place) -> str:
-    return _("设区市") if place.level == "city" else _("县（市、区）")
-
-
-def _by_code_over_lineage(rows, system: IndicatorSystem) -> dict:
-    """Rows of ``system`` and of the systems it extends, by code, base system first; where
-    a system redefines an inherited code, its own row wins."""
-    position = {s.pk: i for i, s in enumerate(system.lineage())}
-    by_code = {}
-    for row in sorted(rows, key=lambda row: (position[row.system_id], row.order, row.code)):
-        by_code[row.code] = row
-    return by_code
-
-
-def _dimensions(release: Release) -> list[Dimension]:
-    system = release.round.system
-    rows = Dimension.objects.filter(system__in=system.lineage())
-    return list(_by_code_over_lineage(rows, system).values())
-
-
-def _indicator_meta(release: Release) -> dict[str, Indicator]:
-    """Every indicator the round's system holds, inherited ones included."""
-    system = release.round.system
-    return _by_code_over_lineage(system.all_indicators().select_related("department"), system)
-
-
-def departments_text(departments: Iterable[str], names: dict[str, str]) -> str:
-    """Departments given by code or name, joined as the document's language joins them."""
-    return _marks().items.join(name_departments(departments, names)) or "—"
-
-
-def _department_name(indicator: Indicator | None) -> str:
-    if indicator is None or indicator.department is None:
-        return "—"
-    return indicator.department.name
-
-
 def _trend(release: Release, place: Place, names: dict[str, str]) -> dict:
     """Index and dimension scores of ``place`` over this release and the published
     releases of the same method in other rounds."""
@@ -210,32 +138,6 @@ def _trend(release: Release, place: Place, names: dict[str, str]) -> dict:
     }
 
 
-def _map_figure(release: Release, place: Place, caption: str) -> Figure | None:
-    """The place's counties coloured by index, or the place among its siblings."""
-    index_rows = Result.objects.filter(release=release, level=Level.INDEX)
-    children = index_rows.filter(place__parent=place)
-    shown = children if children.exists() else index_rows.filter(place__parent=place.parent_id)
-    scores = dict(shown.values_list("place_id", "score"))
-    boundaries = Boundary.objects.filter(place_id__in=scores).select_related("place")
-    features = [
-        {"name": place_name(b.place), "geometry": b.geojson, "value": scores[b.place_id]}
-        for b in sorted(boundaries, key=lambda b: b.place.code)
-    ]
-    if not features:
-        return None
-    datums = {b.get_datum_display() for b in boundaries}
-    return Figure(
-        caption=caption,
-        kind="map",
-        data={
-            "features": features,
-            "legend": _("城市健康指数"),
-            "note": _("坐标系：%(datum)s，仅为示意")
-            % {"datum": _marks().items.join(sorted(datums))},
-        },
-    )
-
-
 def city_report(release: Release, place: Place) -> Document:
     """The annual city health-check report (城市体检报告) of ``place`` in ``release``."""
     results = list(Result.objects.filter(release=release, place=place).order_by("level", "code"))
@@ -246,10 +148,10 @@ def city_report(release: Release, place: Place) -> Document:
     index = next((r for r in results if r.level == Level.INDEX), None)
     by_dimension = {r.code: r for r in results if r.level == Level.DIMENSION}
     indicator_rows = [r for r in results if r.level == Level.INDICATOR]
-    dimensions = [d for d in _dimensions(release) if d.code in by_dimension] or [
+    dimensions = [d for d in release_dimensions(release) if d.code in by_dimension] or [
         Dimension(code=code, name_zh=row.name_zh) for code, row in by_dimension.items()
     ]
-    meta = _indicator_meta(release)
+    meta = release_indicators(release)
     dimension_names = {d.code: d.name for d in dimensions}
     names = {**{code: i.name for code, i in meta.items()}, **dimension_names}
     subject = place_name(place)
@@ -259,7 +161,7 @@ def city_report(release: Release, place: Place) -> Document:
     }
     place_level = level_name(place)
     year = release.round.year
-    document = _document(release, _("%(year)d年度城市体检报告") % {"year": year}, subject)
+    document = new_document(release, _("%(year)d年度城市体检报告") % {"year": year}, subject)
 
     def reading(key: str, generated: str) -> Paragraph:
         edit = edits.get(key)
@@ -292,7 +194,7 @@ def city_report(release: Release, place: Place) -> Document:
             }
         )
     )
-    map_figure = _map_figure(release, place, _("%(place)s城市健康指数分布") % {"place": subject})
+    map_figure = place_map(release, place, _("%(place)s城市健康指数分布") % {"place": subject})
     if map_figure:
         overview.blocks.append(map_figure)
     document.sections.append(overview)
@@ -318,7 +220,7 @@ def city_report(release: Release, place: Place) -> Document:
                 columns=[_("指数"), _("排名"), _("排名区间（5%–95%）"), _("同类组"), _("同类排名")],
                 rows=[
                     [
-                        _number(index.score),
+                        number_text(index.score),
                         f"{index.rank}/{index.place_count}",
                         f"{index.rank_low}–{index.rank_high}",
                         peer_group_name(index.peer_group),
@@ -392,7 +294,7 @@ def peer_means(release: Release, place: Place, index) -> dict[str, float]:
 
 
 def _indicator_table(dimension_name: str, rows, meta, names: dict[str, str]) -> Table:
-    marks = _marks()
+    marks = document_marks()
     table_rows, warnings, citations = [], [], []
     for row in rows:
         indicator = meta.get(row.code)
@@ -402,12 +304,12 @@ def _indicator_table(dimension_name: str, rows, meta, names: dict[str, str]) -> 
             [
                 name,
                 unit or "—",
-                _number(row.value),
+                number_text(row.value),
                 standard_label(row.standard),
                 _met(row),
                 _(WARNING_NAMES.get(row.warning, "—")),
-                _number(row.score, 1),
-                _department_name(indicator),
+                number_text(row.score, 1),
+                department_name(indicator),
             ]
         )
         warnings.append(row.warning)
@@ -519,10 +421,10 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
                         p.project.name,
                         str(p.project.year),
                         type_names.get(p.project.project_type, p.project.project_type),
-                        _number(p.project.budget, 0),
+                        number_text(p.project.budget, 0),
                         f"{p.project.start.isoformat()}—{p.project.end.isoformat()}",
                         p.status,
-                        _number(p.percent_complete, 1),
+                        number_text(p.percent_complete, 1),
                         departments_text(p.project.unit.split("、"), departments),
                     ]
                     for p in projects
@@ -587,7 +489,7 @@ def renewal_projects(place: Place, year: int) -> list[YearEndProject]:
 def method_section(release: Release) -> Section:
     """Data sources and method: the release, the method's steps, each indicator's
     definition and source."""
-    meta = _indicator_meta(release)
+    meta = release_indicators(release)
     names = formula_names(meta)
     method = yaml.safe_load(release.method_text) or {}
     steps = method.get("steps", {})
@@ -640,7 +542,7 @@ def method_section(release: Release) -> Section:
                     meta[c].name,
                     meta[c].unit or "—",
                     formula_text(meta[c].formula, names),
-                    _department_name(meta[c]),
+                    department_name(meta[c]),
                     meta[c].citation or "—",
                 ]
                 for c in codes
@@ -649,191 +551,3 @@ def method_section(release: Release) -> Section:
         )
     )
     return section
-
-
-# --- provincial summary and quarterly bulletin --------------------------------------
-
-
-def province_summary(release: Release) -> Document:
-    """The provincial summary report: rankings, map, common problems, project progress."""
-    year = release.round.year
-    document = _document(
-        release,
-        _("%(year)d年度城市体检省级汇总报告") % {"year": year},
-        place_name(summary_subject(release)),
-    )
-    index_rows = list(
-        Result.objects.filter(release=release, level=Level.INDEX)
-        .select_related("place")
-        .order_by("place__level", "rank", "place__code")
-    )
-    dimensions = _dimensions(release)
-    dimension_scores: dict[int, dict[str, float]] = {}
-    for place_id, code, score in Result.objects.filter(
-        release=release, level=Level.DIMENSION
-    ).values_list("place_id", "code", "score"):
-        dimension_scores.setdefault(place_id, {})[code] = score
-    overview = Section(_("总体情况"))
-    overview.blocks.append(
-        Paragraph(
-            _("%(year)d年度共%(count)d个地区参加城市体检并参与城市健康指数排名。")
-            % {"year": year, "count": len(index_rows)}
-        )
-    )
-    document.sections.append(overview)
-    for level, title in (("city", _("设区市排名")), ("county", _("县（市、区）排名"))):
-        rows = [r for r in index_rows if r.place.level == level]
-        if not rows:
-            continue
-        section = Section(title)
-        section.blocks.append(
-            Table(
-                caption=title,
-                columns=[_("排名"), _("地区"), _("指数"), _("排名区间"), _("同类组"), _("同类排名")]
-                + [d.name for d in dimensions],
-                rows=[
-                    [
-                        str(r.rank),
-                        place_name(r.place),
-                        _number(r.score),
-                        f"{r.rank_low}–{r.rank_high}",
-                        peer_group_name(r.peer_group),
-                        str(r.peer_rank or "—"),
-                    ]
-                    + [
-                        _number(dimension_scores.get(r.place_id, {}).get(d.code), 1)
-                        for d in dimensions
-                    ]
-                    for r in rows
-                ],
-                note=_("来源：%(label)s") % {"label": release_label(release)},
-            )
-        )
-        if level == "city":
-            section.blocks.append(
-                Figure(
-                    caption=_("设区市城市健康指数"),
-                    kind="bars",
-                    data={
-                        "labels": [place_name(r.place) for r in rows],
-                        "values": [r.score for r in rows],
-                        "xlabel": _("城市健康指数"),
-                    },
-                )
-            )
-            map_figure = _map_figure(release, summary_subject(release), _("设区市城市健康指数分布"))
-            if map_figure:
-                section.blocks.append(map_figure)
-        document.sections.append(section)
-    document.sections.append(_common_problems(release))
-    document.sections.append(_progress_section(dt.date(year, 12, 31), year, _("项目进展")))
-    return document
-
-
-def _common_problems(release: Release) -> Section:
-    section = Section(_("共性问题"))
-    if not apps.is_installed("citycheck.diagnosis"):
-        section.blocks.append(Paragraph(_("本轮尚无问题清单。")))
-        return section
-    from django.db.models import Count
-
-    from citycheck.diagnosis.models import Problem, ProblemStatus
-
-    counts = list(
-        Problem.objects.filter(round=release.round)
-        .exclude(status=ProblemStatus.DISMISSED)
-        .values("disease_name")
-        .annotate(places=Count("place", distinct=True))
-        .order_by("-places", "disease_name")
-    )
-    if not counts:
-        section.blocks.append(Paragraph(_("本轮尚无问题清单。")))
-        return section
-    section.blocks.append(
-        Table(
-            caption=_("各类城市病涉及地区数"),
-            columns=[_("城市病"), _("涉及地区数")],
-            rows=[[row["disease_name"], str(row["places"])] for row in counts],
-        )
-    )
-    return section
-
-
-def _progress_section(as_of: dt.date, year: int, title: str) -> Section:
-    """Progress of the year's projects by city, the slow cities named."""
-    section = Section(title)
-    if not apps.is_installed("citycheck.renewal"):
-        section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
-        return section
-    from citycheck.renewal.services import progress_board
-
-    board = progress_board(as_of=as_of, year=year)
-    if board.by_city.empty:
-        section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
-        return section
-    names = {
-        place.code: place_name(place)
-        for place in Place.objects.filter(code__in=list(board.by_city.index))
-    }
-    table = board.by_city.sort_index()
-    rows, warnings, slow = [], [], []
-    for code, row in table.iterrows():
-        behind = int(row.get("late", 0)) + int(row.get("stalled", 0))
-        rows.append(
-            [
-                names.get(code, str(code)),
-                str(int(row["projects"])),
-                _number(row["budget"], 0),
-                _number(row["investment_to_date"], 0),
-                _number(row["percent_complete"], 1),
-                str(int(row.get("late", 0))),
-                str(int(row.get("stalled", 0))),
-            ]
-        )
-        warnings.append("red" if behind else "")
-        if behind:
-            slow.append(names.get(code, str(code)))
-    section.blocks.append(
-        Paragraph(
-            _("截至%(date)s，进度滞后或停滞的地区：%(names)s。")
-            % {"date": as_of.isoformat(), "names": _marks().items.join(slow)}
-            if slow
-            else _("截至%(date)s，各地区项目均按计划推进。") % {"date": as_of.isoformat()}
-        )
-    )
-    section.blocks.append(
-        Table(
-            caption=_("分地区项目进展"),
-            columns=[
-                _("地区"),
-                _("项目数"),
-                _("总投资（万元）"),
-                _("累计完成投资（万元）"),
-                _("投资加权形象进度（%）"),
-                _("滞后项目"),
-                _("停滞项目"),
-            ],
-            rows=rows,
-            row_warnings=warnings,
-            note=_("来源：城市更新项目月度调度。"),
-        )
-    )
-    return section
-
-
-def quarterly_bulletin(release: Release, quarter: int) -> Document:
-    """The quarterly bulletin (季度通报) of the year after ``release``'s round: project
-    progress by city at the quarter's end, slow places named."""
-    if quarter not in (1, 2, 3, 4):
-        raise ValueError(f"quarter: must be 1–4, got {quarter!r}")
-    year = release.round.year + 1  # projects of a round are built in the following year
-    as_of = dt.date(year, 3 * quarter, 1) + dt.timedelta(days=31)
-    as_of = as_of.replace(day=1) - dt.timedelta(days=1)
-    document = _document(
-        release,
-        _("%(year)d年第%(quarter)d季度城市更新工作通报") % {"year": year, "quarter": quarter},
-        place_name(summary_subject(release)),
-    )
-    document.date = f"{as_of.isoformat()}T00:00:00"
-    document.sections.append(_progress_section(as_of, year, _("分地区进展")))
-    return document

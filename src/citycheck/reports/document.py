@@ -1,7 +1,7 @@
 """The shape every report takes before it is written out: a :class:`Document` of numbered
 :class:`Section` s holding paragraphs, tables and figures.
 
-The content builders (``content.py``) fill a document from a release; the renderers
+The builders (``content.py``, ``summaries.py``) fill a document from a release; the renderers
 (``render.py``) write any document as Word, PDF or HTML. A document holds only plain
 data (charts as a kind and their numbers, drawn by the renderer), so it can be sent to a
 worker process and renders identically each time.

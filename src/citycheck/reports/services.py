@@ -35,7 +35,7 @@ from citycheck.core.jobs import start_job
 from citycheck.core.models import record_event
 from citycheck.places.models import Place
 
-from . import content, render
+from . import content, parts, render, summaries
 from .document import Document
 from .models import ReportReading
 
@@ -76,8 +76,8 @@ def build(release: Release, place: Place | None = None, *, preview=False) -> Doc
     """The document of ``place``'s report (the provincial summary when ``place`` is the
     release's scope or None)."""
     _check_release(release, preview)
-    if place is None or place.pk == content.summary_subject(release).pk:
-        return content.province_summary(release)
+    if place is None or place.pk == parts.summary_subject(release).pk:
+        return summaries.province_summary(release)
     try:
         return content.city_report(release, place)
     except ValueError as exc:
@@ -91,7 +91,7 @@ def build_for_file(release: Release, place: Place | None = None, *, preview=Fals
 
 
 def file_stem(release: Release, place: Place | None) -> str:
-    summary = content.summary_subject(release)
+    summary = parts.summary_subject(release)
     subject = place or summary
     kind = "summary" if subject.pk == summary.pk else "report"
     return f"{release.round.year}-{subject.code}-{kind}-r{release.pk}"
@@ -144,7 +144,7 @@ def render_all(
     _check_release(release, preview=False)
     out_dir = Path(out_dir)
     if places is None:
-        summary = content.summary_subject(release)
+        summary = parts.summary_subject(release)
         places = [None, *report_places(release).exclude(pk=summary.pk)]
     workers = workers or os.cpu_count() or 1
     paths: list[Path] = []

@@ -23,7 +23,7 @@ from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.core import access
 from citycheck.places.models import Place
 
-from . import content, dashboard, services
+from . import dashboard, parts, services
 from . import render as renderers
 
 CONTENT_TYPES = {
@@ -41,7 +41,7 @@ def visible_release(user, pk: int) -> Release:
 
 def release_place(release: Release, code: str) -> Place | None:
     """The place ``code`` of ``release`` (None for the provincial summary); 404 otherwise."""
-    if code == content.summary_subject(release).code:
+    if code == parts.summary_subject(release).code:
         return None
     return get_object_or_404(
         Place, code=code, pk__in=Result.objects.filter(release=release).values("place")
@@ -93,7 +93,7 @@ def report_list(request):
         {
             "releases": releases,
             "release": release,
-            "summary": content.summary_subject(release) if release else None,
+            "summary": parts.summary_subject(release) if release else None,
             "places": places,
             "archive_ready": bool(archive and archive.exists()),
             "formats": services.FORMATS,
@@ -207,7 +207,7 @@ def province_dashboard(request):
     release = _dashboard_release(request)
     context = {"release": release}
     if release is not None:
-        top = content.summary_subject(release)
+        top = parts.summary_subject(release)
         level = dashboard.top_level(release)
         context.update(
             level_name=_("设区市") if level == "city" else _("县（市、区）"),

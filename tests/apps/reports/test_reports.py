@@ -18,7 +18,8 @@ from citycheck.core.models import ChangeRecord, Job
 from citycheck.diagnosis.models import Problem, Severity
 from citycheck.renewal.models import ProjectStatus, RenewalProject
 from citycheck.reports import services
-from citycheck.reports.content import city_report, quarterly_bulletin
+from citycheck.reports.content import city_report
+from citycheck.reports.summaries import quarterly_bulletin
 
 COUNTY = "360102"  # 东湖区, best of the four counties
 

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from citycheck.assessment.models import Release, ReleaseStatus
 from citycheck.places.models import Place
-from citycheck.reports import content, services
+from citycheck.reports import parts, services, summaries
 
 
 class Command(BaseCommand):
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 paths = self._all(release, formats, out, options["workers"])
             elif options["bulletin"]:
                 with translation.override(services.REPORT_LANGUAGE):
-                    document = content.quarterly_bulletin(release, options["bulletin"])
+                    document = summaries.quarterly_bulletin(release, options["bulletin"])
                 stem = f"{document.date[:4]}-q{options['bulletin']}-bulletin-r{release.pk}"
                 paths = services.write_document(
                     document, services.check_formats(formats), out, stem
@@ -80,7 +80,7 @@ class Command(BaseCommand):
 
     def _all(self, release, formats, out, workers):
         total = (
-            services.report_places(release).exclude(pk=content.summary_subject(release).pk).count()
+            services.report_places(release).exclude(pk=parts.summary_subject(release).pk).count()
             + 1
         )
         with tqdm(total=total, unit="report", disable=None) as bar:
