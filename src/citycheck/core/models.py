@@ -70,7 +70,13 @@ class ChangeLoggedModel(models.Model):
         abstract = True
 
     def serialize(self) -> dict:
-        return model_to_dict(self, exclude=["created", "last_updated"])
+        """The fields as the audit trail stores them: relations by key, a many-to-many
+        field as the sorted list of its keys."""
+        data = model_to_dict(self, exclude=["created", "last_updated"])
+        for field in self._meta.many_to_many:
+            if field.name in data:
+                data[field.name] = sorted(related.pk for related in data[field.name])
+        return data
 
     def snapshot(self) -> None:
         self._prechange_snapshot = self.serialize() if self.pk else None

@@ -107,12 +107,6 @@ class RenewalProject(ChangeLoggedModel):
             "terms": " + ".join(terms),
         }
 
-    def serialize(self) -> dict:
-        # The audit trail stores the problems addressed by id.
-        data = super().serialize()
-        data["problems"] = [problem.pk for problem in data.get("problems", [])]
-        return data
-
 
 class ProgressQuerySet(PlaceScopedQuerySet):
     place_lookup = "project__place"
