@@ -38,7 +38,9 @@ __all__ = [
     "Issue",
     "SystemFileError",
     "base_figures_frame",
+    "evaluable_formula",
     "export_system",
+    "formula_name_units",
     "import_file",
     "import_system_file",
     "load_crosswalk",
@@ -446,6 +448,26 @@ def _export_indicator(indicator: Indicator) -> dict:
 # ── Frames for the engine and the demo ───────────────────────────────────────────
 
 
+def formula_name_units(indicators) -> dict[str, str]:
+    """The unit of every name a formula of ``indicators`` may use: the base figures of
+    the registry and the indicators themselves."""
+    name_units = dict(BaseFigure.objects.values_list("code", "unit"))
+    name_units.update({indicator.code: indicator.unit for indicator in indicators})
+    return name_units
+
+
+def evaluable_formula(indicator: Indicator, name_units: dict[str, str]) -> tuple[str, float]:
+    """``(formula, unit_factor)`` of ``indicator``: its formula with the unit factor of
+    the formula as written folded in (``100 * (a / b)`` for a ratio declared in %), so
+    that evaluating it gives the indicator's value in its own unit; ``("", 1.0)`` for an
+    indicator without a formula. Every place that computes an indicator from base figures
+    evaluates this text."""
+    if not indicator.formula:
+        return indicator.formula, 1.0
+    factor = unit_factor(indicator.formula, indicator.unit, name_units)
+    return (indicator.formula if factor == 1 else f"{factor:g} * ({indicator.formula})"), factor
+
+
 def system_frame(system: IndicatorSystem) -> pd.DataFrame:
     """One row per indicator of the system and the systems it extends.
 
@@ -461,18 +483,10 @@ def system_frame(system: IndicatorSystem) -> pd.DataFrame:
         .select_related("system", "dimension", "department")
         .order_by("dimension__system__version", "dimension__order", "system__version", "order")
     )
-    name_units = dict(BaseFigure.objects.values_list("code", "unit"))
-    name_units.update({indicator.code: indicator.unit for indicator in indicators})
+    name_units = formula_name_units(indicators)
     rows = []
     for indicator in indicators:
-        factor = (
-            unit_factor(indicator.formula, indicator.unit, name_units) if indicator.formula else 1.0
-        )
-        computed = (
-            indicator.formula
-            if factor == 1 or not indicator.formula
-            else f"{factor:g} * ({indicator.formula})"
-        )
+        computed, factor = evaluable_formula(indicator, name_units)
         rows.append(
             {
                 "code": indicator.code,

@@ -1,4 +1,4 @@
-"""The completeness board, the roll-up beside a city's own value, and reminders."""
+"""The completeness board and reminders (the roll-up beside a city's own value: test_rollup)."""
 
 import datetime as dt
 
@@ -7,8 +7,7 @@ from django.core import mail
 
 from citycheck.collection import reminders, services, workflow
 from citycheck.collection.completeness import completeness_board
-from citycheck.collection.models import BaseFigureValue, Reminder, ReminderKind
-from citycheck.indicators.models import BaseFigure
+from citycheck.collection.models import Reminder, ReminderKind
 
 from .conftest import GOOD_VALUES
 
@@ -63,45 +62,6 @@ def test_board_is_limited_to_the_users_reach(province):
     board = completeness_board(province.round, acting_user=province.users["city"])
     assert set(board.places["code"]) == {"360100", "360102", "360103", "360104", "360111", "360112"}
     assert completeness_board(province.round, acting_user=province.users["public"]).places.empty
-
-
-def test_rollup_beside_the_citys_own_value(province):
-    for code, user in ((COUNTY, "county"), ("360103", "sibling")):
-        services.save_values(
-            province.round, province.entries(code, GOOD_VALUES), acting_user=province.users[user]
-        )
-    population = BaseFigure.objects.create(
-        code="resident_population", name_zh="常住人口", unit="万人"
-    )
-    park = BaseFigure.objects.create(code="park_green_area", name_zh="公园绿地面积", unit="公顷")
-    urban = BaseFigure.objects.create(
-        code="urban_resident_population", name_zh="城区常住人口", unit="万人"
-    )
-    for code, people, hectares in ((COUNTY, 30.0, 30.0), ("360103", 10.0, 10.0)):
-        for figure, value in ((population, people), (park, hectares), (urban, 2.0)):
-            BaseFigureValue.objects.create(
-                place=province.places[code], figure=figure, year=2024, value=value
-            )
-    services.save_values(
-        province.round,
-        province.entries("360103", {"green_space_rate": 30.0}),
-        acting_user=province.users["sibling"],
-    )
-    city_values = {"green_space_rate": 36.0, "schools": 95.0}
-    services.save_values(
-        province.round, province.entries("360100", city_values), acting_user=province.users["city"]
-    )
-    frame = services.rollup_comparison(
-        province.round, province.places["360100"], acting_user=province.users["city"]
-    ).set_index("indicator")
-    assert frame.loc["schools", "counties"] == 80.0  # sum
-    assert bool(frame.loc["schools", "disagrees"])
-    assert frame.loc["green_space_rate", "counties"] == pytest.approx(
-        (38 * 30 + 30 * 10) / 40
-    )  # weighted
-    assert not bool(frame.loc["green_space_rate", "disagrees"])
-    # ratio of sums: the formula on the counties' summed base figures, (30 + 10) / (2 + 2) * 100
-    assert frame.loc["park_green_area_per_capita", "counties"] == pytest.approx(1000.0)
 
 
 def test_reminders_before_and_after_the_deadline_once_a_day(province):
