@@ -35,13 +35,7 @@ from citycheck.indicators.models import BaseFigure, Dimension, Indicator
 from citycheck.places.models import Place
 
 from . import readings
-from .document import (
-    Document,
-    Figure,
-    Paragraph,
-    Section,
-    Table,
-)
+from .document import Document, Figure, Paragraph, Section, Table
 from .models import ReportReading
 from .parts import (
     department_name,

@@ -19,13 +19,7 @@ from citycheck.core.language import localized
 from citycheck.indicators.models import Dimension, Indicator, IndicatorSystem
 from citycheck.places.models import Boundary, Place
 
-from .document import (
-    Document,
-    Figure,
-    Punctuation,
-    active_language,
-    punctuation,
-)
+from .document import Document, Figure, Punctuation, active_language, punctuation
 
 # Marked here, translated where used (in the language of the request or job).
 ISSUER = gettext_noop("城市体检评估信息平台")

@@ -15,13 +15,7 @@ from citycheck.assessment.labels import peer_group_name
 from citycheck.assessment.models import Level, Release, Result
 from citycheck.places.models import Place
 
-from .document import (
-    Document,
-    Figure,
-    Paragraph,
-    Section,
-    Table,
-)
+from .document import Document, Figure, Paragraph, Section, Table
 from .parts import (
     document_marks,
     new_document,

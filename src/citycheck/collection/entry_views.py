@@ -1,0 +1,476 @@
+"""Data-entry pages of a check-step submission: the form (htmx draft saves with optimistic
+versions, inline validation), workflow steps, comments, evidence, revision requests and
+the Excel round trip.
+
+Rows reach a page only through :func:`citycheck.core.access.restrict`; every write goes
+through the check-step services, which decide permission again and leave the audit.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from openpyxl.utils import get_column_letter
+
+from citycheck.core import access
+from citycheck.core.choices import Action, Role
+from citycheck.indicators.models import Dimension, Standard
+from citycheck.places.models import PlaceLevel
+
+from . import excel, services, workflow
+from .forms import CommentForm, EvidenceForm, UploadForm, parse_entry_rows
+from .models import (
+    Evidence,
+    RevisionRequest,
+    Round,
+    RoundStatus,
+    Source,
+    Submission,
+    SubmissionStatus,
+    Value,
+)
+from .rollup import rollup_comparison
+from .validation import validate_round_values
+from .views import user_level
+
+# --------------------------------------------------------------------------- data entry
+
+
+@login_required
+def entry(request, pk, code):
+    """The submission the user fills for ``code`` in round ``pk`` (created on first visit):
+    a department filler's part, an evaluator's third-party data, or the place's own."""
+    round_ = get_object_or_404(access.restrict(Round.objects.all(), request.user), pk=pk)
+    place = access.get_place(request.user, code, Action.VIEW)
+    if not round_.places.filter(pk=place.pk).exists():
+        raise Http404
+    user = request.user
+    source = request.GET.get("source", Source.SELF_CHECK)
+    if user.role == Role.EVALUATOR:
+        source = Source.THIRD_PARTY
+    if source not in services.ENTERED_SOURCES:
+        raise Http404
+    department = user.department if user.role == Role.DEPARTMENT_FILLER else None
+    submission = services.submission_for(round_, place, source, department)
+    return redirect("collection:submission", pk=submission.pk)
+
+
+def _submission(request, pk) -> Submission:
+    """The submission ``pk`` if the user may see it (404 otherwise, like a missing one)."""
+    return get_object_or_404(
+        Submission.objects.restrict(request.user, Action.VIEW).select_related(
+            "round__system", "place", "department", "submitted_by", "decided_by"
+        ),
+        pk=pk,
+    )
+
+
+def _number_text(number: float | None) -> str:
+    """A stored number as the entry form shows it (and compares it back)."""
+    return "" if number is None else format(number, ".15g")
+
+
+def _may_enter(user, submission: Submission, indicators) -> bool:
+    try:
+        services.check_may_enter(
+            user,
+            submission.round,
+            [submission.place],
+            [i.pk for i in indicators],
+            submission.source,
+        )
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _allowed_steps(user, submission: Submission, may_enter: bool) -> set[str]:
+    """The workflow buttons worth showing; the services decide again on each click."""
+    status, level = submission.status, user_level(user)
+    own = not user.is_superuser and user.place_id == submission.place_id
+    via_city = workflow.needs_city_step(submission)
+    ready_for_province = SubmissionStatus.CITY_APPROVED if via_city else SubmissionStatus.SUBMITTED
+    steps = set()
+    if may_enter and status in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED):
+        steps.add("submit")
+    if may_enter and status in (SubmissionStatus.CITY_APPROVED, SubmissionStatus.ACCEPTED):
+        steps.add("revision")
+    if access.may(user, Action.APPROVE) and not own:
+        if level == PlaceLevel.CITY and via_city and status == SubmissionStatus.SUBMITTED:
+            steps |= {"approve", "return"}
+        if level == PlaceLevel.PROVINCE and status == ready_for_province:
+            steps |= {"accept", "return"}
+        if level in (PlaceLevel.CITY, PlaceLevel.PROVINCE):
+            steps.add("decide")
+    return steps
+
+
+def entry_rows(
+    submission: Submission, indicators, *, user, posted=None, issues=None
+) -> list[tuple]:
+    """The form's rows, grouped by dimension: (dimension, [row, …]).
+
+    Each row carries the indicator, the stored value (its version and last change), last
+    year's value, the standard, the roll-up of the counties for a city, the validation
+    issues, and what the input shows (``posted`` rows keep what the user typed).
+    """
+    round_, place = submission.round, submission.place
+    stored = {
+        v.indicator_id: v
+        for v in Value.objects.filter(
+            round=round_, place=place, source=submission.source, indicator__in=indicators
+        ).select_related("updated_by")
+    }
+    previous = excel.previous_values(round_, [place.pk])
+    standards: dict[int, list] = {}
+    for standard in Standard.objects.filter(indicator__in=indicators).order_by("city_class"):
+        standards.setdefault(standard.indicator_id, []).append(standard)
+    rollup = {}
+    if place.level == PlaceLevel.CITY and submission.source == Source.SELF_CHECK:
+        comparison = rollup_comparison(round_, place, acting_user=user)
+        rollup = {r["indicator"]: r for r in comparison.to_dict("records")}
+    by_indicator: dict[str, list[dict]] = {}
+    if issues is not None:
+        for issue in issues.to_dict("records"):
+            by_indicator.setdefault(issue["indicator"], []).append(issue)
+    posted = {row.indicator_id: row for row in posted or []}
+    dimensions = Dimension.objects.in_bulk({i.dimension_id for i in indicators})
+    groups: dict[int, list[dict]] = {}
+    for indicator in indicators:
+        value = stored.get(indicator.pk)
+        shown = posted.get(indicator.pk)
+        row = {
+            "indicator": indicator,
+            "value": value,
+            "text": shown.text if shown else _number_text(value.value if value else None),
+            "note": shown.note if shown else (value.note if value else ""),
+            "version": shown.version if shown else (value.version if value else 0),
+            "seen_text": shown.seen_text if shown else _number_text(value.value if value else None),
+            "seen_note": shown.seen_note if shown else (value.note if value else ""),
+            "previous": previous.get((place.pk, indicator.code)),
+            "standard": excel.standard_text(standards.get(indicator.pk, [])),
+            "rollup": rollup.get(indicator.code),
+            "issues": by_indicator.get(indicator.code, []),
+            "error": shown.error if shown else "",
+        }
+        groups.setdefault(indicator.dimension_id, []).append(row)
+    return [(dimensions[d], rows) for d, rows in groups.items()]
+
+
+def _issues(submission: Submission, indicators, stage="save"):
+    return validate_round_values(
+        submission.round,
+        source=submission.source,
+        place_ids=[submission.place_id],
+        stage=stage,
+        indicator_ids=[i.pk for i in indicators],
+    )
+
+
+def _form_context(request, submission, *, posted=None, issues=None, **extra) -> dict:
+    indicators = services.indicators_owed(submission.round, department=submission.department)
+    may_enter = _may_enter(request.user, submission, indicators)
+    if issues is None:
+        issues = _issues(submission, indicators)
+    writable = (
+        may_enter and submission.round.status == RoundStatus.OPEN and not submission.is_locked
+    )
+    return {
+        "submission": submission,
+        "round": submission.round,
+        "groups": entry_rows(
+            submission, indicators, user=request.user, posted=posted, issues=issues
+        ),
+        "errors": int((issues["severity"] == "error").sum()) if len(issues) else 0,
+        "warnings": int((issues["severity"] == "warning").sum()) if len(issues) else 0,
+        "writable": writable,
+        "show_rollup": submission.place.level == PlaceLevel.CITY
+        and submission.source == Source.SELF_CHECK,
+        **extra,
+    }
+
+
+@login_required
+def submission_view(request, pk):
+    """The data-entry and review page of one submission."""
+    submission = _submission(request, pk)
+    user = request.user
+    indicators = services.indicators_owed(submission.round, department=submission.department)
+    context = _form_context(request, submission)
+    context.update(
+        steps=_allowed_steps(user, submission, _may_enter(user, submission, indicators)),
+        comments=submission.comments.select_related("author", "indicator"),
+        evidence=submission.evidence.select_related("uploaded_by", "indicator"),
+        revisions=submission.revisions.select_related("requested_by", "decided_by"),
+        comment_form=CommentForm(),
+        evidence_form=EvidenceForm(),
+        upload_form=UploadForm(),
+    )
+    return render(request, "collection/submission.html", context)
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+@require_POST
+def submission_save(request, pk):
+    """Save a draft. htmx swaps the form back in with new versions and validation; a
+    stale version refuses the whole save and shows who changed what, when, to which value."""
+    submission = _submission(request, pk)
+    indicators = services.indicators_owed(submission.round, department=submission.department)
+    rows = parse_entry_rows(request.POST, indicators)
+    by_id = {i.pk: i for i in indicators}
+    problems = [row.error for row in rows if row.error]
+    conflicts, saved = [], None
+    if not problems:
+        entries = [
+            services.ValueEntry(
+                submission.place, by_id[row.indicator_id], row.value, row.note, row.version
+            )
+            for row in rows
+            if row.changed
+        ]
+        try:
+            saved = services.save_values(
+                submission.round, entries, source=submission.source, acting_user=request.user
+            )
+        except services.StaleValueError as stale:
+            conflicts = stale.conflicts
+            problems = [stale.message]
+        except services.CheckStepError as refused:
+            problems = [refused.message]
+        except PermissionDenied as denied:
+            problems = [str(denied) or _("您无权修改这些数据。")]
+    if not _is_htmx(request):
+        for problem in problems:
+            messages.error(request, problem)
+        if saved is not None:
+            messages.success(request, _("已保存 %(count)d 项。") % {"count": saved.changed})
+        return redirect("collection:submission", pk=pk)
+    context = _form_context(
+        request,
+        submission,
+        posted=rows if problems else None,
+        issues=saved.issues if saved is not None else None,
+        problems=problems,
+        conflicts=conflicts,
+        saved=saved,
+    )
+    return render(request, "collection/includes/entry_form.html", context)
+
+
+# The workflow steps a page can take: name → (service, form field carrying the text).
+STEPS = {
+    "submit": (workflow.submit_submission, "note"),
+    "approve": (workflow.approve_submission, "note"),
+    "accept": (workflow.accept_submission, "note"),
+    "return": (workflow.return_submission, "comment"),
+}
+STEP_DONE = {  # lazy: translated in the language of each request
+    "submit": gettext_lazy("已提交。"),
+    "approve": gettext_lazy("已审核通过，报送省级。"),
+    "accept": gettext_lazy("已采纳。"),
+    "return": gettext_lazy("已退回。"),
+}
+
+
+@login_required
+@require_POST
+def submission_step(request, pk, step):
+    """Submit, approve, accept or return a submission (the comment goes with it)."""
+    if step not in STEPS:
+        raise Http404
+    submission = _submission(request, pk)
+    service, text_field = STEPS[step]
+    text = request.POST.get("comment", "").strip()
+    try:
+        service(submission, acting_user=request.user, **{text_field: text})
+    except PermissionDenied as denied:
+        messages.error(request, _("您无权执行此操作。") + " " + str(denied))
+    except services.CheckStepError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, str(STEP_DONE[step]))
+    return redirect("collection:submission", pk=pk)
+
+
+@login_required
+@require_POST
+def submission_comment(request, pk):
+    submission = _submission(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_comment(submission, form.cleaned_data["text"], acting_user=request.user)
+        except services.CheckStepError as refused:
+            messages.error(request, refused.message)
+    else:
+        messages.error(request, _("意见不能为空。"))
+    return redirect(reverse("collection:submission", args=[pk]) + "#comments")
+
+
+@login_required
+@require_POST
+def submission_evidence(request, pk):
+    """Attach an evidence file; its type is judged by content (allow-list)."""
+    submission = _submission(request, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("请选择要上传的文件。"))
+        return redirect("collection:submission", pk=pk)
+    upload = form.cleaned_data["file"]
+    try:
+        services.attach_evidence(submission, upload.name, upload.read(), acting_user=request.user)
+    except PermissionDenied:
+        messages.error(request, _("您无权为该填报上传佐证材料。"))
+    except services.CheckStepError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("已上传佐证材料 %(name)s。") % {"name": upload.name})
+    return redirect(reverse("collection:submission", args=[pk]) + "#evidence")
+
+
+@login_required
+def evidence_file(request, pk):
+    evidence = get_object_or_404(Evidence.objects.restrict(request.user, Action.VIEW), pk=pk)
+    response = HttpResponse(evidence.file.read(), content_type="application/octet-stream")
+    response["Content-Disposition"] = (
+        f'attachment; filename="evidence-{evidence.pk}.{evidence.content_kind}"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def submission_revision(request, pk):
+    """Ask to reopen approved data; the reason is kept."""
+    submission = _submission(request, pk)
+    try:
+        workflow.request_revision(
+            submission, acting_user=request.user, reason=request.POST.get("reason", "")
+        )
+    except PermissionDenied:
+        messages.error(request, _("您无权申请修改该数据。"))
+    except services.CheckStepError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("修改申请已提交。"))
+    return redirect("collection:submission", pk=pk)
+
+
+@login_required
+@require_POST
+def revision_decide(request, pk):
+    request_ = get_object_or_404(
+        RevisionRequest.objects.restrict(request.user, Action.VIEW).select_related("submission"),
+        pk=pk,
+    )
+    try:
+        workflow.decide_revision(
+            request_,
+            grant=request.POST.get("grant") == "1",
+            acting_user=request.user,
+            note=request.POST.get("note", ""),
+        )
+    except PermissionDenied:
+        messages.error(request, _("您无权审批该修改申请。"))
+    except services.CheckStepError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("修改申请已处理。"))
+    return redirect("collection:submission", pk=request_.submission_id)
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def column_label(column) -> str:
+    """A template column as a refusal names it: letter and header, e.g. "G（本年值）"."""
+    if not isinstance(column, int):
+        return column or ""
+    header = excel.HEADERS[column - 1] if column <= len(excel.HEADERS) else ""
+    return get_column_letter(column) + (f"（{header}）" if header else "")
+
+
+@login_required
+def submission_template(request, pk):
+    """The Excel template for exactly this submission: its place, department and source."""
+    submission = _submission(request, pk)
+    content = excel.build_template(
+        submission.round,
+        [submission.place],
+        department=submission.department,
+        source=submission.source,
+        acting_user=request.user,
+    )
+    department = f"-{submission.department.code}" if submission.department_id else ""
+    name = f"citycheck-{submission.round.year}-{submission.place.code}{department}.xlsx"
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def submission_upload(request, pk):
+    """Preview an uploaded template: the diff against stored values and the validation
+    issues, or every problem naming sheet, row and column. Nothing is stored yet."""
+    submission = _submission(request, pk)
+    form = UploadForm(request.POST, request.FILES)
+    context = {"submission": submission}
+    if not form.is_valid():
+        context["problems"] = [("", "", "", e) for e in form.errors.get("file", [])]
+    else:
+        try:
+            preview = excel.preview_upload(
+                form.cleaned_data["file"],
+                acting_user=request.user,
+                round_=submission.round,
+                place=submission.place,
+            )
+        except excel.UploadError as refused:
+            context["problems"] = [
+                (sheet or "", row or "", column_label(column), message)
+                for sheet, row, column, message in refused.problems
+            ]
+        except services.CheckStepError as refused:
+            context["problems"] = [("", "", "", refused.message)]
+        else:
+            context.update(
+                preview=preview,
+                changes=preview.changes.to_dict("records"),
+                issues=preview.issues.to_dict("records"),
+            )
+    return render(request, "collection/includes/upload_preview.html", context)
+
+
+@login_required
+@require_POST
+def upload_confirm(request, pk):
+    """Store a previewed upload (same checks and audit as the form)."""
+    submission = _submission(request, pk)
+    try:
+        result = excel.confirm_upload(
+            request.POST.get("token", ""),
+            acting_user=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except PermissionDenied:
+        messages.error(request, _("您无权填报这些数据。"))
+    except services.CheckStepError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("已从 Excel 保存 %(count)d 项。") % {"count": result.changed})
+    return redirect("collection:submission", pk=submission.pk)
