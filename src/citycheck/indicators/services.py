@@ -21,18 +21,12 @@ from django.utils.translation import gettext as _
 from citycheck.accounts.models import Department
 from citycheck.core.context import acting, current_actor
 from citycheck.core.models import record_event
+from citycheck.engine import formulas
 
-from . import system_file
+from . import system_file, yaml_files
 from .models import BaseFigure, Crosswalk, Dimension, Indicator, IndicatorSystem, Standard
-from .system_file import (
-    Inherited,
-    Issue,
-    SystemFileError,
-    SystemSpec,
-    file_kind,
-    inherited_from_spec,
-    unit_factor,
-)
+from .system_file import Inherited, SystemSpec, inherited_from_spec, unit_factor
+from .yaml_files import Issue, SystemFileError, file_kind
 
 __all__ = [
     "Issue",
@@ -209,7 +203,7 @@ def _load_registries(spec: SystemSpec):
         )
     figures = _Rows(BaseFigure.objects.all(), ("code",))
     for row in spec.base_figures or []:
-        values = {key: row.get(key) for key in system_file.BASE_FIGURE_FIELDS if key != "code"}
+        values = {key: row.get(key) for key in yaml_files.BASE_FIGURE_FIELDS if key != "code"}
         for key in ("name_en", "definition", "time_point", "spatial_scope"):
             values[key] = values[key] or ""
         figures.save(values, code=row["code"])
@@ -388,7 +382,7 @@ def export_system(system: IndicatorSystem) -> str:
     lineage_formulas = [i.formula for i in system.all_indicators() if i.formula]
     used_names = set()
     for text in lineage_formulas:
-        used_names.update(system_file.formulas.parse(text).names)
+        used_names.update(formulas.parse(text).names)
     figures = BaseFigure.objects.filter(code__in=used_names).order_by("code")
     department_codes = {
         i.department.code
@@ -406,9 +400,7 @@ def export_system(system: IndicatorSystem) -> str:
             if system.extends
             else None,
             "base_figures": [
-                _without_empty(
-                    {key: getattr(figure, key) for key in system_file.BASE_FIGURE_FIELDS}
-                )
+                _without_empty({key: getattr(figure, key) for key in yaml_files.BASE_FIGURE_FIELDS})
                 for figure in figures
             ],
             "departments": [
@@ -428,20 +420,20 @@ def export_system(system: IndicatorSystem) -> str:
 def _export_indicator(indicator: Indicator) -> dict:
     values = {
         key: getattr(indicator, key)
-        for key in system_file.INDICATOR_FIELDS
+        for key in yaml_files.INDICATOR_FIELDS
         if key not in ("dimension", "department", "definition_origin", "standards")
     }
     values["dimension"] = indicator.dimension.code
     values["department"] = indicator.department.code if indicator.department else None
     if not indicator.citation:
-        values["definition_origin"] = system_file.ORIGIN_OWN
+        values["definition_origin"] = yaml_files.ORIGIN_OWN
     values["standards"] = [
         _without_empty(
-            {key: getattr(standard, key) for key in system_file.STANDARD_FIELDS}, keep=("value",)
+            {key: getattr(standard, key) for key in yaml_files.STANDARD_FIELDS}, keep=("value",)
         )
         for standard in indicator.standards.order_by("city_class")
     ]
-    ordered = {key: values.get(key) for key in system_file.INDICATOR_FIELDS}
+    ordered = {key: values.get(key) for key in yaml_files.INDICATOR_FIELDS}
     return _without_empty(ordered, keep=("decimals",))
 
 
@@ -588,7 +580,7 @@ def standards_frame(system: IndicatorSystem) -> pd.DataFrame:
 def base_figures_frame() -> pd.DataFrame:
     """The base-figure registry: ``code, name_zh, name_en, unit, definition, time_point,
     spatial_scope, range_low, range_high`` (NaN where no plausible range is given)."""
-    columns = list(system_file.BASE_FIGURE_FIELDS)
+    columns = list(yaml_files.BASE_FIGURE_FIELDS)
     frame = pd.DataFrame(
         list(BaseFigure.objects.order_by("code").values(*columns)), columns=columns
     )
