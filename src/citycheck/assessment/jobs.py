@@ -6,12 +6,14 @@ from citycheck.collection.models import Round
 from citycheck.core.jobs import job_function
 
 from . import services
-from .methods import parse_method
+from .compute import AssessmentError
+from .methods import MethodError, parse_method
 
 
 @job_function(
     "assessment.run",
     result_url=lambda result: reverse("assessment:release", args=[result["release"]]),
+    known_errors=(AssessmentError, MethodError),
 )
 def run_assessment_job(job, *, round_id: int, method_text: str, method_source: str = ""):
     """Run the assessment of a round and return the id of the release it created."""

@@ -3,6 +3,7 @@
 from citycheck.core.jobs import job_function
 
 from .models import Round
+from .services import CheckStepError
 
 
 @job_function("collection.send_reminders")
@@ -16,7 +17,7 @@ def send_reminders_job(job, today: str | None = None):
     return {"reminders": len(created)}
 
 
-@job_function("collection.submit_batch")
+@job_function("collection.submit_batch", known_errors=(CheckStepError,))
 def submit_batch_job(job, round_id: int, records: list, source: str, reason: str = ""):
     """A large batch submission, run off the request; the job's user is the submitter."""
     from .batch import submit_batch

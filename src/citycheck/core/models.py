@@ -5,6 +5,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .context import current_actor, current_request_id
@@ -110,7 +112,9 @@ class Job(models.Model):
     """A long computation (an assessment run, a batch of reports) and its progress.
 
     Runs on a Celery worker when a broker is configured, otherwise in a thread of the
-    web process (embedded mode); either way the page polls ``progress``.
+    web process (embedded mode); either way the page polls ``progress``. While a job is
+    queued or running, an identical request (same ``key``) joins it instead of starting
+    another (:func:`citycheck.core.jobs.start_job`).
     """
 
     class Status(models.TextChoices):
@@ -119,6 +123,8 @@ class Job(models.Model):
         SUCCEEDED = "succeeded", _("已完成")
         FAILED = "failed", _("失败")
 
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
     kind = models.CharField(_("任务"), max_length=60)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
@@ -126,19 +132,37 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     message = models.CharField(_("当前步骤"), max_length=200, blank=True)
     parameters = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    # Digest of kind and parameters: what was asked, whoever asked it.
+    key = models.CharField(max_length=64, blank=True, editable=False)
+    # The language of the request that started the job: its messages are written in it.
+    language = models.CharField(max_length=10, blank=True)
     result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # Why a failed job failed, in words for the people who see it; empty when the failure
+    # was unexpected (the page then gives a general sentence and the reference).
     error = models.TextField(blank=True)
+    # Where an unexpected failure happened: for administrators, never shown on the pages.
+    traceback = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Users whose identical request joined the job while it ran; they see it too.
+    joined_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
+    last_report = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
         verbose_name = _("后台任务")
         verbose_name_plural = _("后台任务")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status__in=["queued", "running"]) & ~models.Q(key=""),
+                name="one_active_job_per_request",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} #{self.pk} {self.status} {self.progress}%"
@@ -147,8 +171,38 @@ class Job(models.Model):
     def done(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
+    @property
+    def reference(self) -> str:
+        """What a user quotes to an administrator, who finds the job and its log lines by it."""
+        return f"JOB-{self.pk}"
+
+    @property
+    def failure_message(self) -> str:
+        """What went wrong and what to do, in the active language; empty unless failed."""
+        if self.status != self.Status.FAILED:
+            return ""
+        if self.error:
+            return gettext("任务未能完成。原因：%(reason)s。请按此处理后重新开始任务。") % {
+                "reason": self.error.rstrip("。. ")
+            }
+        return gettext(
+            "任务因系统内部错误未能完成。请稍后重新开始；如果再次失败，请联系系统管理员，"
+            "并告知参考编号 %(reference)s。"
+        ) % {"reference": self.reference}
+
+    def visible_to(self, user) -> bool:
+        """A job is seen by whoever started or joined it, and by superusers."""
+        return (
+            user.is_superuser
+            or self.created_by_id == user.pk
+            or self.joined_by.filter(pk=user.pk).exists()
+        )
+
     def report(self, progress: float, message: str = "") -> None:
         """Record progress (0–100) from inside the running job."""
         self.progress = max(0, min(100, round(progress)))
         self.message = message[:200]
-        type(self).objects.filter(pk=self.pk).update(progress=self.progress, message=self.message)
+        self.last_report = timezone.now()
+        type(self).objects.filter(pk=self.pk).update(
+            progress=self.progress, message=self.message, last_report=self.last_report
+        )

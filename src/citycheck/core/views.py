@@ -11,9 +11,9 @@ from .models import Job
 
 
 def _visible_job(request, pk: int) -> Job:
-    """A job is seen by whoever started it (and superusers)."""
+    """The job, if the user started or joined it (see :meth:`Job.visible_to`)."""
     job = get_object_or_404(Job, pk=pk)
-    if not (request.user.is_superuser or job.created_by_id == request.user.pk):
+    if not job.visible_to(request.user):
         raise Http404
     return job
 

@@ -11,6 +11,7 @@ from . import services
 @job_function(
     "reports.render_all",
     result_url=lambda result: reverse("reports:archive_download", args=[result["release"]]),
+    known_errors=(services.ReportError,),
 )
 def render_all_job(job, *, release_id: int, formats: list[str], workers: int | None = None):
     """Render every report of the release and return the archive's path under MEDIA_ROOT."""

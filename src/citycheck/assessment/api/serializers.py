@@ -46,6 +46,9 @@ class RunSerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
+    # What went wrong and what to do, never the traceback (see Job.failure_message).
+    error = serializers.CharField(source="failure_message", read_only=True)
+
     class Meta:
         model = Job
         fields = [

@@ -125,6 +125,6 @@ class JobView(APIView):
     @extend_schema(responses=JobSerializer)
     def get(self, request, pk: int):
         job = get_object_or_404(Job, pk=pk)
-        if not (request.user.is_superuser or job.created_by_id == request.user.pk):
+        if not job.visible_to(request.user):
             raise NotFound()  # as for a job that does not exist
         return Response(JobSerializer(job).data)
