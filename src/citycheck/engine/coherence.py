@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._tree import Tree
 from ._validation import DataError, check_fraction, check_min_rows, check_values
-from .index import Tree
 
 __all__ = ["coherence", "cronbach_alpha"]
 
@@ -93,7 +93,10 @@ def coherence(normalised, scores, *, tree, min_alpha: float = 0.6, min_correlati
                 "weak": not correlations[code] >= min_correlation,
             }
         if len(children) >= 2:
-            alpha = cronbach_alpha(block)
+            try:
+                alpha = cronbach_alpha(block)
+            except DataError:  # too few complete places, or a constant sum
+                alpha = np.nan
             pairwise = block.corr().to_numpy()[np.triu_indices(len(children), 1)]
             mean_correlation = float(np.nanmean(pairwise))
         else:

@@ -1,33 +1,65 @@
 """The composite index: the OECD/JRC handbook steps over a tree indicator → dimension → index.
 
-:class:`CompositeIndex` stores the choices of every step; :meth:`CompositeIndex.compute`
-runs them on a wide frame of values and returns an :class:`IndexResult` holding every
-stage. :func:`compute_index` is the same as a function.
+:class:`CompositeIndex` stores the method (tree, directions and the choices of every
+step); :meth:`CompositeIndex.compute` runs it on a wide frame of values and returns an
+:class:`IndexResult` holding every stage, like COINr's "coin": the values as they enter,
+imputed, screened, treated and normalised values, scores of every node, ranks and peer
+ranks, weights, obstacle degrees, rank intervals, coherence, what was imputed, who was
+screened out, which indicators left the index and why, and a method log.
+:func:`compute_index` is the same as a function. It is the only code that turns a method
+and values into scores: the platform's releases and the what-if page both call it.
 
 The choices are a plain dict (the platform stores it as YAML), one entry per step::
 
     {
         "impute": {"method": "group_mean"},             # impute.impute
-        "screen": {"min_availability": 0.9},            # screening.screen (places)
+        "screen": {"min_availability": 0.9, "basis": "imputed"},   # screening.screen
         "treat": {"method": "winsorise_then_log", "winmax": 5,
-                  "skew_threshold": 2.0, "kurtosis_threshold": 3.5},   # outliers.treat
-        "normalise": {"method": "minmax", "low": 0, "high": 100},     # normalise.*
+                  "skew_threshold": 2.0, "kurtosis_threshold": 3.5,
+                  "if_constant": "untreated"},          # outliers.treat
+        "normalise": {"method": "minmax", "low": 0, "high": 100},     # normalise.on_scale
         "weights": {"indicators": {"method": "entropy"},               # within each dimension
                     "dimensions": {"method": "expert", "expert": {...}}},  # higher levels
         "aggregate": {"dimension": "arithmetic", "index": "arithmetic",
                       "topsis_normalisation": "vector"},
+        "uncertainty": {"draws": 0, "random_state": None, "weight_spread": 0.25,
+                        "normalisation": [], "aggregation": []},      # uncertainty.monte_carlo
+        "coherence": {"min_alpha": 0.6, "min_correlation": 0.3},       # coherence.coherence
     }
 
-A weighting is ``{"method": m}`` with ``m`` one of ``equal, expert, entropy, critic, ahp``,
-or a combination ``{"method": "product" | "linear", "of": [m1, m2, ...], "coefficients":
-[...]}``; ``expert`` gives ``{code: weight}``; AHP gives ``order`` (codes) and ``pairwise``
-(a matrix in that order, optionally with ``ahp_variant``); the weights of a parent's
-children come from the sub-matrix of those children. ``weights.indicators`` weighs the
-indicators of each dimension (entropy and CRITIC on the treated values);
-``weights.dimensions`` weighs the children of every higher node. ``aggregate.dimension``
-aggregates indicators into dimensions and ``aggregate.index`` every higher level.
-``normalise.low``/``high`` set the range of ``minmax``, ``percentile_rank`` and
-``distance_to_target`` (which takes ``targets``); ``zscore`` and ``rank`` ignore them.
+* **Ranges.** An indicator whose direction is ``0`` (best inside a band) enters as its
+  distance outside the place's band ``[low, high]`` (0 inside; lower is better), from
+  ``bands``.
+* **Screening** keeps the places whose share of values is at least ``min_availability``;
+  ``basis: "imputed"`` (COINr's example) measures it after imputation, ``"values"`` on the
+  values as given, before imputation (so a place that reported nothing is not ranked on
+  imputed numbers alone); the places screened out are not imputed, ranked or scored.
+* **Imputation** ``previous_year`` on a single year takes each place's latest value from
+  ``history`` (rows ``(place, year)``, earlier years).
+* **Indicators leaving the index** are listed in ``IndexResult.left_out`` with the reason:
+  ``excluded`` (the method's ``exclude``), ``no_values`` (no ranked place has a value),
+  ``constant`` (one value for every ranked place: it cannot tell them apart), and
+  ``constant_after_treatment`` when ``treat.if_constant`` is ``"drop"``. With the default
+  ``"untreated"`` an indicator that outlier treatment would make constant is kept
+  untreated (``treatment.kept_untreated``). An aggregate left with no indicator leaves
+  too (``no_indicators``).
+* **Weights.** A weighting is ``{"method": m}`` with ``m`` one of ``equal, expert,
+  entropy, critic, ahp``, or a combination ``{"method": "product" | "linear", "of": [m1,
+  m2, ...], "coefficients": [...]}``. ``expert`` gives ``{code: weight}``; a child it does
+  not list weighs 1 (the tree's ``weight`` column when no ``expert`` is given). AHP gives
+  ``order`` (codes) and ``pairwise`` (a matrix in that order, optionally
+  ``ahp_variant``); the weights of a parent's children come from the sub-matrix of those
+  children, whose consistency ratio is in ``IndexResult.consistency``. Entropy and
+  CRITIC weigh indicators only (on the treated values of the places with all of that
+  dimension's values); ``weights.dimensions`` with them is refused.
+* **Aggregation.** ``aggregate.dimension`` aggregates indicators into dimensions and
+  ``aggregate.index`` every higher level; a missing value is skipped and the place's
+  remaining weights re-scaled (COINr). TOPSIS closeness ``C`` in [0, 1] is put on the
+  normalisation's scale: ``low + C (high - low)``.
+* **Uncertainty** (``draws > 0``): :func:`citycheck.engine.uncertainty.monte_carlo`
+  around the published model, with the published normalisation first in its
+  alternatives and the published aggregation of each level; the intervals hold the
+  published ranks.
 
 The tree is a mapping ``child -> parent`` or a frame with columns ``code``, ``parent`` and
 optionally ``weight`` (default expert weights); it has one root (the index).
@@ -43,9 +75,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import aggregate, impute, normalise, outliers, screening, weights
+from . import aggregate, impute, normalise, outliers, screening, uncertainty, weights
+from . import coherence as coherence_module
+from ._tree import Tree
 from ._validation import (
     DataError,
+    EngineError,
     ParameterError,
     check_choice,
     check_directions,
@@ -53,20 +88,40 @@ from ._validation import (
     check_values,
 )
 
-__all__ = ["DEFAULT_STEPS", "CompositeIndex", "IndexResult", "Tree", "compute_index"]
+__all__ = [
+    "DEFAULT_STEPS",
+    "LEAVING_REASONS",
+    "CompositeIndex",
+    "IndexResult",
+    "Tree",
+    "compute_index",
+]
 
 WEIGHTINGS = ("equal", "expert", "entropy", "critic", "ahp")
+OBJECTIVE_WEIGHTINGS = ("entropy", "critic")
 AGGREGATIONS = ("arithmetic", "geometric", "topsis")
-RANGED_NORMALISATIONS = ("minmax", "percentile_rank", "distance_to_target")
+SCREEN_BASES = ("imputed", "values")
+IF_CONSTANT = ("untreated", "drop")
+# Why an indicator (or an aggregate) is not in the index.
+LEAVING_REASONS = (
+    "excluded",
+    "no_values",
+    "constant",
+    "constant_after_treatment",
+    "no_indicators",
+)
+# Outlier treatment needs this many values of an indicator (skewness and kurtosis).
+MIN_TREATED_VALUES = 4
 
 DEFAULT_STEPS: dict[str, dict[str, Any]] = {
     "impute": {"method": "none"},
-    "screen": {"min_availability": 0.0},
+    "screen": {"min_availability": 0.0, "basis": "imputed"},
     "treat": {
         "method": "none",
         "winmax": 5,
         "skew_threshold": 2.0,
         "kurtosis_threshold": 3.5,
+        "if_constant": "untreated",
     },
     "normalise": {"method": "minmax", "low": 0.0, "high": 100.0},
     "weights": {"indicators": {"method": "equal"}, "dimensions": {"method": "equal"}},
@@ -75,87 +130,16 @@ DEFAULT_STEPS: dict[str, dict[str, Any]] = {
         "index": "arithmetic",
         "topsis_normalisation": "vector",
     },
+    "uncertainty": {
+        "draws": 0,
+        "random_state": None,
+        "weight_spread": 0.25,
+        "normalisation": [],
+        "aggregation": [],
+    },
+    "coherence": {"min_alpha": 0.6, "min_correlation": 0.3},
 }
 WEIGHTING_FIELDS = ("method", "of", "coefficients", "expert", "ahp_variant", "order", "pairwise")
-
-
-@dataclass(frozen=True)
-class Tree:
-    """A checked hierarchy: ``parent`` of every node, leaves (indicators) and the root.
-
-    ``aggregates`` lists the non-leaf nodes children-first, the order of aggregation.
-    """
-
-    parent: pd.Series
-    weight: pd.Series
-    root: str
-    indicators: pd.Index
-    aggregates: tuple
-
-    @classmethod
-    def from_any(cls, tree) -> Tree:
-        """Build from a mapping child → parent or a frame with ``code, parent[, weight]``."""
-        if isinstance(tree, pd.DataFrame):
-            missing = {"code", "parent"} - set(tree.columns)
-            if missing:
-                raise ParameterError(
-                    "tree", "a frame with columns code, parent[, weight]", sorted(missing)
-                )
-            parents = tree.set_index("code")["parent"]
-            node_weight = tree.set_index("code")["weight"] if "weight" in tree else None
-        elif isinstance(tree, Mapping):
-            parents, node_weight = pd.Series(dict(tree), dtype=object), None
-        else:
-            raise ParameterError(
-                "tree", "a mapping child -> parent or a frame", type(tree).__name__
-            )
-        parents = parents[parents.notna() & (parents.astype(str) != "")]
-        if not parents.index.is_unique:
-            raise DataError(
-                "`tree` gives a node two parents",
-                indicator=parents.index[parents.index.duplicated()][0],
-            )
-        roots = sorted(set(parents) - set(parents.index))
-        if len(roots) != 1:
-            raise DataError(f"`tree` must have exactly one root (the index); found {roots}")
-        children = parents.groupby(parents).groups
-        indicators = pd.Index([code for code in parents.index if code not in children])
-        heights: dict = {}
-
-        def height(node, path=()):
-            if node in path:
-                raise DataError("`tree` has a cycle", indicator=node)
-            if node not in heights:
-                kids = children.get(node, [])
-                heights[node] = (
-                    0 if len(kids) == 0 else 1 + max(height(k, (*path, node)) for k in kids)
-                )
-            return heights[node]
-
-        height(roots[0])
-        unreachable = [code for code in parents.index if code not in heights]
-        if unreachable:
-            raise DataError("`tree` has a node not connected to the root", indicator=unreachable[0])
-        aggregates = tuple(
-            sorted((n for n in heights if heights[n] > 0), key=lambda n: (heights[n], str(n)))
-        )
-        weight = pd.Series(1.0, index=parents.index)
-        if node_weight is not None:
-            weight = node_weight.reindex(parents.index).astype(float).fillna(1.0)
-        return cls(parents, weight, roots[0], indicators, aggregates)
-
-    def children(self, node) -> pd.Index:
-        return self.parent.index[self.parent == node]
-
-    def effective_weights(self, local: pd.Series) -> pd.Series:
-        """Each indicator's weight in the root: the product of local weights up the tree."""
-        result = local.reindex(self.indicators).copy()
-        for code in self.indicators:
-            node = self.parent[code]
-            while node != self.root:
-                result[code] *= local[node]
-                node = self.parent[node]
-        return result
 
 
 @dataclass(frozen=True)
@@ -164,11 +148,23 @@ class IndexResult:
 
     Attributes
     ----------
+    entered : DataFrame
+        The values as they enter the index: range indicators as their distance outside
+        the band; every place and indicator given.
     imputed, screened, treated, normalised : DataFrame
-        The indicator values after each step (rows = places kept by screening from
-        ``screened`` on).
+        The indicator values after each step; rows = the places kept by screening (for
+        ``imputed`` with ``screen.basis = "imputed"``: every place), columns = the
+        indicators in the index (``imputed``, ``screened``: every indicator not excluded).
+    imputations : DataFrame
+        What imputation filled, one row per cell: ``place, indicator, value, method``.
+    screened_out : Series
+        Share of values (availability) of each place left out by screening.
+    left_out : Series
+        The reason (:data:`LEAVING_REASONS`) of every indicator or aggregate not in the
+        index, by code.
     treatment : DataFrame
-        What outlier treatment did to each indicator (see :func:`outliers.treatment_details`).
+        What outlier treatment did to each indicator (see :func:`outliers.treatment_details`),
+        plus ``kept_untreated`` and ``too_few_values``.
     scores : DataFrame
         One column per aggregate node (dimensions, ..., the index), rows = places.
     index : Series
@@ -176,18 +172,33 @@ class IndexResult:
     ranks, peer_ranks : Series
         Rank of each place (1 = best; within year for panel data); ``peer_ranks`` within
         the place's peer group (None without groups).
+    score_ranks, score_peer_ranks : DataFrame
+        The same for every aggregate node (``score_peer_ranks`` None without groups).
     weights : Series
         Weight of every node within its parent (each parent's children sum to 1).
     effective_weights : Series
         Each indicator's weight in the index.
+    consistency : Series
+        The AHP consistency ratio of each parent whose children AHP weighed.
     obstacle_degrees : DataFrame
-        Share of each place's shortfall due to each indicator (rows sum to 1).
+        Share of each place's shortfall due to each indicator (rows sum to 1; missing
+        where the place has no value).
+    coherence : tuple of DataFrame
+        ``(dimensions, indicators)`` of :func:`citycheck.engine.coherence.coherence`.
+    uncertainty : UncertaintyResult or None
+        The Monte Carlo rank intervals (None with ``uncertainty.draws = 0``).
+    log : list of str
+        What each step did, in order.
     steps : dict
         The complete choices used, defaults filled (store this to reproduce the result).
     """
 
+    entered: pd.DataFrame
     imputed: pd.DataFrame
     screened: pd.DataFrame
+    imputations: pd.DataFrame
+    screened_out: pd.Series
+    left_out: pd.Series
     treated: pd.DataFrame
     treatment: pd.DataFrame
     normalised: pd.DataFrame
@@ -195,9 +206,15 @@ class IndexResult:
     index: pd.Series
     ranks: pd.Series
     peer_ranks: pd.Series | None
+    score_ranks: pd.DataFrame
+    score_peer_ranks: pd.DataFrame | None
     weights: pd.Series
     effective_weights: pd.Series
+    consistency: pd.Series
     obstacle_degrees: pd.DataFrame
+    coherence: tuple
+    uncertainty: uncertainty.UncertaintyResult | None
+    log: list = field(default_factory=list)
     steps: dict = field(default_factory=dict)
 
 
@@ -210,8 +227,8 @@ class CompositeIndex:
     Parameters
     ----------
     tree : mapping child -> parent, or DataFrame with ``code, parent[, weight]``
-    directions : mapping, Series or sequence of +1/-1 per indicator
-    impute, screen, treat, normalise, weights, aggregate : dict or str, optional
+    directions : mapping, Series or sequence of +1/-1 per indicator (0: best inside a band)
+    impute, screen, treat, normalise, weights, aggregate, uncertainty, coherence : dict or str
         The step's choices (a str is short for ``{"method": str}``); missing entries take
         :data:`DEFAULT_STEPS`.
     groups : Series or mapping by place, optional
@@ -219,6 +236,14 @@ class CompositeIndex:
         peer ranks. For panel data, by the place level of the index.
     targets : mapping, optional
         Target per indicator, for ``normalise.method = "distance_to_target"``.
+    bands : DataFrame, optional
+        ``place, indicator, low, high``: the band of each range indicator (direction 0)
+        for each place.
+    history : DataFrame, optional
+        Earlier values, rows ``(place, year)``, for ``previous_year`` imputation of a
+        single year.
+    exclude : sequence of str
+        Indicators kept out of the index (``left_out`` reason ``excluded``).
     year_level : str
         Name of the year level of a panel index (ranks are within year).
 
@@ -245,8 +270,13 @@ class CompositeIndex:
         normalise=None,
         weights=None,
         aggregate=None,
+        uncertainty=None,
+        coherence=None,
         groups=None,
         targets=None,
+        bands=None,
+        history=None,
+        exclude=(),
         year_level: str = "year",
     ):
         self.tree = tree
@@ -257,8 +287,13 @@ class CompositeIndex:
         self.normalise = normalise
         self.weights = weights
         self.aggregate = aggregate
+        self.uncertainty = uncertainty
+        self.coherence = coherence
         self.groups = groups
         self.targets = targets
+        self.bands = bands
+        self.history = history
+        self.exclude = exclude
         self.year_level = year_level
 
     @classmethod
@@ -293,6 +328,11 @@ class CompositeIndex:
             resolved["weights"][level] = _resolve_weighting(resolved["weights"][level], level)
         for key in ("dimension", "index"):
             check_choice(f"aggregate.{key}", resolved["aggregate"][key], AGGREGATIONS)
+        check_choice("screen.basis", resolved["screen"]["basis"], SCREEN_BASES)
+        check_choice("treat.if_constant", resolved["treat"]["if_constant"], IF_CONSTANT)
+        draws = resolved["uncertainty"]["draws"]
+        if isinstance(draws, bool) or not isinstance(draws, int) or draws < 0:
+            raise ParameterError("uncertainty.draws", "0 (none) or an integer >= 10", draws)
         return resolved
 
     def compute(self, values) -> IndexResult:
@@ -301,43 +341,146 @@ class CompositeIndex:
         checked = check_values(values)
         if checked.is_array:
             raise ParameterError("values", "a DataFrame with indicator codes as columns", "ndarray")
-        tree = Tree.from_any(self.tree)
-        frame = _check_columns(checked.frame, tree)
-        signs = pd.Series(check_directions(self.directions, frame.columns), frame.columns)
+        full_tree = Tree.from_any(self.tree)
+        frame = _check_columns(checked.frame, full_tree)
+        signs, ranged = _check_signs(self.directions, frame.columns)
         groups = self._row_groups(frame) if self.groups is not None else None
+        log = _Log()
 
-        imputed = impute.impute(
-            frame, method=steps["impute"]["method"], groups=groups, year_level=self.year_level
+        entered = _enter_ranges(frame, ranged, self.bands)
+        if ranged:
+            log.add("enter", f"{len(ranged)} range indicator(s) as distance outside the band")
+        left_out = {code: "excluded" for code in self.exclude if code in frame.columns}
+        unknown = [code for code in self.exclude if code not in frame.columns]
+        if unknown:
+            raise DataError(
+                "`exclude` names an indicator that is not in the tree", indicator=unknown[0]
+            )
+        candidates = entered.drop(columns=list(left_out))
+
+        imputed, screened, availability = self._impute_and_screen(candidates, steps, groups)
+        screened_out = availability.drop(index=screened.index)
+        imputations = _imputations(candidates, imputed, screened.index, steps["impute"]["method"])
+        log.add("impute", f"{len(imputations)} value(s) imputed ({steps['impute']['method']})")
+        log.add(
+            "screen",
+            f"{len(screened)} of {len(candidates)} place(s) kept "
+            f"(availability >= {steps['screen']['min_availability']:g} "
+            f"on the {steps['screen']['basis']})",
         )
-        screened = screening.screen(imputed, min_availability=steps["screen"]["min_availability"])
-        treated, treatment = outliers._treat_frame(screened, **steps["treat"])
-        normalised = self._normalise(treated, signs, steps["normalise"])
 
-        local = self._local_weights(tree, treated, signs, steps["weights"])
-        scores = _aggregate_tree(tree, normalised, local, steps["aggregate"])
+        usable = screened
+        for code in usable.columns:
+            present = usable[code].dropna()
+            if present.empty:
+                left_out[code] = "no_values"
+            elif present.nunique() == 1:
+                left_out[code] = "constant"
+        usable = usable.drop(columns=[c for c in usable.columns if c in left_out])
+        treated, treatment = _treat(usable, steps["treat"])
+        if steps["treat"]["if_constant"] == "drop":
+            for code in treatment.index[treatment["kept_untreated"]]:
+                left_out[code] = "constant_after_treatment"
+            treated = treated.drop(columns=[c for c in treated.columns if c in left_out])
+        log.add(
+            "treat",
+            f"{int((treatment['n_winsorised'] > 0).sum())} winsorised, "
+            f"{int(treatment['log_transformed'].sum())} log-transformed, "
+            f"{int(treatment['kept_untreated'].sum())} kept untreated (treatment made them constant)",
+        )
+        tree, emptied = full_tree.without(left_out)
+        for node in emptied:
+            left_out[node] = "no_indicators"
+        if left_out:
+            log.add("leave", ", ".join(f"{code} ({why})" for code, why in left_out.items()))
+        treated = treated[list(tree.indicators)]
+        kept_signs = signs[tree.indicators]
+
+        options = steps["normalise"]
+        normalised = normalise.on_scale(
+            treated,
+            kept_signs,
+            method=options["method"],
+            low=options["low"],
+            high=options["high"],
+            targets=self.targets,
+        )
+        local, consistency = _local_weights(tree, treated, kept_signs, steps["weights"])
+        scores = _aggregate_tree(tree, normalised, local, steps["aggregate"], options)
         index_scores = scores[tree.root].rename("index")
+        log.add("aggregate", f"{len(index_scores)} place(s) scored")
 
         kept_groups = groups.reindex(index_scores.index) if groups is not None else None
-        ranks = self._ranks(index_scores, None)
-        peer_ranks = self._ranks(index_scores, kept_groups) if kept_groups is not None else None
+        score_ranks = scores.apply(lambda column: self._ranks(column, None))
+        score_peer_ranks = (
+            scores.apply(lambda column: self._ranks(column, kept_groups))
+            if kept_groups is not None
+            else None
+        )
         effective = tree.effective_weights(local)
-        unit_scale = normalise.minmax(treated, signs, low=0.0, high=1.0)
-        obstacles = aggregate.obstacle_degree(unit_scale.fillna(1.0), effective)
+        unit_scale = normalise.minmax(treated, kept_signs, low=0.0, high=1.0)
+        obstacles = aggregate.obstacle_degree(unit_scale.fillna(1.0), effective).where(
+            unit_scale.notna()
+        )
+        coherence = _coherence(normalised, scores, tree, steps["coherence"])
+        intervals = None
+        if steps["uncertainty"]["draws"]:
+            if index_scores.index.nlevels > 1:
+                raise ParameterError(
+                    "uncertainty.draws", "0 for panel data", steps["uncertainty"]["draws"]
+                )
+            intervals = _monte_carlo(
+                treated, tree, kept_signs, local, score_ranks[tree.root], steps, self.targets
+            )
+            log.add(
+                "uncertainty",
+                f"{steps['uncertainty']['draws']} draws; "
+                f"{int(intervals.summary['widened'].sum())} interval(s) widened to the published rank",
+            )
         return IndexResult(
+            entered=entered,
             imputed=imputed,
             screened=screened,
+            imputations=imputations,
+            screened_out=screened_out,
+            left_out=pd.Series(left_out, dtype=object),
             treated=treated,
             treatment=treatment,
             normalised=normalised,
             scores=scores,
             index=index_scores,
-            ranks=ranks,
-            peer_ranks=peer_ranks,
+            ranks=score_ranks[tree.root].rename("rank"),
+            peer_ranks=score_peer_ranks[tree.root].rename("peer_rank")
+            if score_peer_ranks is not None
+            else None,
+            score_ranks=score_ranks,
+            score_peer_ranks=score_peer_ranks,
             weights=local,
             effective_weights=effective,
+            consistency=consistency,
             obstacle_degrees=obstacles,
+            coherence=coherence,
+            uncertainty=intervals,
+            log=log.entries,
             steps=steps,
         )
+
+    def _impute_and_screen(self, candidates: pd.DataFrame, steps: dict, groups):
+        """Imputed and screened values, and every place's availability on the screen's basis."""
+        threshold = steps["screen"]["min_availability"]
+        if steps["screen"]["basis"] == "values":
+            availability = screening.data_availability(candidates)
+            kept = _screen(candidates, threshold)
+            imputed = self._impute(kept, steps["impute"]["method"], groups)
+            return imputed, imputed, availability
+        imputed = self._impute(candidates, steps["impute"]["method"], groups)
+        return imputed, _screen(imputed, threshold), screening.data_availability(imputed)
+
+    def _impute(self, frame: pd.DataFrame, method: str, groups) -> pd.DataFrame:
+        keys = groups.reindex(frame.index) if groups is not None else None
+        if method == "previous_year" and self.history is not None and frame.index.nlevels == 1:
+            return _carry_forward(frame, self.history, self.year_level)
+        return impute.impute(frame, method=method, groups=keys, year_level=self.year_level)
 
     def _row_groups(self, frame: pd.DataFrame) -> pd.Series:
         if frame.index.nlevels > 1 and isinstance(self.groups, Mapping | pd.Series):
@@ -347,48 +490,21 @@ class CompositeIndex:
         return check_groups(self.groups, frame.index)
 
     def _ranks(self, scores: pd.Series, groups: pd.Series | None) -> pd.Series:
+        """Ranks (1 = best) within year and group; a missing score has no rank."""
+        present = scores.dropna()
         keys = []
-        if scores.index.nlevels > 1:
-            keys.append(scores.index.get_level_values(self.year_level).astype(str))
+        if present.index.nlevels > 1:
+            keys.append(present.index.get_level_values(self.year_level).astype(str))
         if groups is not None:
-            keys.append(groups.astype(str).to_numpy())
+            keys.append(groups.reindex(present.index).astype(str).to_numpy())
         if not keys:
-            return aggregate.rank_places(scores)
-        combined = pd.Series(
-            ["|".join(parts) for parts in zip(*keys, strict=True)], index=scores.index
-        )
-        return aggregate.rank_places(scores, groups=combined)
-
-    def _normalise(self, treated: pd.DataFrame, signs: pd.Series, options: dict) -> pd.DataFrame:
-        method, low, high = options["method"], options["low"], options["high"]
-        check_choice("normalise.method", method, normalise.METHODS)
-        if not low < high:
-            raise ParameterError("normalise.low, normalise.high", "low < high", (low, high))
-        if method == "minmax":
-            return normalise.minmax(treated, signs, low=low, high=high)
-        if method == "distance_to_target":
-            if self.targets is None:
-                raise ParameterError(
-                    "targets", "a target per indicator for distance_to_target", None
-                )
-            unit = normalise.distance_to_target(treated, signs, targets=self.targets, scale=1.0)
-        elif method == "goalposts":
-            raise ParameterError("normalise.method", "a method without per-indicator posts", method)
+            ranks = aggregate.rank_places(present)
         else:
-            unit = normalise.METHODS[method](treated, signs)
-            if method not in RANGED_NORMALISATIONS:
-                return unit
-        return unit * (high - low) + low
-
-    def _local_weights(self, tree: Tree, treated, signs, weighting: dict) -> pd.Series:
-        local = pd.Series(np.nan, index=tree.parent.index)
-        for node in tree.aggregates:
-            children = tree.children(node)
-            leaf_level = children.isin(tree.indicators).all()
-            spec = weighting["indicators" if leaf_level else "dimensions"]
-            data = treated[children] if leaf_level else None
-            local[children] = _weigh(children, spec, tree, data, signs)
-        return local
+            combined = pd.Series(
+                ["|".join(parts) for parts in zip(*keys, strict=True)], index=present.index
+            )
+            ranks = aggregate.rank_places(present, groups=combined)
+        return ranks if len(present) == len(scores) else ranks.reindex(scores.index)
 
 
 def compute_index(
@@ -405,6 +521,14 @@ def compute_index(
     return CompositeIndex.from_spec(steps or {}, tree, directions, **options).compute(values)
 
 
+class _Log:
+    def __init__(self):
+        self.entries: list[str] = []
+
+    def add(self, step: str, text: str) -> None:
+        self.entries.append(f"{step}: {text}")
+
+
 def _check_columns(frame: pd.DataFrame, tree: Tree) -> pd.DataFrame:
     unknown = [code for code in frame.columns if code not in tree.indicators]
     if unknown:
@@ -413,6 +537,123 @@ def _check_columns(frame: pd.DataFrame, tree: Tree) -> pd.DataFrame:
     if missing:
         raise DataError("`values` has no column for an indicator of the tree", indicator=missing[0])
     return frame[list(tree.indicators)]
+
+
+def _check_signs(directions, columns: pd.Index) -> tuple[pd.Series, list]:
+    """+1/-1 per indicator (range indicators: -1, lower distance is better) and the
+    range indicators (direction 0)."""
+    if isinstance(directions, Mapping | pd.Series):
+        given = pd.Series(dict(directions), dtype=object)
+        ranged = [c for c in columns if c in given.index and given[c] == 0]
+        plain = given.where(given != 0, -1)
+    elif directions is None or isinstance(directions, str):
+        raise ParameterError("directions", "+1/-1 (or 0 for a range) per indicator", directions)
+    else:
+        given = np.asarray(directions).ravel()
+        if len(given) != len(columns):
+            raise ParameterError(
+                "directions", f"{len(columns)} values (one per indicator)", len(given)
+            )
+        ranged = [c for c, d in zip(columns, given, strict=True) if d == 0]
+        plain = np.where(given == 0, -1, given)
+    return pd.Series(check_directions(plain, columns), index=columns), ranged
+
+
+def _enter_ranges(frame: pd.DataFrame, ranged: list, bands) -> pd.DataFrame:
+    """Range indicators become their distance outside each place's band (0 inside)."""
+    if not ranged:
+        return frame
+    if not isinstance(bands, pd.DataFrame) or not {"place", "indicator", "low", "high"} <= set(
+        bands.columns
+    ):
+        raise ParameterError(
+            "bands", "a frame with place, indicator, low, high", type(bands).__name__
+        )
+    entered = frame.copy()
+    places = frame.index.get_level_values(0) if frame.index.nlevels > 1 else frame.index
+    table = bands.set_index(["indicator", "place"])[["low", "high"]].astype(float)
+    for code in ranged:
+        column = frame[code]
+        band = (
+            table.xs(code, level="indicator").reindex(places)
+            if code in table.index.get_level_values("indicator")
+            else pd.DataFrame({"low": np.nan, "high": np.nan}, index=places)
+        )
+        low, high = band["low"].to_numpy(), band["high"].to_numpy()
+        unbanded = column.notna().to_numpy() & (np.isnan(low) | np.isnan(high))
+        if unbanded.any():
+            raise DataError(
+                "a range indicator has no band", place=frame.index[unbanded][0], indicator=code
+            )
+        distance = np.maximum(np.maximum(low - column.to_numpy(), column.to_numpy() - high), 0.0)
+        entered[code] = np.where(column.notna(), distance, np.nan)
+    return entered
+
+
+def _screen(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    return screening.screen(frame, min_availability=threshold)
+
+
+def _carry_forward(frame: pd.DataFrame, history, year_level: str) -> pd.DataFrame:
+    """``previous_year`` for one year: each gap takes the place's latest earlier value."""
+    earlier = check_values(history, name="history").frame
+    if earlier.index.nlevels != 2:
+        raise ParameterError("history", "a frame indexed by (place, year)", earlier.index.names)
+    earlier = earlier.reindex(columns=frame.columns)
+    earlier = earlier[earlier.index.get_level_values(0).isin(frame.index)]
+    if earlier.empty:
+        return frame
+    year = earlier.index.get_level_values(year_level).max() + 1
+    current = frame.set_axis(
+        pd.MultiIndex.from_arrays(
+            [frame.index, np.full(len(frame), year)], names=earlier.index.names
+        ),
+        axis=0,
+    )
+    filled = impute.impute(
+        pd.concat([earlier, current]), method="previous_year", year_level=year_level
+    )
+    return filled.loc[current.index].set_axis(frame.index, axis=0)
+
+
+def _imputations(before: pd.DataFrame, after: pd.DataFrame, places, method: str) -> pd.DataFrame:
+    """The cells imputation filled (of the places kept), one row each."""
+    was_missing = before.reindex(index=after.index, columns=after.columns).isna() & after.notna()
+    filled = after.where(was_missing).loc[after.index.isin(places)]
+    filled.index = filled.index.set_names(
+        [name or ("place" if i == 0 else f"level_{i}") for i, name in enumerate(filled.index.names)]
+    )
+    table = filled.rename_axis(columns="indicator").stack(future_stack=True).dropna()
+    return table.rename("value").reset_index().assign(method=method)
+
+
+def _treat(frame: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outlier treatment of the indicators with enough values; an indicator treatment
+    would make constant is kept untreated (``kept_untreated``)."""
+    counts = frame.notna().sum()
+    eligible = list(counts.index[counts >= MIN_TREATED_VALUES])
+    settings = {k: v for k, v in options.items() if k != "if_constant"}
+    treated = frame.copy()
+    details = pd.DataFrame(index=frame.columns)
+    if eligible:
+        result, found = outliers._treat_frame(frame[eligible], **settings)
+        treated[eligible] = result
+        details = found.reindex(frame.columns)
+    details["too_few_values"] = counts < MIN_TREATED_VALUES
+    constant = treated.nunique() <= 1
+    details["kept_untreated"] = constant & (frame.nunique() > 1)
+    restore = list(details.index[details["kept_untreated"]])
+    treated[restore] = frame[restore]
+    for column in ("n_winsorised",):
+        details[column] = (
+            details.get(column, pd.Series(0, index=frame.columns)).fillna(0).astype(int)
+        )
+    for column in ("log_transformed",):
+        details[column] = (
+            details.get(column, pd.Series(False, index=frame.columns)).fillna(False).astype(bool)
+            & ~details["kept_untreated"]
+        )
+    return treated, details
 
 
 def _resolve_weighting(spec, level: str) -> dict:
@@ -429,41 +670,60 @@ def _resolve_weighting(spec, level: str) -> dict:
     resolved = {key: spec.get(key) for key in WEIGHTING_FIELDS}
     resolved["method"] = resolved["method"] or "equal"
     check_choice(f"{name}.method", resolved["method"], (*WEIGHTINGS, "product", "linear"))
+    parts = [resolved["method"]]
     if resolved["method"] in ("product", "linear"):
         parts = resolved["of"] or []
         if len(parts) < 2:
             raise ParameterError(f"{name}.of", "at least two weighting methods to combine", parts)
         for i, part in enumerate(parts):
             check_choice(f"{name}.of[{i}]", part, WEIGHTINGS)
+    if level == "dimensions" and set(parts) & set(OBJECTIVE_WEIGHTINGS):
+        raise ParameterError(
+            f"{name}.method", "equal, expert or ahp above the indicator level", resolved["method"]
+        )
     return resolved
 
 
-def _weigh(children: pd.Index, spec: dict, tree: Tree, data, signs) -> np.ndarray:
-    """Weights of a parent's children (summing to 1) under one weighting spec."""
+def _local_weights(tree: Tree, treated, signs, weighting: dict) -> tuple[pd.Series, pd.Series]:
+    """Weight of every node within its parent, and the AHP consistency ratio per parent."""
+    local = pd.Series(np.nan, index=tree.parent.index)
+    consistency = {}
+    for node in tree.aggregates:
+        children = tree.children(node)
+        leaf_level = tree.aggregation_level(node) == "dimension"
+        spec = weighting["indicators" if leaf_level else "dimensions"]
+        data = treated[children] if leaf_level else None
+        local[children], cr = _weigh(children, spec, tree, data, signs)
+        if cr is not None:
+            consistency[node] = cr
+    return local, pd.Series(consistency, dtype=float)
+
+
+def _weigh(children: pd.Index, spec: dict, tree: Tree, data, signs):
+    """Weights of a parent's children (summing to 1) under one weighting spec, and the
+    AHP consistency ratio when AHP took part."""
     combined = spec["method"] in ("product", "linear")
     parts = spec["of"] if combined else [spec["method"]]
-    sets = [
-        pd.Series(_single_weights(part, children, spec, tree, data, signs), index=children)
-        for part in parts
-    ]
+    sets, cr = [], None
+    for part in parts:
+        found, ratio = _single_weights(part, children, spec, tree, data, signs)
+        sets.append(pd.Series(found, index=children))
+        cr = ratio if ratio is not None else cr
     if len(sets) == 1:
-        return sets[0].to_numpy()
+        return sets[0].to_numpy(), cr
     how = spec["method"]
-    return weights.combine(*sets, method=how, coefficients=spec["coefficients"]).to_numpy()
+    return weights.combine(*sets, method=how, coefficients=spec["coefficients"]).to_numpy(), cr
 
 
 def _single_weights(method: str, children: pd.Index, spec: dict, tree: Tree, data, signs):
     if len(children) == 1:
-        return np.ones(1)
+        return np.ones(1), None
     if method == "equal":
-        return np.full(len(children), 1.0 / len(children))
+        return np.full(len(children), 1.0 / len(children)), None
     if method == "expert":
         given = spec["expert"]
         source = tree.weight if given is None else pd.Series(given, dtype=float)
-        missing = [c for c in children if c not in source.index]
-        if missing:
-            raise DataError("expert weights have no weight", indicator=missing[0])
-        return weights.expert(source.reindex(children)).to_numpy()
+        return weights.expert(source.reindex(children).fillna(1.0)).to_numpy(), None
     if method == "ahp":
         order = list(spec["order"] or [])
         if spec["pairwise"] is None or not order:
@@ -474,37 +734,78 @@ def _single_weights(method: str, children: pd.Index, spec: dict, tree: Tree, dat
         missing = [c for c in children if c not in order]
         if missing:
             raise DataError("the AHP order does not list a node", indicator=missing[0])
-        result, _ = weights.ahp(
+        result, cr = weights.ahp(
             matrix.loc[children, children], method=spec["ahp_variant"] or "eigenvector"
         )
-        return result.to_numpy()
+        return result.to_numpy(), float(cr)
     if data is None:
         raise ParameterError(
             "weights.dimensions.method", "equal, expert or ahp above the indicator level", method
         )
     objective = weights.entropy if method == "entropy" else weights.critic
-    return objective(data, signs[children]).to_numpy()
+    return objective(data.dropna(), signs[children]).to_numpy(), None
 
 
 def _aggregate_tree(
-    tree: Tree, normalised: pd.DataFrame, local: pd.Series, options: dict
+    tree: Tree, normalised: pd.DataFrame, local: pd.Series, options: dict, scale: dict
 ) -> pd.DataFrame:
     """Scores of every aggregate node, children first."""
     scores: dict = {}
     for node in tree.aggregates:
         children = tree.children(node)
-        leaf_level = children.isin(tree.indicators).all()
-        method = options["dimension" if leaf_level else "index"]
+        method = options[tree.aggregation_level(node)]
         data = pd.DataFrame({c: normalised[c] if c in normalised else scores[c] for c in children})
         node_weights = local[children]
         if method == "topsis":
-            result = aggregate.topsis(
+            closeness = aggregate.topsis(
                 data,
                 node_weights,
                 np.ones(len(children)),
                 normalisation=options["topsis_normalisation"],
             )
+            result = scale["low"] + closeness * (scale["high"] - scale["low"])
         else:
-            result = aggregate.METHODS[method](data, node_weights)
+            # a place with no value under this node has no score here; the next level
+            # skips it and re-scales the place's weights
+            scored = data.notna().any(axis=1)
+            result = pd.Series(np.nan, index=data.index)
+            if scored.any():
+                result[scored] = aggregate.METHODS[method](data[scored], node_weights)
         scores[node] = result
     return pd.DataFrame(scores, index=normalised.index)
+
+
+def _coherence(normalised, scores, tree: Tree, options: dict) -> tuple:
+    """Coherence tables; empty when the data cannot give them (e.g. too few places)."""
+    try:
+        return coherence_module.coherence(
+            normalised,
+            scores,
+            tree=tree.parent.to_dict(),
+            min_alpha=options["min_alpha"],
+            min_correlation=options["min_correlation"],
+        )
+    except EngineError:
+        return pd.DataFrame(), pd.DataFrame()
+
+
+def _monte_carlo(treated, tree: Tree, signs, local, nominal_ranks, steps, targets):
+    settings, scale = steps["uncertainty"], steps["normalise"]
+    published = steps["aggregate"]
+    return uncertainty.monte_carlo(
+        treated,
+        tree=tree.parent.to_dict(),
+        directions=signs,
+        weights=local,
+        draws=settings["draws"],
+        weight_spread=settings["weight_spread"],
+        normalisation=[scale["method"], *settings["normalisation"]],
+        aggregation=settings["aggregation"] or [published["dimension"]],
+        nominal_aggregation={"dimension": published["dimension"], "index": published["index"]},
+        low=scale["low"],
+        high=scale["high"],
+        targets=targets,
+        topsis_normalisation=published["topsis_normalisation"],
+        nominal_ranks=nominal_ranks,
+        random_state=settings["random_state"],
+    )

@@ -5,7 +5,8 @@ where lower is better, and after normalisation higher is always better. As in CO
 a -1 indicator is normalised as ``-x``. Missing values stay missing.
 
 Methods: :func:`minmax`, :func:`zscore`, :func:`distance_to_target`, :func:`goalposts`,
-:func:`rank`, :func:`percentile_rank`, and :func:`normalise` choosing one by name.
+:func:`rank`, :func:`percentile_rank`, :func:`normalise` choosing one by name, and
+:func:`on_scale` putting the chosen one on the index's scale.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "goalposts",
     "minmax",
     "normalise",
+    "on_scale",
     "percentile_rank",
     "rank",
     "zscore",
@@ -219,3 +221,37 @@ def _per_indicator(setting, frame: pd.DataFrame, name: str) -> pd.Series:
     if result.isna().any():
         raise DataError(f"`{name}` has no value", indicator=result.index[result.isna()][0])
     return result
+
+
+RANGED = ("minmax", "percentile_rank", "distance_to_target")
+SCALES = ("minmax", "zscore", "distance_to_target", "rank", "percentile_rank")
+
+
+def on_scale(values, directions, *, method: str = "minmax", low=0.0, high=100.0, targets=None):
+    """Normalise with ``method`` onto the index's scale ``[low, high]``.
+
+    ``minmax``, ``percentile_rank`` and ``distance_to_target`` (which needs ``targets``)
+    map onto ``[low, high]``; ``zscore`` (mean 0, sd 1) and ``rank`` (1 = worst) keep
+    their own scale. The one normalisation step of :class:`~citycheck.engine.index.CompositeIndex`
+    and of every Monte Carlo draw.
+
+    Examples
+    --------
+    >>> values = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    >>> on_scale(values, [1], method="percentile_rank", low=1, high=100)["a"].tolist()
+    [1.0, 50.5, 100.0]
+    """
+    check_choice("normalise.method", method, SCALES)
+    if not low < high:
+        raise ParameterError("normalise.low, normalise.high", "low < high", (low, high))
+    if method == "minmax":
+        return minmax(values, directions, low=low, high=high)
+    if method == "distance_to_target":
+        if targets is None:
+            raise ParameterError("targets", "a target per indicator for distance_to_target", None)
+        unit = distance_to_target(values, directions, targets=targets, scale=1.0)
+    else:
+        unit = METHODS[method](values, directions)
+        if method not in RANGED:
+            return unit
+    return unit * (high - low) + low

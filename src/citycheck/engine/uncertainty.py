@@ -1,52 +1,73 @@
 """Uncertainty and sensitivity of the index ranks (OECD/JRC handbook step 8).
 
-:func:`monte_carlo` recomputes the index many times with the uncertain choices drawn at
-random, all draws at once:
+:func:`monte_carlo` recomputes the **published** index many times, each draw perturbing
+it, all draws at once:
 
 * **weights**: every local weight (indicator in dimension, dimension in index, ...) is
   multiplied by a factor uniform in ``[1 - weight_spread, 1 + weight_spread]`` and the
   weights of each parent re-scaled to sum to 1;
-* **normalisation**: one of ``normalisation`` (``minmax``, ``percentile_rank`` on
-  ``[low, high]``, ``zscore``, ``rank``);
-* **aggregation**: one of ``aggregation`` (``arithmetic``, ``geometric``) at every level.
+* **normalisation**: one of ``normalisation`` (the first is the published one), on the
+  published scale ``[low, high]``;
+* **aggregation**: at each level (``dimension``: indicators into their parents;
+  ``index``: every higher node) one of the published choice of that level and the
+  ``aggregation`` alternatives.
 
-With the weights of each parent summing to 1, an arithmetic (or geometric) mean of means
-is a single arithmetic (geometric) mean with the product of the weights down the tree,
-so each draw is one matrix product: 1,000 draws on 3,000 places x 70 indicators take well
-under a second.
+**Draw 0 is exactly the published model**: unperturbed weights, the published
+normalisation and the published aggregation of each level (e.g. arithmetic for
+dimensions and geometric for the index). A place's missing values are skipped and its
+remaining weights re-scaled, as in the published aggregation.
 
-Each place gets its nominal rank (first option of each choice, unperturbed weights),
-median rank and 5-95 % rank interval. For each uncertain input, the first-order
-sensitivity index ``S = Var(E[Y | input]) / Var(Y)`` of ``Y`` = the draw's mean absolute
-rank shift from the nominal ranks says which choice moves ranks most (the weight
-perturbation is summarised by its mean absolute change and binned into deciles).
+**Draw order** (what ``random_state`` feeds, in this order, from
+``numpy.random.default_rng(random_state)``): the weight factors
+``uniform(1 - s, 1 + s, size=(n_nodes, draws))`` with nodes in the order of the tree
+(``Tree.parent.index``); the normalisation of each draw ``integers(n_normalisations,
+size=draws)``; then, for the dimension level and then the index level, the aggregation of
+each draw ``integers(n_choices, size=draws)``, a level's choices being its published
+method followed by the other alternatives in the order given. Draw 0 is then set to the
+published model (factors 1, choice 0 everywhere).
+
+**Rank intervals**: ranks are 1 = best with ties sharing the best rank; ``rank_q05`` and
+``rank_q95`` are the 5 % and 95 % quantiles over the draws (numpy's default linear
+interpolation, R's type 7); the published interval is ``rank_low = min(floor(q05),
+nominal)`` and ``rank_high = max(ceil(q95), nominal)``, so the published rank always lies
+inside its interval (``widened`` says where that changed an end).
+
+For each uncertain input, the first-order sensitivity index ``S = Var(E[Y | input]) /
+Var(Y)`` of ``Y`` = the draw's mean absolute rank shift from the nominal ranks says which
+choice moves ranks most (the weight perturbation is summarised by its mean absolute
+change and binned into deciles).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from . import aggregate as aggregate_module
 from . import normalise as normalise_module
+from ._tree import Tree
 from ._validation import (
     DataError,
     ParameterError,
     check_choice,
     check_directions,
     check_fraction,
-    check_no_missing,
     check_random_state,
     check_values,
 )
-from .index import Tree
 
-__all__ = ["AGGREGATIONS", "NORMALISATIONS", "UncertaintyResult", "monte_carlo"]
+__all__ = ["AGGREGATIONS", "LEVELS", "NORMALISATIONS", "UncertaintyResult", "monte_carlo"]
 
-NORMALISATIONS = ("minmax", "percentile_rank", "zscore", "rank")
-AGGREGATIONS = ("arithmetic", "geometric")
+NORMALISATIONS = normalise_module.SCALES
+AGGREGATIONS = ("arithmetic", "geometric", "topsis")
+LEVELS = ("dimension", "index")
+QUANTILES = (0.05, 0.5, 0.95)
+# Draws computed together: bounds the memory of (places x children x draws) arrays.
+CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -56,20 +77,25 @@ class UncertaintyResult:
     Attributes
     ----------
     summary : DataFrame
-        By place: ``nominal_rank, median_rank, mean_rank, rank_q05, rank_q95``.
+        By place: ``nominal_rank, median_rank, mean_rank, rank_q05, rank_q95, rank_low,
+        rank_high, widened`` (see the module docstring for the interval rule).
     draws : DataFrame
-        By draw: ``normalisation, aggregation, weight_change, mean_rank_shift``.
+        By draw: ``normalisation, dimension_aggregation, index_aggregation,
+        weight_change, mean_rank_shift``.
     sensitivity : Series
         First-order sensitivity index of the mean rank shift to ``weights``,
         ``normalisation`` and ``aggregation`` (0..1; larger moves ranks more).
     ranks : ndarray of shape (n_places, draws)
         The rank of each place in each draw.
+    scores : ndarray of shape (n_places, draws)
+        The index score of each place in each draw (column 0 = the published model).
     """
 
     summary: pd.DataFrame
     draws: pd.DataFrame
     sensitivity: pd.Series
     ranks: np.ndarray
+    scores: np.ndarray
 
 
 def monte_carlo(
@@ -82,30 +108,45 @@ def monte_carlo(
     weight_spread: float = 0.25,
     normalisation=("minmax",),
     aggregation=("arithmetic",),
+    nominal_aggregation=None,
     low: float = 1.0,
     high: float = 100.0,
+    targets=None,
+    topsis_normalisation: str = "vector",
+    nominal_ranks=None,
     random_state=None,
 ) -> UncertaintyResult:
-    """Monte Carlo over weights, normalisation and aggregation; rank intervals per place.
+    """Monte Carlo around a published index; rank intervals per place.
 
     Parameters
     ----------
     values : DataFrame of shape (n_places, n_indicators)
-        Imputed and treated indicator values (no missing values), columns = the tree's
-        indicators.
+        The treated indicator values the published index normalised (``IndexResult.treated``),
+        columns = the tree's indicators; a missing value is skipped in aggregation.
     tree : mapping child -> parent or frame (see :class:`citycheck.engine.index.Tree`)
     directions : mapping, Series or sequence of +1/-1
     weights : Series, optional
-        Nominal weight of every node within its parent (``IndexResult.weights``); default
-        equal.
+        Published weight of every node within its parent (``IndexResult.weights``);
+        default equal.
     draws : int
-        Number of draws (>= 10).
+        Number of draws (>= 10), draw 0 included.
     weight_spread : float in [0, 1)
         Half-width of the multiplicative uniform perturbation of each weight.
-    normalisation, aggregation : sequence of str
-        The alternatives drawn with equal probability; the first is the nominal choice.
+    normalisation : sequence of str
+        The published normalisation first, then the alternatives drawn with it.
+    aggregation : sequence of str
+        Alternatives drawn, with each level's published choice, at every level.
+    nominal_aggregation : mapping, optional
+        The published choice per level, ``{"dimension": ..., "index": ...}``; default the
+        first of ``aggregation`` at both levels.
     low, high : float
-        Range of ``minmax`` and ``percentile_rank`` (positive for the geometric mean).
+        The published scale (``normalise.low``/``high``; positive for the geometric mean).
+    targets : mapping, optional
+        Targets, when a normalisation is ``distance_to_target``.
+    topsis_normalisation : {"vector", "minmax"}
+        As in the published ``aggregate`` step.
+    nominal_ranks : Series by place, optional
+        The published ranks (default: the ranks of draw 0); the intervals include them.
     random_state : int, numpy Generator or None
 
     Returns
@@ -120,10 +161,10 @@ def monte_carlo(
     ...                      draws=200, random_state=0)
     >>> result.summary["nominal_rank"].tolist()
     [3, 4, 1, 1]
+    >>> bool((result.summary["rank_low"] <= result.summary["nominal_rank"]).all())
+    True
     """
-    checked = check_values(values)
-    frame = checked.frame
-    check_no_missing(frame, method="Monte Carlo uncertainty analysis")
+    frame = check_values(values).frame
     structure = Tree.from_any(tree)
     unknown = [c for c in frame.columns if c not in structure.indicators]
     if unknown or len(frame.columns) != len(structure.indicators):
@@ -135,61 +176,56 @@ def monte_carlo(
         raise ParameterError("draws", "an integer >= 10", draws)
     spread = check_fraction("weight_spread", weight_spread, high=0.99)
     normalisations = _options("normalisation", normalisation, NORMALISATIONS)
-    aggregations = _options("aggregation", aggregation, AGGREGATIONS)
-    if "geometric" in aggregations and {"zscore"} & set(normalisations):
-        raise ParameterError(
-            "normalisation",
-            "options giving positive values when aggregation includes 'geometric'",
-            "zscore",
-        )
-    if not 0 < low < high and "geometric" in aggregations:
-        raise ParameterError("low, high", "0 < low < high for the geometric mean", (low, high))
+    alternatives = _options("aggregation", aggregation, AGGREGATIONS)
+    choices = _level_choices(nominal_aggregation, alternatives)
+    _check_positive_scale(normalisations, choices, low, high)
+    check_choice("topsis_normalisation", topsis_normalisation, ("vector", "minmax"))
     rng = check_random_state(random_state)
 
     nodes = structure.parent.index
-    parent_position = pd.Index(pd.unique(structure.parent.to_numpy())).get_indexer(structure.parent)
     nominal_local = _nominal_weights(structure, weights)
-    ancestors = _ancestor_positions(structure)
-
     noise = rng.uniform(1 - spread, 1 + spread, size=(len(nodes), draws))
-    noise[:, 0] = 1.0  # draw 0 is the nominal method
     chosen_normalisation = rng.integers(len(normalisations), size=draws)
-    chosen_aggregation = rng.integers(len(aggregations), size=draws)
-    chosen_normalisation[0] = chosen_aggregation[0] = 0
-    effective = _effective_weights(nominal_local[:, None] * noise, parent_position, ancestors)
-
-    # draws in rows: each draw's ranking is a sort of one contiguous row
-    scores = np.empty((draws, len(frame)))
-    for k, method in enumerate(normalisations):
-        normalised = _normalised(frame, signs, method, low, high)
-        for a, how in enumerate(aggregations):
-            rows = np.flatnonzero((chosen_normalisation == k) & (chosen_aggregation == a))
-            if len(rows) == 0:
-                continue
-            if how == "arithmetic":
-                scores[rows] = effective[:, rows].T @ normalised.T
-            else:
-                scores[rows] = np.exp(effective[:, rows].T @ np.log(normalised).T)
-    ranks = rankdata(-scores, axis=1, method="min").astype(np.int32)
-    nominal = ranks[0]
-    shift = np.abs(ranks - nominal).mean(axis=1)
-    weight_change = np.abs(noise - 1.0).mean(axis=0)
-    quantiles = np.quantile(ranks, [0.05, 0.5, 0.95], axis=0)
-
-    summary = pd.DataFrame(
-        {
-            "nominal_rank": nominal,
-            "median_rank": quantiles[1],
-            "mean_rank": ranks.mean(axis=0),
-            "rank_q05": quantiles[0],
-            "rank_q95": quantiles[2],
-        },
-        index=frame.index,
+    chosen_aggregation = np.vstack(
+        [rng.integers(len(choices[level]), size=draws) for level in LEVELS]
     )
+    noise[:, 0] = 1.0
+    chosen_normalisation[0] = 0
+    chosen_aggregation[:, 0] = 0
+    local = _rescaled(nominal_local[:, None] * noise, structure)
+
+    model = _Model(structure, choices, low, high, topsis_normalisation)
+    scores = np.empty((len(frame), draws))
+    for k, method in enumerate(normalisations):
+        normalised = normalise_module.on_scale(
+            frame, signs, method=method, low=low, high=high, targets=targets
+        ).to_numpy()
+        selected = np.flatnonzero(chosen_normalisation == k)
+        for start in range(0, len(selected), CHUNK):
+            columns = selected[start : start + CHUNK]
+            scores[:, columns] = model.index_scores(
+                normalised, local[:, columns], chosen_aggregation[:, columns]
+            )
+    if np.isnan(scores).any():
+        place = frame.index[np.isnan(scores).any(axis=1)][0]
+        raise DataError("a draw gives no index score (no value to aggregate)", place=place)
+
+    ranks = rankdata(-scores, axis=0, method="min").astype(np.int32)
+    nominal = (
+        ranks[:, 0]
+        if nominal_ranks is None
+        else pd.Series(nominal_ranks).reindex(frame.index).to_numpy(dtype=np.int64)
+    )
+    summary = _summary(ranks, nominal, frame.index)
+    shift = np.abs(ranks - nominal[:, None]).mean(axis=0)
+    weight_change = np.abs(noise - 1.0).mean(axis=0)
     draw_table = pd.DataFrame(
         {
             "normalisation": np.asarray(normalisations)[chosen_normalisation],
-            "aggregation": np.asarray(aggregations)[chosen_aggregation],
+            **{
+                f"{level}_aggregation": np.asarray(choices[level])[chosen_aggregation[row]]
+                for row, level in enumerate(LEVELS)
+            },
             "weight_change": weight_change,
             "mean_rank_shift": shift,
         }
@@ -197,14 +233,97 @@ def monte_carlo(
     weight_bins = (
         pd.qcut(weight_change, 10, labels=False, duplicates="drop") if spread > 0 else None
     )
+    aggregation_labels = chosen_aggregation[0] * len(choices["index"]) + chosen_aggregation[1]
     sensitivity = pd.Series(
         {
             "weights": _first_order(shift, weight_bins),
             "normalisation": _first_order(shift, chosen_normalisation),
-            "aggregation": _first_order(shift, chosen_aggregation),
+            "aggregation": _first_order(shift, aggregation_labels),
         }
     )
-    return UncertaintyResult(summary, draw_table, sensitivity, ranks.T)
+    return UncertaintyResult(summary, draw_table, sensitivity, ranks, scores)
+
+
+def _summary(ranks: np.ndarray, nominal: np.ndarray, places: pd.Index) -> pd.DataFrame:
+    """Quantiles of each place's ranks and the interval widened to hold the nominal rank."""
+    q05, median, q95 = np.quantile(ranks, QUANTILES, axis=1)
+    low, high = np.floor(q05).astype(int), np.ceil(q95).astype(int)
+    rank_low, rank_high = np.minimum(low, nominal), np.maximum(high, nominal)
+    return pd.DataFrame(
+        {
+            "nominal_rank": nominal,
+            "median_rank": median,
+            "mean_rank": ranks.mean(axis=1),
+            "rank_q05": q05,
+            "rank_q95": q95,
+            "rank_low": rank_low,
+            "rank_high": rank_high,
+            "widened": (rank_low != low) | (rank_high != high),
+        },
+        index=places,
+    )
+
+
+class _Model:
+    """The index tree aggregated for many draws at once (places x draws arrays)."""
+
+    def __init__(self, tree: Tree, choices: dict, low: float, high: float, topsis_norm: str):
+        self.tree, self.choices = tree, choices
+        self.low, self.high, self.topsis_normalisation = low, high, topsis_norm
+        self.position = {code: i for i, code in enumerate(tree.parent.index)}
+        self.column = {code: i for i, code in enumerate(tree.indicators)}
+
+    def index_scores(self, normalised, local, chosen) -> np.ndarray:
+        node_scores: dict = {}
+        n_draws = local.shape[1]
+        for node in self.tree.aggregates:
+            children = list(self.tree.children(node))
+            stacked = np.stack(
+                [
+                    np.repeat(normalised[:, self.column[c], None], n_draws, axis=1)
+                    if c in self.column
+                    else node_scores[c]
+                    for c in children
+                ],
+                axis=1,
+            )  # places x children x draws
+            child_weights = local[[self.position[c] for c in children]]
+            level = self.tree.aggregation_level(node)
+            row = LEVELS.index(level)
+            result = np.full((len(normalised), n_draws), np.nan)
+            for option, how in enumerate(self.choices[level]):
+                draws = np.flatnonzero(chosen[row] == option)
+                if len(draws):
+                    result[:, draws] = self._mean(
+                        stacked[:, :, draws], child_weights[:, draws], how
+                    )
+            node_scores[node] = result
+        return node_scores[self.tree.root]
+
+    def _mean(self, values, weights, how) -> np.ndarray:
+        if how == "topsis":
+            return np.column_stack(
+                [
+                    self.low
+                    + (self.high - self.low)
+                    * aggregate_module.topsis(
+                        values[:, :, d],
+                        weights[:, d],
+                        np.ones(values.shape[1]),
+                        normalisation=self.topsis_normalisation,
+                    )
+                    for d in range(values.shape[2])
+                ]
+            )
+        present = ~np.isnan(values)
+        shares = np.where(present, weights[None, :, :], 0.0)
+        totals = shares.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if how == "arithmetic":
+                summed = (np.where(present, values, 0.0) * shares).sum(axis=1)
+                return summed / totals
+            logs = np.log(np.where(present, values, 1.0))
+            return np.exp((logs * shares).sum(axis=1) / totals)
 
 
 def _options(name, given, allowed) -> tuple:
@@ -213,7 +332,34 @@ def _options(name, given, allowed) -> tuple:
         raise ParameterError(name, "at least one of " + ", ".join(allowed), given)
     for option in options:
         check_choice(name, option, allowed)
-    return options
+    return tuple(dict.fromkeys(options))
+
+
+def _level_choices(nominal, alternatives: tuple) -> dict:
+    """Each level's choices: its published method first, then the other alternatives."""
+    if nominal is None:
+        nominal = dict.fromkeys(LEVELS, alternatives[0])
+    if not isinstance(nominal, Mapping) or set(nominal) != set(LEVELS):
+        raise ParameterError("nominal_aggregation", "a mapping with dimension and index", nominal)
+    choices = {}
+    for level in LEVELS:
+        check_choice(f"nominal_aggregation.{level}", nominal[level], AGGREGATIONS)
+        choices[level] = tuple(dict.fromkeys([nominal[level], *alternatives]))
+    return choices
+
+
+def _check_positive_scale(normalisations, choices, low, high) -> None:
+    geometric = any("geometric" in options for options in choices.values())
+    if not geometric:
+        return
+    if {"zscore"} & set(normalisations):
+        raise ParameterError(
+            "normalisation",
+            "options giving positive values when aggregation includes 'geometric'",
+            "zscore",
+        )
+    if not 0 < low < high:
+        raise ParameterError("low, high", "0 < low < high for the geometric mean", (low, high))
 
 
 def _nominal_weights(tree: Tree, weights) -> np.ndarray:
@@ -230,36 +376,12 @@ def _nominal_weights(tree: Tree, weights) -> np.ndarray:
     return (given / sums).to_numpy()
 
 
-def _ancestor_positions(tree: Tree) -> list[list[int]]:
-    """For each indicator, the positions (in ``tree.parent``) of itself and its ancestors."""
-    position = {code: i for i, code in enumerate(tree.parent.index)}
-    chains = []
-    for code in tree.indicators:
-        chain, node = [], code
-        while node != tree.root:
-            chain.append(position[node])
-            node = tree.parent[node]
-        chains.append(chain)
-    return chains
-
-
-def _effective_weights(local: np.ndarray, parent_position: np.ndarray, ancestors) -> np.ndarray:
-    """Re-scale local weights within each parent, then multiply them down each chain."""
+def _rescaled(local: np.ndarray, tree: Tree) -> np.ndarray:
+    """Local weights (nodes x draws) re-scaled to sum to 1 within each parent."""
+    parent_position = pd.Index(pd.unique(tree.parent.to_numpy())).get_indexer(tree.parent)
     sums = np.zeros((parent_position.max() + 1, local.shape[1]))
     np.add.at(sums, parent_position, local)
-    local = local / sums[parent_position]
-    effective = np.ones((len(ancestors), local.shape[1]))
-    for i, chain in enumerate(ancestors):
-        for position in chain:
-            effective[i] *= local[position]
-    return effective
-
-
-def _normalised(frame: pd.DataFrame, signs, method: str, low: float, high: float) -> np.ndarray:
-    if method == "minmax":
-        return normalise_module.minmax(frame, signs, low=low, high=high).to_numpy()
-    unit = normalise_module.METHODS[method](frame, signs).to_numpy()
-    return unit * (high - low) + low if method == "percentile_rank" else unit
+    return local / sums[parent_position]
 
 
 def _first_order(outcome: np.ndarray, labels) -> float:
