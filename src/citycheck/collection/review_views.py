@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from citycheck.accounts.models import Department
 from citycheck.core import access
 from citycheck.core.choices import Action
+from citycheck.core.redirects import redirect_to_next
 from citycheck.places.models import Place, PlaceLevel
 
 from . import reminders, services
@@ -177,4 +178,4 @@ def completeness(request, pk):
 def reminder_read(request, pk):
     reminder = get_object_or_404(Reminder.objects.filter(user=request.user), pk=pk)
     reminders.mark_read(reminder, acting_user=request.user)
-    return redirect(request.POST.get("next") or "collection:round_list")
+    return redirect_to_next(request, "collection:round_list")

@@ -29,6 +29,7 @@ from citycheck.assessment.labels import indicator_names
 from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
 from citycheck.core.choices import Action
+from citycheck.core.redirects import redirect_to_next
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
 from citycheck.diagnosis.services import catalogue
 from citycheck.places.models import Place
@@ -168,7 +169,7 @@ def project_status(request, pk):
         )
     except ValueError as exc:
         messages.error(request, str(exc))
-    return redirect(request.POST.get("next") or reverse("renewal:project", args=[pk]))
+    return redirect_to_next(request, "renewal:project", pk=pk)
 
 
 @login_required
