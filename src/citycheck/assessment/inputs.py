@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from citycheck.collection.models import Round, Source, Value
+from citycheck.collection.models import Round, Source, Submission, SubmissionStatus, Value
 from citycheck.indicators.models import Direction, Standard
 from citycheck.places.models import Place, PlaceYear
 
@@ -34,7 +34,10 @@ class AssessmentInputs:
     type, order), ``dimensions`` (by dimension code: name_zh, order), ``values`` (wide:
     place code × indicator code, the round's adopted values), ``history`` (long: place,
     indicator, year, value — adopted values of earlier rounds), ``standards`` (one row
-    per indicator and city class, '' = every class).
+    per indicator and city class, '' = every class), ``system`` (code and version of the
+    indicator system), ``round_status`` and ``pending_places`` (codes of the places whose
+    data the province has not accepted: a self-check submission not yet accepted, or no
+    submission and no adopted value).
     """
 
     round_year: int
@@ -45,6 +48,9 @@ class AssessmentInputs:
     values: pd.DataFrame
     history: pd.DataFrame
     standards: pd.DataFrame
+    system: dict = field(default_factory=dict)
+    round_status: str = ""
+    pending_places: tuple = ()
 
     def digest(self, spec: MethodSpec) -> str:
         """SHA-256 of the inputs and the method: sorted adopted values, standards, city
@@ -200,6 +206,9 @@ def collect_inputs(round_: Round, spec: MethodSpec) -> AssessmentInputs:
         .sort_index()
     )
     return AssessmentInputs(
+        system={"code": system.code, "version": system.version},
+        round_status=round_.status,
+        pending_places=pending_places(round_, places.index, values),
         round_year=round_.year,
         scope_code=scope.code,
         places=places,
@@ -218,3 +227,22 @@ def _city_classes(places: list[Place], year: int) -> dict[int, str]:
     for place_id, city_class in rows.values_list("place_id", "city_class"):
         classes[place_id] = city_class
     return classes
+
+
+def pending_places(round_: Round, place_codes, values: pd.DataFrame) -> tuple:
+    """Codes of the places whose data the province has not accepted: a self-check
+    submission of the round not yet accepted, or neither a submission nor any adopted
+    value (a place that reported nothing)."""
+    statuses: dict[str, set] = {}
+    rows = Submission.objects.filter(
+        round=round_, source=Source.SELF_CHECK, place__code__in=list(place_codes)
+    ).values_list("place__code", "status")
+    for code, status in rows:
+        statuses.setdefault(code, set()).add(status)
+    reported = set(values.index[values.notna().any(axis=1)])
+    return tuple(
+        code
+        for code in place_codes
+        if (code in statuses and statuses[code] != {SubmissionStatus.ACCEPTED})
+        or (code not in statuses and code not in reported)
+    )

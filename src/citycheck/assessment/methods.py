@@ -148,12 +148,16 @@ WEIGHTING_FIELDS = {
 }
 STEP_FIELDS = {
     "impute": {"method": (_choice("none", "mean", "group_mean", "previous_year"), "group_mean")},
-    "screen": {"min_availability": (_number(0, 1), 2 / 3)},
+    "screen": {
+        "min_availability": (_number(0, 1), 2 / 3),
+        "basis": (_choice("values", "imputed"), "values"),
+    },
     "treat": {
         "method": (_choice("none", "winsorise", "winsorise_then_log"), "winsorise_then_log"),
         "winmax": (_number(1, integer=True), 5),
         "skew_threshold": (_number(0), 2.0),
         "kurtosis_threshold": (_number(0), 3.5),
+        "if_constant": (_choice("untreated", "drop"), "untreated"),
     },
     "normalise": {
         "method": (_choice(*NORMALISATIONS), "minmax"),
@@ -315,9 +319,24 @@ def _check_section(content: Any, fields: dict, field: str) -> dict:
     return checked
 
 
+# Weightings computed from the indicators' values: they weigh indicators only.
+OBJECTIVE_WEIGHTINGS = ("entropy", "critic")
+
+
 def _check_weighting(content: dict, field: str) -> dict:
     checked = _check_section(content, WEIGHTING_FIELDS, field)
     parts = checked["of"] if checked["method"] in ("product", "linear") else [checked["method"]]
+    objective = [part for part in parts if part in OBJECTIVE_WEIGHTINGS]
+    if field.endswith(".dimensions") and objective:
+        raise MethodError(
+            _(
+                "%(method)s 依据指标数据赋权，只能用于指标层；维度及以上请用等权、专家赋权或层次分析法"
+            )
+            % {"method": objective[0]},
+            field=f"{field}.of"
+            if checked["method"] in ("product", "linear")
+            else f"{field}.method",
+        )
     if checked["method"] in ("product", "linear") and not checked["of"]:
         raise MethodError(_("组合赋权须列出参与组合的方法"), field=f"{field}.of")
     if checked["method"] == "linear" and len(checked["coefficients"] or []) != len(parts):

@@ -102,6 +102,11 @@ class Release(ChangeLoggedModel):
         related_name="+",
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    provisional = models.BooleanField(
+        _("暂定结果"),
+        default=False,
+        help_text=_("轮次仍在填报中，或有地区的数据尚未经省级采纳；轮次截止前不能发布。"),
+    )
 
     objects = ReleaseQuerySet.as_manager()
 
@@ -126,6 +131,7 @@ class Release(ChangeLoggedModel):
             "method_version": self.method_version,
             "input_digest": self.input_digest,
             "code_version": self.code_version,
+            "provisional": self.provisional,
         }
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import citycheck
-from citycheck.collection.models import Round
+from citycheck.collection.models import Round, RoundStatus
 from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.language import localized
@@ -33,7 +33,7 @@ from citycheck.engine import standards as engine_standards
 from citycheck.places.models import Place
 
 from . import labels
-from .compute import AssessmentError, compute
+from .compute import AssessmentError, compute, plain
 from .inputs import collect_inputs, scope_of
 from .methods import MethodSpec, load_method
 from .models import Level, Release, ReleaseStatus, Result
@@ -100,6 +100,10 @@ def run_assessment(
     )
     if bad:
         raise AssessmentError(_("计算结果含无穷大值"))
+    provisional = {
+        "round_open": inputs.round_status == RoundStatus.OPEN,
+        "pending_places": list(inputs.pending_places),
+    }
     report(96, _("保存结果"))
     with transaction.atomic():
         release = Release.objects.create(
@@ -112,7 +116,14 @@ def run_assessment(
             input_digest=inputs.digest(spec),
             job=job,
             created_by=acting_user,
-            details={**computation.details, "inputs": _input_snapshot(inputs)},
+            provisional=provisional["round_open"] or bool(provisional["pending_places"]),
+            details=plain(
+                {
+                    **computation.details,
+                    "provisional": provisional,
+                    "inputs": _input_snapshot(inputs, spec),
+                }
+            ),
         )
         place_ids = inputs.places["pk"]
         Result.objects.bulk_create(
@@ -142,10 +153,13 @@ def _db_value(value):
     return value
 
 
-def _input_snapshot(inputs) -> dict:
-    """What the diff view needs to explain a change: the adopted values and standards used."""
+def _input_snapshot(inputs, spec: MethodSpec) -> dict:
+    """Everything the release was computed from, frozen with it (the diff view and the
+    bundle read it): adopted values, standards, city classes, the places, the indicator
+    system (code, version, indicators with dimension, direction, type and unit;
+    dimensions) and, for previous-year imputation, earlier rounds' values."""
     values = inputs.values.stack().rename("value").reset_index()
-    return {
+    snapshot = {
         "values": {f"{p}|{i}": float(v) for p, i, v in values.itertuples(index=False)},
         "standards": {
             f"{indicator}|{city_class}": [
@@ -157,13 +171,53 @@ def _input_snapshot(inputs) -> dict:
             for (indicator, city_class), row in inputs.standards.iterrows()
         },
         "city_classes": inputs.places["city_class"].to_dict(),
+        "places": inputs.places.drop(columns=["pk", "city_class"]).to_dict("index"),
+        "system": inputs.system,
+        "indicators": inputs.indicators.to_dict("index"),
+        "dimensions": inputs.dimensions.to_dict("index"),
     }
+    if spec.steps["impute"]["method"] == "previous_year":
+        history = inputs.history["value"].reset_index()
+        snapshot["history"] = {
+            f"{p}|{i}|{y}": v for p, i, y, v in history.itertuples(index=False) if v == v
+        }
+    return snapshot
+
+
+def provisional_reasons(release: Release) -> list[str]:
+    """Why ``release`` is provisional, in words (empty when it is not)."""
+    if not release.provisional:
+        return []
+    found = release.details.get("provisional", {})
+    reasons = []
+    if found.get("round_open"):
+        reasons.append(
+            _("%(year)d 年体检轮次仍在填报中，本结果为暂定结果，轮次截止后方可发布。")
+            % {"year": release.round.year}
+        )
+    pending = found.get("pending_places", [])
+    if pending:
+        names = dict(Place.objects.filter(code__in=pending).values_list("code", "name_zh"))
+        reasons.append(
+            _("%(count)d 个地区的数据尚未经省级采纳：%(places)s")
+            % {
+                "count": len(pending),
+                "places": _("、").join(names.get(code, code) for code in pending[:20])
+                + ("…" if len(pending) > 20 else ""),
+            }
+        )
+    return reasons
 
 
 def release_problems(release: Release) -> list[str]:
-    """Why ``release`` may not be published (empty when it may): missing or non-finite
-    numbers where a published number is due."""
+    """Why ``release`` may not be published (empty when it may): a round still open, or
+    missing or non-finite numbers where a published number is due."""
     problems = []
+    if release.round.status == RoundStatus.OPEN:
+        problems.append(
+            _("%(year)d 年体检轮次仍在填报中：暂定结果须待轮次截止后才能发布。")
+            % {"year": release.round.year}
+        )
     ranked = release.results.filter(level__in=[Level.INDEX, Level.DIMENSION])
     if not ranked.exists():
         problems.append(_("没有指数结果"))

@@ -3,7 +3,7 @@
 import pytest
 
 from citycheck.assessment.methods import parse_method
-from citycheck.collection.models import Source, Value
+from citycheck.collection.models import RoundStatus, Source, Value
 from citycheck.indicators.models import Comparison, Standard
 from citycheck.testing import build_small_province
 
@@ -45,7 +45,10 @@ def method():
 
 @pytest.fixture
 def province(db):
+    """The small province with the 2024 round closed (its releases may be published)."""
     province = build_small_province()
+    province.open_round.status = RoundStatus.CLOSED
+    province.open_round.save(update_fields=["status"])
     Standard.objects.create(
         indicator=province.indicators["built_density"],
         comparison=Comparison.BETWEEN,
