@@ -1,5 +1,6 @@
 """Pages of the diagnosis step: the problem list (with Excel export), the problem page
-with evidence and review, and the re-check of an earlier round's problems."""
+with evidence and review, the re-check of an earlier round's problems, and the forms that
+start a diagnosis or a re-check as a background job."""
 
 from io import BytesIO
 from urllib.parse import quote
@@ -18,7 +19,8 @@ from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView, page_links
 
-from . import services
+from . import jobs, services
+from .forms import RoundJobForm
 from .models import Problem, ProblemStatus, RecheckStatus, Severity
 
 # Query parameter → lookup, shared by the list page and its Excel export.
@@ -61,8 +63,47 @@ class ProblemListView(RestrictedListView):
             severities=Severity.choices,
             recheck_statuses=RecheckStatus.choices,
             years=_years(self.request.user),
+            diagnosis_form=_job_form(jobs.diagnosable_rounds(self.request.user)),
         )
         return context
+
+
+def _job_form(rounds, year: int | None = None) -> RoundJobForm | None:
+    """The form that starts a job on one of ``rounds`` (``year``'s preselected), or None
+    when there is none: users who may not start the job never see it."""
+    if not rounds.exists():
+        return None
+    initial = {"round": rounds.filter(year=year).first()} if year else {}
+    return RoundJobForm(rounds=rounds, initial=initial)
+
+
+def _start_job(request, start, page: str):
+    """Start a job with ``start(round, acting_user=…)`` on the posted round and show its
+    page; ``PermissionDenied`` (a user who may not write the round's problems) gives 403."""
+    form = RoundJobForm(request.POST, rounds=access.restrict(Round.objects.all(), request.user))
+    if not form.is_valid():
+        messages.error(request, _("请选择一个体检轮次。"))
+        return redirect(page)
+    try:
+        job = start(form.cleaned_data["round"], acting_user=request.user)
+    except jobs.NothingToRecheckError as exc:
+        messages.error(request, str(exc))
+        return redirect(page)
+    return redirect("job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def diagnosis_run(request):
+    """Write the problem lists of a round in a background job and show its progress."""
+    return _start_job(request, jobs.start_diagnosis, "diagnosis:problem_list")
+
+
+@login_required
+@require_POST
+def recheck_run(request):
+    """Re-check the previous round's problems in a background job and show its progress."""
+    return _start_job(request, jobs.start_recheck, "diagnosis:recheck")
 
 
 def _years(user) -> list[int]:
@@ -160,6 +201,7 @@ def recheck(request):
         "counts": [(label, counts.get(value, 0), value) for value, label in RecheckStatus.choices],
         "recurring": pages["recurring"]["page"],
         "recurring_pages": pages["recurring"],
+        "recheck_form": _job_form(jobs.recheckable_rounds(request.user), year),
     }
     return render(request, "diagnosis/recheck.html", context)
 

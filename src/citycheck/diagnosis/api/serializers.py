@@ -44,6 +44,10 @@ class ProblemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RoundJobSerializer(serializers.Serializer):
+    round = serializers.IntegerField(help_text="The id of the round.")
+
+
 class ReviewSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[ProblemStatus.CONFIRMED, ProblemStatus.DISMISSED])
     reason = serializers.CharField()
