@@ -17,6 +17,7 @@ from zipfile import BadZipFile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,6 +37,15 @@ from citycheck.places.models import Place
 
 from . import services
 from .filtersets import RenewalProjectFilterSet
+from .forms import (
+    CandidateForm,
+    CandidateSelectionForm,
+    ProgressReportForm,
+    ProjectImportForm,
+    ProjectStatusForm,
+    ProposeForm,
+    first_error,
+)
 from .models import ProjectStatus, RenewalProject
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -118,27 +128,31 @@ def project_import(request):
     if not access.may(request.user, Action.CHANGE):
         raise PermissionDenied
     issues, created = [], None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            issues = [_("请选择 Excel 文件（.xlsx）")]
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / Path(upload.name).name
-                path.write_bytes(upload.read())
-                try:
-                    created = services.import_projects(path, acting_user=request.user)
-                except services.ProjectImportError as exc:
-                    issues = str(exc).splitlines()
-                except (BadZipFile, InvalidFileException, OSError) as exc:  # not a workbook
-                    issues = [
-                        _("无法读取文件 %(name)s：%(error)s") % {"name": upload.name, "error": exc}
-                    ]
+    posted = request.method == "POST"
+    form = ProjectImportForm(request.POST, request.FILES) if posted else ProjectImportForm()
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / Path(upload.name).name
+            path.write_bytes(upload.read())
+            try:
+                created = services.import_projects(path, acting_user=request.user)
+            except services.ProjectImportError as exc:
+                issues = str(exc).splitlines()
+            except (BadZipFile, InvalidFileException, OSError) as exc:  # not a workbook
+                issues = [
+                    _("无法读取文件 %(name)s：%(error)s") % {"name": upload.name, "error": exc}
+                ]
         if created is not None:
             messages.success(request, _("已导入 %(count)d 个项目。") % {"count": len(created)})
             return redirect("renewal:project_list")
-    context = {"issues": issues, "columns": [label for label, _f in services.TEMPLATE_COLUMNS]}
-    return render(request, "renewal/project_import.html", context, status=400 if issues else 200)
+    context = {
+        "form": form,
+        "issues": issues,
+        "columns": [label for label, _f in services.TEMPLATE_COLUMNS],
+    }
+    refused = issues or form.errors
+    return render(request, "renewal/project_import.html", context, status=400 if refused else 200)
 
 
 class ProjectView(RestrictedDetailView):
@@ -147,6 +161,7 @@ class ProjectView(RestrictedDetailView):
     )
 
     def get_context_data(self, **kwargs):
+        kwargs.setdefault("report_form", ProgressReportForm())
         context = super().get_context_data(**kwargs)
         context["may_change"] = _changeable(self.request.user, self.object.pk) is not None
         services.with_names([self.object])  # sets the names on the page's object
@@ -163,70 +178,70 @@ def project_status(request, pk):
     project = _changeable(request.user, pk)
     if project is None:
         raise Http404
-    try:
-        services.set_project_status(
-            project, request.POST.get("status", ""), acting_user=request.user
-        )
-    except ValueError as exc:
-        messages.error(request, str(exc))
+    form = ProjectStatusForm(request.POST)
+    if form.is_valid():
+        services.set_project_status(project, form.cleaned_data["status"], acting_user=request.user)
+    else:
+        messages.error(request, first_error(form))
     return redirect_to_next(request, "renewal:project", pk=pk)
 
 
 @login_required
 def project_edit(request, pk):
-    """Edit a candidate (name, budget, dates, unit, expected changes) before adoption."""
+    """Edit a candidate (name, budget, dates, unit, expected changes) before adoption;
+    with ``adopt`` the edit and the adoption are saved together or not at all."""
     project = _changeable(request.user, pk)
     if project is None:
         raise Http404
-    error = ""
-    if request.method == "POST":
+    form = CandidateForm.for_project(project, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            targets = [
-                {"indicator": code, "expected_change": float(change)}
-                for code, change in zip(
-                    request.POST.getlist("target_indicator"),
-                    request.POST.getlist("target_change"),
-                    strict=True,
+            with transaction.atomic():
+                services.update_candidate(
+                    project,
+                    name=data["name"],
+                    budget=data["budget"],
+                    start=data["start"],
+                    end=data["end"],
+                    unit=data["unit"],
+                    targets=data["targets"],
+                    acting_user=request.user,
                 )
-                if code.strip() and change.strip()
-            ]
-            services.update_candidate(
-                project,
-                name=request.POST.get("name", ""),
-                budget=float(request.POST.get("budget", "")),
-                start=dt.date.fromisoformat(request.POST.get("start", "")),
-                end=dt.date.fromisoformat(request.POST.get("end", "")),
-                unit=request.POST.get("unit", ""),
-                targets=targets,
-                acting_user=request.user,
-            )
-        except ValueError as exc:
-            error = str(exc)
+                if request.POST.get("adopt"):
+                    services.set_project_status(
+                        project, ProjectStatus.ADOPTED, acting_user=request.user
+                    )
+        except services.CandidateError as refused:
+            form.add_error(None, str(refused))
         else:
-            if request.POST.get("adopt"):
-                services.set_project_status(
-                    project, ProjectStatus.ADOPTED, acting_user=request.user
-                )
             return redirect("renewal:candidate_list")
     services.with_names([project])
     return render(
         request,
         "renewal/project_edit.html",
-        {"object": project, "error": error},
-        status=400 if error else 200,
+        {"object": project, "form": form},
+        status=400 if form.errors else 200,
     )
 
 
 @login_required
 def candidate_list(request):
-    """Candidates proposed from confirmed problems, by priority; adopt the ticked ones."""
+    """Candidates proposed from confirmed problems, by priority; adopt the ticked ones
+    (all of them or, if one is not a candidate the user may change, none)."""
     candidates = access.restrict(RenewalProject.objects.all(), request.user, Action.CHANGE).filter(
         status=ProjectStatus.CANDIDATE
     )
-    if request.method == "POST":
-        chosen = list(candidates.filter(pk__in=request.POST.getlist("project")))
-        for project in chosen:
-            services.set_project_status(project, ProjectStatus.ADOPTED, acting_user=request.user)
+    form = CandidateSelectionForm(
+        request.POST if request.method == "POST" else None, candidates=candidates
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["project"])
+        with transaction.atomic():
+            for project in chosen:
+                services.set_project_status(
+                    project, ProjectStatus.ADOPTED, acting_user=request.user
+                )
         messages.success(
             request, _("已将 %(count)d 个候选项目纳入项目库。") % {"count": len(chosen)}
         )
@@ -239,14 +254,19 @@ def candidate_list(request):
     return render(
         request,
         "renewal/candidate_list.html",
-        {"candidates": services.with_names(rows)},
+        {"candidates": services.with_names(rows), "form": form},
+        status=400 if form.errors else 200,
     )
 
 
 @login_required
 @require_POST
 def project_propose(request):
-    round_ = Round.objects.filter(year=request.POST.get("year") or 0, kind=RoundKind.ANNUAL).first()
+    form = ProposeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("renewal:project_list")
+    round_ = Round.objects.filter(year=form.cleaned_data["year"], kind=RoundKind.ANNUAL).first()
     if (
         round_ is None
         or not access.restrict(round_.places.all(), request.user, Action.CHANGE).exists()
@@ -291,24 +311,24 @@ def annual_plan_export(request):
 @login_required
 @require_POST
 def project_report(request, pk):
+    """Record a month's progress; a refused report shows the project page again with each
+    error beside its field (status 400)."""
     project = _changeable(request.user, pk)
     if project is None:
         raise Http404
-    try:
-        services.report_progress(
-            project,
-            month=dt.date.fromisoformat(f"{request.POST.get('month', '')}-01"),
-            percent_complete=float(request.POST.get("percent_complete", "")),
-            investment=float(request.POST["investment"])
-            if request.POST.get("investment")
-            else None,
-            milestones=request.POST.get("milestones", ""),
-            blockers=request.POST.get("blockers", ""),
-            acting_user=request.user,
-        )
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    return redirect("renewal:project", pk=pk)
+    form = ProgressReportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_progress(project, **form.cleaned_data, acting_user=request.user)
+        except ValueError as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect("renewal:project", pk=pk)
+    page = ProjectView(object=project)
+    page.setup(request, pk=pk)
+    response = page.render_to_response(page.get_context_data(report_form=form))
+    response.status_code = 400
+    return response
 
 
 # Column headers of the progress board's tables, engine column → label (lazy: translated
