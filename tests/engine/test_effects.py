@@ -1,8 +1,10 @@
-"""Effect of projects: DiD recovers a planted effect; too few places said plainly; what-if."""
+"""Effect of projects: the regression DiD recovers a planted effect and matches a hand
+computation; no variation or too few places is inconclusive, said plainly; what-if."""
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from citycheck.engine._validation import ParameterError
 from citycheck.engine.effects import before_after, difference_in_differences, what_if
@@ -50,7 +52,101 @@ def test_did_recovers_a_planted_effect_and_its_interval_covers_it():
     assert row["ci_low"] < 3.0 < row["ci_high"]
     assert (row["n_treated"], row["n_control"]) == (15, 25)
     assert row["treated_change"] - row["control_change"] == pytest.approx(row["estimate"])
-    assert "Welch" in row["method"]
+    assert "place-clustered" in row["method"]
+
+
+def one_cohort(rng, *, n_places=14, n_treated=5):
+    """Projects started and ended in 2022: one cohort, pre 2021, post 2023."""
+    values, projects, _ = synthetic(rng, n_places=n_places, n_treated=n_treated, noise=1.5)
+    return values, projects
+
+
+def test_one_cohort_is_the_2x2_mean_difference_with_a_hand_clustered_se():
+    values, projects = one_cohort(np.random.default_rng(11))
+    row = difference_in_differences(values, projects).iloc[0]
+    wide = values["park"].unstack("year")
+    treated = wide.index.isin(projects["place"])
+    change = wide[2023] - wide[2021]
+    assert row["estimate"] == pytest.approx(change[treated].mean() - change[~treated].mean())
+    assert row["treated_change"] == pytest.approx(change[treated].mean())
+    assert row["control_change"] == pytest.approx(change[~treated].mean())
+
+    # The same estimate from the regression in levels: place dummies, a post-year dummy
+    # and the treatment dummy, over the two years of the window (numpy only).
+    places = list(wide.index)
+    n = len(places)
+    y = np.concatenate([wide[2021].to_numpy(), wide[2023].to_numpy()])
+    place_dummies = np.vstack([np.eye(n), np.eye(n)])
+    post = np.repeat([0.0, 1.0], n)
+    did = post * np.tile(treated.astype(float), 2)
+    x = np.column_stack([place_dummies, post, did])
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    assert beta[-1] == pytest.approx(row["estimate"])
+    u = y - x @ beta
+    bread = np.linalg.inv(x.T @ x)
+    cluster = np.tile(np.arange(n), 2)
+    meat = sum(
+        np.outer(x[cluster == g].T @ u[cluster == g], x[cluster == g].T @ u[cluster == g])
+        for g in range(n)
+    )
+    # CR1 as documented: G/(G-1) * (N-1)/(N-K) with N = n changes, K = cohort + treatment
+    # (the place effects are nested in the place clusters and not counted).
+    g_count, n_changes, k_params = n, n, 2
+    correction = g_count / (g_count - 1) * (n_changes - 1) / (n_changes - k_params)
+    se = np.sqrt(correction * (bread @ meat @ bread)[-1, -1])
+    assert row["se"] == pytest.approx(se, rel=1e-9)
+    assert row["df"] == g_count - 1
+    half = stats.t.ppf(0.975, g_count - 1) * se
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+        (row["estimate"] - half, row["estimate"] + half)
+    )
+
+
+def test_cohorts_are_weighted_by_their_sizes_and_a_shared_control_is_one_cluster():
+    rng = np.random.default_rng(13)
+    values, _, _ = synthetic(rng, n_places=12, n_treated=0, noise=1.0)
+    early, late = ["p00", "p01", "p02"], ["p03", "p04", "p05", "p06"]
+    projects = pd.DataFrame(
+        {
+            "project": range(7),
+            "place": early + late,
+            "project_type": "parks_and_greenways",
+            "targets": [["park"]] * 7,
+            "start_year": [2021] * 3 + [2023] * 4,
+            "end_year": [2021] * 3 + [2023] * 4,
+            "status": "finished",
+        }
+    )
+    row = difference_in_differences(values, projects).iloc[0]
+    wide = values["park"].unstack("year")
+    controls = [p for p in wide.index if p not in early + late]
+    differences, weights = [], []
+    for members, pre, post in ((early, 2020, 2022), (late, 2022, 2024)):
+        change = wide[post] - wide[pre]
+        differences.append(change[members].mean() - change[controls].mean())
+        weights.append(len(members) * len(controls) / (len(members) + len(controls)))
+    assert row["estimate"] == pytest.approx(np.average(differences, weights=weights))
+    assert (row["n_treated"], row["n_control"]) == (7, 5)
+    assert row["df"] == 7 + 5 - 1  # clusters are places, not the 17 stacked changes
+
+
+def test_an_indicator_that_does_not_vary_is_inconclusive():
+    values, projects, groups = synthetic(np.random.default_rng(1))
+    values["park"] = 0.0  # e.g. townscape damage events: none anywhere, ever
+    row = difference_in_differences(values, projects, peer_groups=groups).iloc[0]
+    assert not row["conclusive"]
+    assert np.isnan(row["estimate"]) and np.isnan(row["se"]) and np.isnan(row["ci_low"])
+    assert "没有可比的差异" in row["message"] and "无法得出结论" in row["message"]
+
+
+def test_changes_without_spread_are_inconclusive():
+    # Without noise every treated place rose by exactly 4.6 (trend 1.6 + effect 3) and
+    # every other place by exactly 1.6: the difference is 3, but nothing says how
+    # uncertain it is.
+    values, projects, _ = synthetic(np.random.default_rng(1), noise=0.0)
+    row = difference_in_differences(values, projects).iloc[0]
+    assert not row["conclusive"] and np.isnan(row["estimate"])
+    assert "无法估计结果的不确定性" in row["message"]
 
 
 def test_did_interval_has_about_the_nominal_coverage():

@@ -2,23 +2,36 @@
 
 :func:`difference_in_differences` estimates, per project type and targeted indicator,
 how much more the indicator changed in places with a finished project than in
-comparable places without one: a **two-group pre/post comparison with a Welch-style
-standard error**, not a regression with cluster-robust errors.
+comparable places without one: an **OLS difference-in-differences with cohort and place
+fixed effects and place-clustered standard errors** (statsmodels).
 
 For a treated place *i* the window runs from the year before its project started
 (``pre``) to the year after it ended (``post``; the latest year when that is not yet
-observed); its change is ``d_i = y_i(post) - y_i(pre)``. Its comparison places are the
-places of the same peer group with no project of that type at any time, over the same
-window: a *cohort* (peer group, pre, post) has control changes ``c_j``. Then
+observed). Treated places sharing a peer group and a window form a *cohort* *k*; its
+comparison places are the places of the same peer group with no project of that type
+at any time, observed over the same window. The cohorts are stacked (a comparison
+place may serve several cohorts) and the regression is
 
-    tau = mean_i (d_i - mean_{j in cohort(i)} c_j)
-    SE^2 = s_e^2 / n_t + sum_k (n_k / n_t)^2 s_{c,k}^2 / m_k
+    y_{k,i,t} = a_{k,i} + l_{k,t} + tau * D_{k,i,t} + e_{k,i,t},   t in {pre_k, post_k}
 
-where ``s_e`` is the sample SD of the treated excess changes, ``n_k`` the treated and
-``m_k`` the control places of cohort *k*, ``s_{c,k}`` the SD of its control changes.
-With one cohort this is exactly Welch's two-sample standard error; the confidence
-interval uses Student's t with Welch–Satterthwaite degrees of freedom. Fewer than
-``min_places`` treated or control places: no estimate, and the message says so plainly.
+with cohort×place effects ``a`` (place fixed effects within each cohort), cohort×year
+effects ``l`` (the year effects of each cohort's own 2×2 comparison) and ``D = 1`` for a
+treated place in its post year. With two years per cohort it is estimated, with the same
+``tau`` and the same cluster sandwich, as the regression of each place's change
+``y(post) - y(pre)`` on a dummy per cohort and the treatment dummy. With one cohort
+``tau`` is the 2×2 difference of mean changes; with several it is the average of the
+cohorts' differences weighted by ``n_k m_k / (n_k + m_k)`` (``n_k`` treated, ``m_k``
+comparison places of cohort *k*).
+
+Standard errors are clustered by place (CR1):
+``V = c (X'X)^-1 (sum_g X_g' u_g u_g' X_g) (X'X)^-1`` with
+``c = G/(G-1) * (N-1)/(N-K)``, ``G`` places, ``N`` stacked changes and ``K`` the cohort
+dummies plus the treatment (the place effects, nested in the clusters, are not counted);
+the interval uses Student's t with ``G - 1`` degrees of freedom.
+
+No estimate ("inconclusive", never conclusive) when there are fewer than ``min_places``
+treated or comparison places, when the indicator did not change differently anywhere
+(no variation), or when the clustered standard error is zero; the message says which.
 
 :func:`before_after` gives each single project's before/after change next to the change
 of its peers (context, not a causal estimate). :func:`what_if` projects next year's
@@ -32,12 +45,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ._validation import ParameterError, check_fraction
 from .diagnosis import _check_panel, format_number, standard_status
 
-__all__ = ["WhatIf", "before_after", "difference_in_differences", "what_if"]
+__all__ = ["METHOD", "WhatIf", "before_after", "difference_in_differences", "what_if"]
 
 _PROJECT_COLUMNS = {
     "project",
@@ -49,7 +61,26 @@ _PROJECT_COLUMNS = {
     "status",
 }
 _DIRECTIONS = {"higher": 1.0, "lower": -1.0, "range": 0.0}
-METHOD = "two-group pre/post (difference-in-differences), Welch-style SE, Welch–Satterthwaite df"
+METHOD = (
+    "OLS difference-in-differences, cohort×place and cohort×year fixed effects, "
+    "place-clustered SE (CR1), t with G-1 df"
+)
+_RESULT_COLUMNS = [
+    "project_type",
+    "indicator",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "df",
+    "n_treated",
+    "n_control",
+    "treated_change",
+    "control_change",
+    "conclusive",
+    "message",
+    "method",
+]
 
 
 def _target_codes(targets) -> list[str]:
@@ -72,13 +103,64 @@ def _check_projects(projects) -> pd.DataFrame:
     return table.explode("indicator").dropna(subset=["indicator"])
 
 
-def _windows(treated: pd.DataFrame, years: list[int]) -> pd.DataFrame:
-    """Per treated place: the pre year (before the first start) and post year (after the last end)."""
-    latest = max(years)
-    window = treated.groupby("place").agg(start=("start_year", "min"), end=("end_year", "max"))
-    window["pre"] = window["start"].astype(int) - 1
-    window["post"] = np.minimum(window["end"].astype(int) + 1, latest)
-    return window[window["post"] > window["pre"]]
+_PAIR = ["project_type", "indicator"]
+_COHORT = [*_PAIR, "group", "pre", "post"]
+
+
+def _stack(panel: pd.DataFrame, table: pd.DataFrame, groups: Mapping) -> pd.DataFrame:
+    """Every (project type, indicator)'s stacked changes in one frame.
+
+    One row per (cohort, place): each treated place in its cohort (a place with a
+    ``finished`` project of the type targeting the indicator; its window runs from the
+    year before its first start to the year after its last end, capped at the latest
+    year) and each comparison place of the cohort's peer group (no project of the type
+    at all) over the same window, with ``change = y(post) - y(pre)``. Unobserved changes
+    and cohorts without both treated and comparison changes are left out. Columns:
+    ``project_type, indicator, group, pre, post, place, treated, change, cohort``.
+    """
+    latest = int(panel.index.get_level_values("year").max())
+    places = pd.Index(panel.index.get_level_values("place").unique())
+    group_of = {place: str(groups.get(place, "")) for place in places}
+    finished = table[(table["status"] == "finished") & table["indicator"].isin(panel.columns)]
+    treated = (
+        finished.groupby([*_PAIR, "place"], sort=False)
+        .agg(start=("start_year", "min"), end=("end_year", "max"))
+        .reset_index()
+    )
+    treated["pre"] = treated["start"].astype(int) - 1
+    treated["post"] = np.minimum(treated["end"].astype(int) + 1, latest)
+    treated = treated[treated["post"] > treated["pre"]].assign(treated=1.0)
+    treated["group"] = treated["place"].map(group_of).fillna("")
+    of_type = pd.MultiIndex.from_frame(table[["project_type", "place"]])
+    candidates = pd.MultiIndex.from_product(
+        [table["project_type"].unique(), places], names=["project_type", "place"]
+    )
+    controls = candidates.difference(of_type).to_frame(index=False)
+    controls["group"] = controls["place"].map(group_of)
+    cohorts = treated[_COHORT].drop_duplicates()
+    compared = cohorts.merge(controls, on=["project_type", "group"]).assign(treated=0.0)
+    columns = [*_COHORT, "place", "treated"]
+    stacked = pd.concat([treated[columns], compared[columns]], ignore_index=True)
+    wide = panel.unstack("year")  # columns: (indicator, year)
+    rows = wide.index.get_indexer(stacked["place"])
+    before = wide.columns.get_indexer(
+        pd.MultiIndex.from_arrays([stacked["indicator"], stacked["pre"]])
+    )
+    after = wide.columns.get_indexer(
+        pd.MultiIndex.from_arrays([stacked["indicator"], stacked["post"]])
+    )
+    observed = (rows >= 0) & (before >= 0) & (after >= 0)
+    table_values = wide.to_numpy(dtype=float)
+    change = np.full(len(stacked), np.nan)
+    change[observed] = (
+        table_values[rows[observed], after[observed]]
+        - table_values[rows[observed], before[observed]]
+    )
+    stacked = stacked.assign(change=change).dropna(subset=["change"])
+    stacked["cohort"] = stacked.groupby(_COHORT, sort=True).ngroup()
+    arms = stacked.groupby("cohort")["treated"].agg(["min", "max"])
+    both = arms.index[(arms["min"] == 0) & (arms["max"] == 1)]
+    return stacked[stacked["cohort"].isin(both)].reset_index(drop=True)
 
 
 def difference_in_differences(
@@ -91,6 +173,9 @@ def difference_in_differences(
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Effect of finished projects per project type and targeted indicator.
+
+    OLS difference-in-differences over stacked cohorts with cohort×place and cohort×year
+    fixed effects and place-clustered standard errors; see the module docstring.
 
     Parameters
     ----------
@@ -106,7 +191,7 @@ def difference_in_differences(
     indicators : DataFrame, optional
         ``code, direction, name_zh`` for the message (better or worse).
     min_places : int
-        Fewest treated and fewest control places for an estimate.
+        Fewest treated and fewest comparison places (clusters of each arm) for an estimate.
     confidence : float
         Level of the confidence interval.
 
@@ -115,8 +200,11 @@ def difference_in_differences(
     DataFrame
         One row per (project_type, indicator): ``estimate, se, ci_low, ci_high, df,
         n_treated, n_control, treated_change, control_change, conclusive, message,
-        method``. Without enough places ``estimate`` and the interval are NaN and
-        ``conclusive`` is False.
+        method``. ``treated_change`` and ``control_change`` are the cohorts' mean changes
+        weighted as the regression weighs them, so their difference is ``estimate``.
+        ``conclusive`` is True exactly when there is an estimate with a positive standard
+        error; otherwise ``estimate``, ``se`` and the interval are NaN and ``message``
+        says why.
 
     Examples
     --------
@@ -140,80 +228,25 @@ def difference_in_differences(
     confidence = check_fraction("confidence", confidence, low=0.5, high=0.999)
     groups = dict(peer_groups) if peer_groups is not None else {}
     meta = indicators.drop_duplicates("code").set_index("code") if indicators is not None else None
-    years = sorted(int(y) for y in panel.index.get_level_values("year").unique())
-    all_places = list(panel.index.get_level_values("place").unique())
+    stacked = _stack(panel, table, groups)
+    by_pair = dict(list(stacked.groupby(_PAIR, sort=False)))
+    empty = stacked.iloc[:0]
     rows = []
-    for (kind, code), targeted in table.groupby(["project_type", "indicator"], sort=True):
-        if code not in panel.columns:
-            continue
-        series = panel[code].unstack("year")
-        finished = targeted[targeted["status"] == "finished"]
-        windows = _windows(finished, years)
-        any_of_type = set(table.loc[table["project_type"] == kind, "place"])
-        controls = [p for p in all_places if p not in any_of_type]
-        excess, references, cohort_terms, used_controls = [], [], [], set()
-        for (group, pre, post), cohort in windows.groupby(
-            [windows.index.map(lambda p: str(groups.get(p, ""))), "pre", "post"]
-        ):
-            if pre not in series.columns or post not in series.columns:
-                continue
-            members = [p for p in controls if str(groups.get(p, "")) == group]
-            control_change = (series.loc[members, post] - series.loc[members, pre]).dropna()
-            treated_change = (
-                series.loc[cohort.index, post] - series.loc[cohort.index, pre]
-            ).dropna()
-            if len(control_change) < 2 or treated_change.empty:
-                continue
-            excess.extend(treated_change - control_change.mean())
-            references.extend([control_change.mean()] * len(treated_change))
-            cohort_terms.append(
-                (len(treated_change), control_change.var(ddof=1), len(control_change))
-            )
-            used_controls.update(control_change.index)
-        rows.append(
-            _estimate(
-                kind,
-                code,
-                excess,
-                references,
-                cohort_terms,
-                used_controls,
-                min_places,
-                confidence,
-                meta,
-            )
-        )
-    columns = [
-        "project_type",
-        "indicator",
-        "estimate",
-        "se",
-        "ci_low",
-        "ci_high",
-        "df",
-        "n_treated",
-        "n_control",
-        "treated_change",
-        "control_change",
-        "conclusive",
-        "message",
-        "method",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    pairs = table.loc[table["indicator"].isin(panel.columns), _PAIR].drop_duplicates()
+    for kind, code in pairs.sort_values(_PAIR).itertuples(index=False):
+        estimate = _estimate(by_pair.get((kind, code), empty), min_places, confidence)
+        row = {"project_type": kind, "indicator": code, **estimate}
+        row["message"] = _message(row, meta, min_places, confidence)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=_RESULT_COLUMNS)
 
 
-def _estimate(
-    kind, code, excess, references, cohort_terms, used_controls, min_places, confidence, meta
-) -> dict:
-    n_treated, n_control = len(excess), len(used_controls)
-    name = (
-        meta.at[code, "name_zh"]
-        if meta is not None and code in meta.index and "name_zh" in meta
-        else code
-    )
+def _estimate(stacked: pd.DataFrame, min_places: int, confidence: float) -> dict:
+    """The regression on one stack of changes: estimate, clustered SE, interval."""
+    is_treated = stacked["treated"].to_numpy() == 1
+    n_treated = int(is_treated.sum())
+    n_control = int(stacked.loc[~is_treated, "place"].nunique())
     row = {
-        "project_type": kind,
-        "indicator": code,
         "estimate": np.nan,
         "se": np.nan,
         "ci_low": np.nan,
@@ -225,53 +258,82 @@ def _estimate(
         "control_change": np.nan,
         "conclusive": False,
         "method": METHOD,
+        "reason": "too_few",
     }
     if n_treated < min_places or n_control < min_places:
-        row["message"] = (
-            f"{name}：已完成项目的地区 {n_treated} 个、可比地区 {n_control} 个"
+        return row
+    change = stacked["change"].to_numpy(dtype=float)
+    if np.ptp(change) == 0:
+        return {**row, "reason": "no_variation"}
+    # Imported here: statsmodels adds about half a second to every start of the platform.
+    from statsmodels.regression.linear_model import OLS
+
+    cohorts = pd.get_dummies(stacked["cohort"]).to_numpy(dtype=float)
+    design = np.column_stack([cohorts, stacked["treated"].to_numpy(dtype=float)])
+    clusters = pd.factorize(stacked["place"])[0]
+    fit = OLS(change, design).fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
+    tau, se = float(fit.params[-1]), float(fit.bse[-1])
+    if not np.isfinite(se) or se <= 1e-12 * max(1.0, abs(tau)):
+        return {**row, "reason": "no_spread"}
+    low, high = fit.conf_int(alpha=1 - confidence)[-1]
+    means = stacked.groupby(["cohort", "treated"])["change"].agg(["mean", "size"]).unstack()
+    n_k, m_k = means[("size", 1.0)], means[("size", 0.0)]
+    weight = n_k * m_k / (n_k + m_k)
+    treated_change = float(np.average(means[("mean", 1.0)], weights=weight))
+    control_change = float(np.average(means[("mean", 0.0)], weights=weight))
+    return {
+        **row,
+        "estimate": tau,
+        "se": se,
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "df": float(fit.df_resid_inference),
+        "treated_change": treated_change,
+        "control_change": control_change,
+        "conclusive": True,
+        "reason": "",
+    }
+
+
+def _message(row: dict, meta, min_places: int, confidence: float) -> str:
+    code = row["indicator"]
+    name = (
+        meta.at[code, "name_zh"]
+        if meta is not None and code in meta.index and "name_zh" in meta
+        else code
+    )
+    counts = f"已完成项目地区 {row['n_treated']} 个、可比地区 {row['n_control']} 个"
+    if row["reason"] == "too_few":
+        return (
+            f"{name}：已完成项目的地区 {row['n_treated']} 个、可比地区 {row['n_control']} 个"
             f"（各至少需要 {min_places} 个），地区太少，无法得出结论。"
         )
-        return row
-    excess = np.asarray(excess, dtype=float)
-    tau = float(excess.mean())
-    # Variance terms: the treated excess changes, then each cohort's control mean.
-    terms = [(excess.var(ddof=1) / n_treated, n_treated - 1)]
-    terms += [((n_k / n_treated) ** 2 * var_c / m_k, m_k - 1) for n_k, var_c, m_k in cohort_terms]
-    variance = sum(v for v, _ in terms)
-    se = float(np.sqrt(variance))
-    denominator = sum(v**2 / d for v, d in terms if d > 0)
-    df = float(variance**2 / denominator) if denominator > 0 else float(n_treated + n_control - 2)
-    half = stats.t.ppf(0.5 + confidence / 2, df) * se
-    row.update(
-        estimate=tau,
-        se=se,
-        ci_low=tau - half,
-        ci_high=tau + half,
-        df=df,
-        treated_change=float(tau + np.mean(references)),
-        control_change=float(np.mean(references)),
-        conclusive=True,
-    )
+    if row["reason"] == "no_variation":
+        return f"{name}：项目前后该指标在各地区的变化完全相同，没有可比的差异，无法得出结论；{counts}。"
+    if row["reason"] == "no_spread":
+        return (
+            f"{name}：各地区的变化与组内平均完全一致，无法估计结果的不确定性，"
+            f"无法得出结论；{counts}。"
+        )
+    tau, low, high = row["estimate"], row["ci_low"], row["ci_high"]
     sign = (
         _DIRECTIONS.get(meta.at[code, "direction"], 0.0)
         if meta is not None and code in meta.index
         else 0.0
     )
     level = format_number(confidence * 100, 0)
-    interval = f"{format_number(tau - half, 2)} 至 {format_number(tau + half, 2)}"
-    if tau - half > 0 or tau + half < 0:
+    interval = f"{format_number(low, 2)} 至 {format_number(high, 2)}"
+    if low > 0 or high < 0:
         better = (tau > 0) == (sign > 0)
         verdict = ("改善" if better else "变差") if sign != 0 else ("上升" if tau > 0 else "下降")
-        row["message"] = (
+        return (
             f"{name}：有项目的地区比可比地区多变化 {format_number(tau, 2)}（{level}% 置信区间 {interval}），"
-            f"项目与指标{verdict}相关；已完成项目地区 {n_treated} 个、可比地区 {n_control} 个。"
+            f"项目与指标{verdict}相关；{counts}。"
         )
-    else:
-        row["message"] = (
-            f"{name}：有项目的地区与可比地区的变化差异为 {format_number(tau, 2)}（{level}% 置信区间 {interval}），"
-            f"区间包含 0，尚不能确认项目的效果；已完成项目地区 {n_treated} 个、可比地区 {n_control} 个。"
-        )
-    return row
+    return (
+        f"{name}：有项目的地区与可比地区的变化差异为 {format_number(tau, 2)}（{level}% 置信区间 {interval}），"
+        f"区间包含 0，尚不能确认项目的效果；{counts}。"
+    )
 
 
 def before_after(
