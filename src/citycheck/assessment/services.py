@@ -8,6 +8,8 @@ Every write takes a keyword-only ``acting_user``, checks it through
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
 import subprocess
 from collections.abc import Callable
@@ -30,12 +32,12 @@ from citycheck.core.choices import Action
 from citycheck.core.language import localized
 from citycheck.core.models import record_event
 from citycheck.engine import standards as engine_standards
-from citycheck.places.models import Place
+from citycheck.places.models import Place, PlaceLevel
 
 from . import labels
-from .compute import AssessmentError, compute, plain
+from .compute import LEAVING_NOTES, AssessmentError, compute, plain
 from .inputs import collect_inputs, scope_of
-from .methods import MethodSpec, load_method
+from .methods import MethodSpec, choice_name, load_method, parse_method
 from .models import Level, Release, ReleaseStatus, Result
 
 Report = Callable[[float, str], None]
@@ -158,7 +160,7 @@ def _input_snapshot(inputs, spec: MethodSpec) -> dict:
     bundle read it): adopted values, standards, city classes, the places, the indicator
     system (code, version, indicators with dimension, direction, type and unit;
     dimensions) and, for previous-year imputation, earlier rounds' values."""
-    values = inputs.values.stack().rename("value").reset_index()
+    values = inputs.values.stack(future_stack=True).dropna().rename("value").reset_index()
     snapshot = {
         "values": {f"{p}|{i}": float(v) for p, i, v in values.itertuples(index=False)},
         "standards": {
@@ -207,6 +209,63 @@ def provisional_reasons(release: Release) -> list[str]:
             }
         )
     return reasons
+
+
+@dataclass
+class LevelDecisions:
+    """What a release's run did with missing data at one place level, named for people:
+    ``imputations`` (place, indicator, value, method), ``screened_out`` (place,
+    availability as a share) and ``left_out`` (indicator or dimension, reason)."""
+
+    level: str
+    level_name: str
+    imputations: list[dict]
+    screened_out: list[dict]
+    left_out: list[dict]
+
+
+def data_decisions(release: Release) -> list[LevelDecisions]:
+    """Per place level: the values imputed, the places screened out of the ranking and the
+    indicators that left the index, with the reason (from the release's details)."""
+    levels = release.details.get("levels", {})
+    codes = {
+        item["place"] for details in levels.values() for item in details.get("imputations", [])
+    } | {code for details in levels.values() for code in details.get("screened_out", [])}
+    places = {
+        code: localized(zh, en)
+        for code, zh, en in Place.objects.filter(code__in=codes).values_list(
+            "code", "name_zh", "name_en"
+        )
+    }
+    system = release.round.system
+    names = {**labels.dimension_names(system), **labels.indicator_names(system)}
+    decisions = []
+    for level, details in levels.items():
+        availability = details.get("availability", {})
+        decisions.append(
+            LevelDecisions(
+                level=level,
+                level_name=str(PlaceLevel(level).label),
+                imputations=[
+                    {
+                        "place": places.get(item["place"], item["place"]),
+                        "indicator": names.get(item["indicator"], item["indicator"]),
+                        "value": item["value"],
+                        "method": choice_name("impute", item["method"]),
+                    }
+                    for item in details.get("imputations", [])
+                ],
+                screened_out=[
+                    {"place": places.get(code, code), "availability": availability.get(code)}
+                    for code in details.get("screened_out", [])
+                ],
+                left_out=[
+                    {"name": names.get(code, code), "reason": str(LEAVING_NOTES[reason])}
+                    for code, reason in details.get("left_out", {}).items()
+                ],
+            )
+        )
+    return decisions
 
 
 def release_problems(release: Release) -> list[str]:
@@ -371,8 +430,6 @@ def _standard_text(standard) -> str:
 
 def diff_releases(a: Release, b: Release, *, tolerance: float = 1e-9) -> ReleaseDiff:
     """Compare two releases: method, inputs, and every result's score and rank."""
-    from .methods import parse_method
-
     diff = ReleaseDiff(a=a, b=b)
     method_a = _flatten(parse_method(a.method_text).content)
     method_b = _flatten(parse_method(b.method_text).content)
@@ -478,9 +535,11 @@ EXPORT_COLUMNS = [
 ]
 
 
-def export_release_csv(release: Release, path: str | Path, *, user=None) -> int:
+def export_release_csv(release: Release, path: str | Path, *, user=None, exact=False) -> int:
     """Write one row per place and level of ``release`` (restricted to what ``user`` may
-    see when given); return the number of rows."""
+    see when given); return the number of rows. Numbers have 6 significant digits, or
+    every digit (Python's shortest round-trip form) with ``exact``."""
+    number = _exact_number if exact else _csv_number
     results = release.results.all()
     if user is not None:
         results = results.restrict(user)
@@ -497,8 +556,8 @@ def export_release_csv(release: Release, path: str | Path, *, user=None) -> int:
                     row.level,
                     row.code,
                     row.name_zh,
-                    _csv_number(row.value),
-                    _csv_number(row.score),
+                    number(row.value),
+                    number(row.score),
                     row.rank or "",
                     row.rank_low or "",
                     row.rank_high or "",
@@ -507,15 +566,135 @@ def export_release_csv(release: Release, path: str | Path, *, user=None) -> int:
                     "" if row.meets_standard is None else int(row.meets_standard),
                     row.warning,
                     int(row.bottom_line_failed),
-                    _csv_number(row.obstacle_degree),
+                    number(row.obstacle_degree),
                 ]
             )
             count += 1
     return count
 
 
+def _exact_number(value) -> str:
+    return "" if value is None else repr(value)
+
+
 def _csv_number(value) -> str:
     return "" if value is None else f"{value:.6g}"
+
+
+BUNDLE_FORMAT = 1
+# How the Monte Carlo draws are made and summarised (docs/assessment.md, "Recompute a release").
+DRAW_ORDER = (
+    "numpy.random.default_rng(random_state): uniform(1 - weight_spread, 1 + weight_spread, "
+    "size=(n_nodes, draws)) with nodes in the order of manifest tree; "
+    "integers(n_normalisations, size=draws); integers(n_dimension_choices, size=draws); "
+    "integers(n_index_choices, size=draws); draw 0 = the published model"
+)
+QUANTILE_RULE = (
+    "ranks 1 = best, ties share the best rank; q05, q95 = numpy.quantile (linear, R type 7); "
+    "rank_low = min(floor(q05), published rank), rank_high = max(ceil(q95), published rank)"
+)
+
+
+def export_release_bundle(release: Release, directory: str | Path) -> dict:
+    """Write everything needed to recompute ``release`` into ``directory`` and return
+    the manifest: ``values.csv``, ``history.csv`` (previous-year imputation only),
+    ``places.csv``, ``indicators.csv``, ``dimensions.csv``, ``standards.csv``,
+    ``method.yaml``, ``results.csv`` and ``manifest.json`` (docs/assessment.md)."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    snapshot = release.details.get("inputs", {})
+    if "indicators" not in snapshot:
+        raise PublishError([_("该版本计算时未冻结指标体系，无法导出可复算的数据包")])
+    tables = {
+        "values.csv": (
+            ["place", "indicator", "value"],
+            [[*key.split("|"), repr(value)] for key, value in snapshot["values"].items()],
+        ),
+        "places.csv": (
+            ["place", "name_zh", "level", "parent", "city_class"],
+            [
+                [
+                    code,
+                    row["name_zh"],
+                    row["level"],
+                    row["parent_code"],
+                    snapshot["city_classes"].get(code, ""),
+                ]
+                for code, row in snapshot["places"].items()
+            ],
+        ),
+        "indicators.csv": (
+            ["indicator", "name_zh", "dimension", "direction", "type", "unit"],
+            [
+                [code, row["name_zh"], row["dimension"], row["direction"], row["type"], row["unit"]]
+                for code, row in snapshot["indicators"].items()
+            ],
+        ),
+        "dimensions.csv": (
+            ["dimension", "name_zh", "order"],
+            [[code, row["name_zh"], row["order"]] for code, row in snapshot["dimensions"].items()],
+        ),
+        "standards.csv": (
+            ["indicator", "city_class", "comparison", "value", "value_high", "warning_band"],
+            [
+                [*key.split("|"), *("" if v is None else v for v in row)]
+                for key, row in snapshot["standards"].items()
+            ],
+        ),
+    }
+    if "history" in snapshot:
+        tables["history.csv"] = (
+            ["place", "indicator", "year", "value"],
+            [[*key.split("|"), repr(value)] for key, value in snapshot["history"].items()],
+        )
+    for name, (header, rows) in tables.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    (folder / "method.yaml").write_text(release.method_text, encoding="utf-8")
+    export_release_csv(release, folder / "results.csv", exact=True)
+    files = sorted([*tables, "method.yaml", "results.csv"])
+    spec = parse_method(release.method_text)
+    manifest = plain(
+        {
+            "format": BUNDLE_FORMAT,
+            "release": release.pk,
+            "round": {"year": release.round.year, "kind": release.round.kind},
+            "scope": release.scope.code,
+            "status": release.status,
+            "provisional": release.provisional,
+            "system": snapshot["system"],
+            "method": {
+                "code": release.method_code,
+                "version": release.method_version,
+                "sha256": spec.digest(),
+            },
+            "code_version": release.code_version,
+            "input_digest": release.input_digest,
+            "tree": [*snapshot["indicators"], *snapshot["dimensions"]],
+            "uncertainty": {
+                **spec.content["uncertainty"],
+                "draw_order": DRAW_ORDER,
+                "quantile_rule": QUANTILE_RULE,
+            },
+            "levels": {
+                level: {
+                    key: details.get(key)
+                    for key in ("ranked", "screened_out", "imputations", "left_out", "consistency")
+                }
+                for level, details in release.details.get("levels", {}).items()
+            },
+            "files": {name: _sha256(folder / name) for name in files},
+        }
+    )
+    with open(folder / "manifest.json", "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, ensure_ascii=False, indent=2, allow_nan=False)
+    return manifest
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def start_assessment(round_: Round, spec: MethodSpec, *, acting_user):

@@ -109,6 +109,8 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
             problems=services.release_problems(release)
             if release.status == ReleaseStatus.DRAFT
             else [],
+            provisional_reasons=services.provisional_reasons(release),
+            decisions=services.data_decisions(release),
             map_data=_map_data(index_rows),
             other_releases=access.restrict(Release.objects.all(), self.request.user).exclude(
                 pk=release.pk

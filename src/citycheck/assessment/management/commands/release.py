@@ -36,9 +36,15 @@ class Command(BaseCommand):
         diff.add_argument("a", type=int)
         diff.add_argument("b", type=int)
         sub.add_parser("publish", help="Make a release public.").add_argument("id", type=int)
-        export = sub.add_parser("export", help="One CSV row per place and level.")
+        export = sub.add_parser(
+            "export",
+            help="One CSV row per place and level (-o), or everything needed to recompute "
+            "the release (--bundle DIR: values, system, standards, method, manifest).",
+        )
         export.add_argument("id", type=int)
-        export.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+        target = export.add_mutually_exclusive_group(required=True)
+        target.add_argument("-o", "--output", metavar="FILE.csv")
+        target.add_argument("--bundle", metavar="DIR")
 
     def handle(self, *args, subcommand, as_user=None, **options):
         user = find_user(as_user, option="--as-user")
@@ -101,7 +107,11 @@ class Command(BaseCommand):
             f"release #{release.pk} published at {release.published_at:%Y-%m-%d %H:%M}"
         )
 
-    def _export(self, *, id, output, **options):
+    def _export(self, *, id, output=None, bundle=None, **options):
+        if bundle:
+            manifest = services.export_release_bundle(find_release(id), bundle)
+            self.stdout.write(f"{len(manifest['files']) + 1} files written to {bundle}")
+            return
         count = services.export_release_csv(find_release(id), output)
         self.stdout.write(f"{count} rows written to {output}")
 
