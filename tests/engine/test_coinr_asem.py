@@ -14,7 +14,7 @@ from citycheck.engine.testing import assert_scores_equal, load_coinr_asem
 # Screen(Imputed, byNA, dat_thresh 0.9) -> Treat(winmax 5) -> Normalise(minmax 0-100) -> amean
 COINR_EXAMPLE_STEPS = {
     "impute": {"method": "group_mean"},
-    "screen": {"min_availability": 0.9},
+    "screen": {"min_availability": 0.9, "basis": "imputed"},
     "treat": {"method": "winsorise_then_log", "winmax": 5},
     "normalise": {"method": "minmax", "low": 0, "high": 100},
     "weights": {"indicators": {"method": "expert"}, "dimensions": {"method": "expert"}},
@@ -141,3 +141,17 @@ def test_variant_d_percentile_ranks(asem, shared_data):
     assert_scores_equal(
         result.index, expected["Index"].rename("index"), atol=1e-3, label="variant D"
     )
+
+
+def test_monte_carlo_draw_zero_is_coinrs_index(asem):
+    result = compute_index(
+        asem.denominate(),
+        steps={**COINR_EXAMPLE_STEPS, "uncertainty": {"draws": 20, "random_state": 1}},
+        tree=asem.tree,
+        directions=asem.directions,
+        groups=asem.groups,
+    )
+    draw_zero = pd.Series(result.uncertainty.scores[:, 0], index=result.index.index, name="index")
+    assert_scores_equal(draw_zero, asem.results["Index"].rename("index"), label="draw 0")
+    summary = result.uncertainty.summary
+    assert ((summary["rank_low"] <= result.ranks) & (result.ranks <= summary["rank_high"])).all()

@@ -11,6 +11,7 @@ Conventions where the libraries differ (docs/engine/index.md):
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from skcriteria.preprocessing.weighters import critic_weights as skc_critic
 from skcriteria.preprocessing.weighters import entropy_weights as skc_entropy
 
 from citycheck.engine import aggregate, weights
+from citycheck.engine.index import compute_index
 from citycheck.engine.normalise import minmax
 
 
@@ -110,3 +112,33 @@ def test_topsis_minmax_matches_pymcdm_default(problem):
     matrix, directions, shares = problem
     ours = aggregate.topsis(matrix, shares, directions, normalisation="minmax")
     np.testing.assert_allclose(ours, TOPSIS()(matrix, shares, directions), atol=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(decision_problems())
+def test_composite_index_weighs_and_aggregates_as_the_libraries(problem):
+    matrix, directions, shares = problem
+    codes = [f"i{j}" for j in range(matrix.shape[1])]
+    values = pd.DataFrame(matrix, columns=codes)
+    tree = {**dict.fromkeys(codes, "d"), "d": "index"}
+    signs = dict(zip(codes, directions.tolist(), strict=True))
+    entropy = compute_index(
+        values, tree=tree, directions=signs, steps={"weights": {"indicators": "entropy"}}
+    )
+    scaled = minmax(matrix, directions, low=0.0, high=1.0)
+    np.testing.assert_allclose(entropy.weights[codes], skc_entropy(scaled), atol=1e-10)
+    topsis = compute_index(
+        values,
+        tree=tree,
+        directions=signs,
+        steps={
+            "normalise": {"method": "minmax", "low": 0, "high": 1},
+            "weights": {
+                "indicators": {"method": "expert", "expert": dict(zip(codes, shares, strict=True))}
+            },
+            "aggregate": {"dimension": "topsis", "topsis_normalisation": "minmax"},
+        },
+    )
+    # the index's TOPSIS runs on normalised values (higher is better everywhere)
+    expected = TOPSIS()(scaled, shares, np.ones(len(codes)))
+    np.testing.assert_allclose(topsis.scores["d"], expected, atol=1e-10)

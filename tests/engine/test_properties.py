@@ -352,3 +352,210 @@ def test_coherence_flags_an_indicator_against_its_dimension(province):
     _, broken_indicators = coherence.coherence(broken.normalised, broken.scores, tree=province.tree)
     assert broken_indicators.loc["I00", "weak"]
     assert dimensions["cronbach_alpha"].between(-1, 1).all()
+
+
+@st.composite
+def index_methods(draw):
+    """A random method: weights, normalisation, per-level aggregation and uncertainty choices."""
+    normalisation = draw(st.sampled_from(["minmax", "percentile_rank"]))
+    return {
+        "impute": {"method": draw(st.sampled_from(["mean", "group_mean", "none"]))},
+        "screen": {"min_availability": 0.5, "basis": draw(st.sampled_from(["values", "imputed"]))},
+        "treat": {"method": draw(st.sampled_from(["none", "winsorise_then_log"]))},
+        "normalise": {"method": normalisation, "low": 1, "high": 100},
+        "weights": {
+            "indicators": draw(
+                st.sampled_from(
+                    [
+                        "equal",
+                        "entropy",
+                        {
+                            "method": "product",
+                            "of": ["expert", "entropy"],
+                            "expert": {"I00": 2, "I05": 3},
+                        },
+                    ]
+                )
+            ),
+            "dimensions": draw(
+                st.sampled_from(["equal", {"method": "expert", "expert": {"D1": 2}}])
+            ),
+        },
+        "aggregate": {
+            "dimension": draw(st.sampled_from(["arithmetic", "geometric"])),
+            "index": draw(st.sampled_from(["arithmetic", "geometric"])),
+        },
+        "uncertainty": {
+            "draws": 60,
+            "random_state": draw(st.integers(0, 1000)),
+            "weight_spread": draw(st.sampled_from([0.1, 0.25, 0.5])),
+            "normalisation": draw(st.sampled_from([[], ["percentile_rank"], ["minmax", "rank"]])),
+            "aggregation": draw(st.sampled_from([[], ["arithmetic"], ["arithmetic", "geometric"]])),
+        },
+    }
+
+
+@settings(max_examples=25, deadline=None)
+@given(index_methods(), st.integers(0, 50))
+def test_draw_zero_is_the_published_index_and_intervals_hold_the_published_rank(steps, seed):
+    case = synthetic_values(30, 8, n_dimensions=3, missing_share=0.05, random_state=seed)
+    if "rank" in steps["uncertainty"]["normalisation"] and "geometric" in (
+        steps["aggregate"]["dimension"],
+        steps["aggregate"]["index"],
+        *steps["uncertainty"]["aggregation"],
+    ):
+        steps["uncertainty"]["normalisation"] = ["percentile_rank"]
+    result = compute_index(
+        case.values, tree=case.tree, directions=case.directions, groups=case.groups, steps=steps
+    )
+    draws = result.uncertainty
+    np.testing.assert_allclose(draws.scores[:, 0], result.index.to_numpy(), rtol=1e-12)
+    summary = draws.summary
+    assert (summary["nominal_rank"] == result.ranks).all()
+    assert (summary["rank_low"] <= result.ranks).all()
+    assert (result.ranks <= summary["rank_high"]).all()
+    assert (summary["rank_low"] <= np.floor(summary["rank_q05"])).all()
+    assert (summary["rank_high"] >= np.ceil(summary["rank_q95"])).all()
+    used = draws.draws
+    assert used.loc[0, "dimension_aggregation"] == steps["aggregate"]["dimension"]
+    assert used.loc[0, "index_aggregation"] == steps["aggregate"]["index"]
+    assert used.loc[0, "normalisation"] == steps["normalise"]["method"]
+    assert used.loc[0, "weight_change"] == 0
+
+
+def test_monte_carlo_draws_the_published_mixed_aggregation():
+    case = synthetic_values(40, 8, n_dimensions=2, random_state=1)
+    steps = {
+        "normalise": {"method": "minmax", "low": 1, "high": 100},
+        "aggregate": {"dimension": "arithmetic", "index": "geometric"},
+        "uncertainty": {"draws": 200, "random_state": 3, "aggregation": ["arithmetic"]},
+    }
+    result = compute_index(case.values, tree=case.tree, directions=case.directions, steps=steps)
+    used = result.uncertainty.draws
+    # the index level draws its published geometric mean and the arithmetic alternative
+    assert set(used["index_aggregation"]) == {"geometric", "arithmetic"}
+    assert set(used["dimension_aggregation"]) == {"arithmetic"}
+    again = compute_index(case.values, tree=case.tree, directions=case.directions, steps=steps)
+    np.testing.assert_array_equal(again.uncertainty.ranks, result.uncertainty.ranks)
+
+
+def test_treatment_keeps_a_weighted_indicator_it_would_make_constant():
+    # mostly 0 with two events: winsorising the top values down makes it constant
+    events = [0.0] * 18 + [1.0, 6.0]
+    values = pd.DataFrame(
+        {"events": events, "green": np.linspace(1, 20, 20), "air": np.linspace(5, 2, 20)},
+        index=[f"p{i}" for i in range(20)],
+    )
+    tree = {"events": "safety", "green": "eco", "air": "eco", "safety": "index", "eco": "index"}
+    directions = {"events": -1, "green": 1, "air": 1}
+    treat = {"method": "winsorise_then_log", "winmax": 2}
+    kept = compute_index(values, tree=tree, directions=directions, steps={"treat": treat})
+    assert "events" in kept.normalised.columns and kept.left_out.empty
+    assert kept.treatment.loc["events", "kept_untreated"]
+    pd.testing.assert_series_equal(kept.treated["events"], values["events"])
+    dropped = compute_index(
+        values,
+        tree=tree,
+        directions=directions,
+        steps={"treat": {**treat, "if_constant": "drop"}},
+    )
+    assert dropped.left_out.to_dict() == {
+        "events": "constant_after_treatment",
+        "safety": "no_indicators",
+    }
+
+
+def test_missing_data_is_imputed_screened_and_listed():
+    values = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, np.nan, 4.0, np.nan, 6.0],
+            "b": [3.0, 1.0, 2.0, 5.0, np.nan, 4.0],
+            "c": [7.0, 7.0, 7.0, 7.0, np.nan, 7.0],
+            "d": [np.nan] * 6,
+        },
+        index=list("pqrstu"),
+    )
+    tree = {"a": "x", "b": "x", "c": "y", "d": "y", "x": "index", "y": "index"}
+    result = compute_index(
+        values,
+        tree=tree,
+        directions=[1, 1, 1, 1],
+        steps={"impute": "mean", "screen": {"min_availability": 0.5, "basis": "values"}},
+    )
+    assert result.screened_out.to_dict() == {"t": 0.0}  # reported nothing: not ranked
+    assert result.imputations.to_dict("records") == [
+        {"place": "r", "indicator": "a", "value": pytest.approx(13 / 4), "method": "mean"}
+    ]
+    assert result.left_out.to_dict() == {"c": "constant", "d": "no_values", "y": "no_indicators"}
+    assert list(result.index.index) == list("pqrsu")
+    on_imputed = compute_index(values, tree=tree, directions=[1, 1, 1, 1], steps={"impute": "mean"})
+    assert "t" in on_imputed.index.index  # COINr's order: screening after imputation
+
+
+def test_range_indicator_enters_as_distance_outside_its_band():
+    values = pd.DataFrame(
+        {"density": [10.0, 13.0, 7.0, 15.0], "green": [4.0, 3.0, 2.0, 1.0]}, index=list("pqrs")
+    )
+    bands = pd.DataFrame({"place": list("pqrs"), "indicator": "density", "low": 8.0, "high": 12.0})
+    result = compute_index(
+        values,
+        tree={"density": "index", "green": "index"},
+        directions={"density": 0, "green": 1},
+        bands=bands,
+    )
+    assert result.entered["density"].tolist() == [0.0, 1.0, 1.0, 3.0]
+    assert result.normalised["density"].tolist() == [
+        100.0,
+        pytest.approx(200 / 3),
+        pytest.approx(200 / 3),
+        0.0,
+    ]
+    with pytest.raises(DataError, match="place 'p', indicator 'density'"):
+        compute_index(
+            values,
+            tree={"density": "index", "green": "index"},
+            directions={"density": 0, "green": 1},
+            bands=bands.iloc[1:],
+        )
+
+
+def test_previous_year_imputation_reads_history():
+    values = pd.DataFrame(
+        {"a": [np.nan, 2.0, 3.0, 5.0], "b": [1.0, 2.0, 4.0, 3.0]}, index=list("pqrs")
+    )
+    history = pd.DataFrame(
+        {"a": [9.0, 8.0], "b": [1.0, 1.0]},
+        index=pd.MultiIndex.from_tuples([("p", 2022), ("p", 2023)], names=["place", "year"]),
+    )
+    result = compute_index(
+        values,
+        tree={"a": "index", "b": "index"},
+        directions=[1, 1],
+        steps={"impute": "previous_year"},
+        history=history,
+    )
+    assert result.imputed.loc["p", "a"] == 8.0
+    assert result.imputations["method"].tolist() == ["previous_year"]
+
+
+def test_ahp_reports_the_consistency_of_each_parents_sub_matrix(province):
+    order = ["D0", "D1", "D2", "D3"]
+    pairwise = [[1, 2, 4, 8], [0.5, 1, 2, 4], [0.25, 0.5, 1, 2], [0.125, 0.25, 0.5, 1]]
+    result = compute_index(
+        province.values,
+        tree=province.tree,
+        directions=province.directions,
+        steps={"weights": {"dimensions": {"method": "ahp", "order": order, "pairwise": pairwise}}},
+    )
+    assert result.consistency.to_dict() == {"index": pytest.approx(0.0, abs=1e-9)}
+    assert result.weights[order].tolist() == pytest.approx([8 / 15, 4 / 15, 2 / 15, 1 / 15])
+
+
+def test_entropy_above_the_indicators_is_refused(province):
+    with pytest.raises(ParameterError, match=r"weights\.dimensions\.method"):
+        compute_index(
+            province.values,
+            tree=province.tree,
+            directions=province.directions,
+            steps={"weights": {"dimensions": {"method": "product", "of": ["equal", "entropy"]}}},
+        )
