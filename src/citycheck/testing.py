@@ -16,6 +16,11 @@ published round (both ``is_synthetic``) holding a self-check, a third-party and 
 value of every indicator for every place, and one user per role (username = role value,
 password :data:`PASSWORD`). Tests call ``build_small_province()`` in a fixture, or use the
 ``small_province`` fixture once ``tests/conftest.py`` lists this module in ``pytest_plugins``.
+
+Every test province is built with the same pieces: :func:`build_places`,
+:func:`build_departments`, :func:`build_system`, :func:`build_user`, :func:`build_round`
+and :func:`build_values`; a province of another shape (the check-step tests') passes its
+own spec to them rather than creating rows its own way.
 """
 
 from __future__ import annotations
@@ -103,9 +108,16 @@ def _square(lon: float, lat: float, size: float) -> dict:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def build_places() -> dict[str, Place]:
+def build_places(
+    spec: dict | None = None, *, boundaries: bool = True, city_class: str | None = CityClass.MEDIUM
+) -> dict[str, Place]:
+    """Places of ``spec`` (label → (code, name, level, unit type, parent label); default
+    :data:`PLACES`), parents first, by label; with toy square boundaries and, below the
+    province, a 2024 city class unless those are turned off."""
     places: dict[str, Place] = {}
-    for offset, (label, (code, name, level, unit_type, parent)) in enumerate(PLACES.items()):
+    for offset, (label, (code, name, level, unit_type, parent)) in enumerate(
+        (spec or PLACES).items()
+    ):
         place = Place.objects.create(
             code=code,
             name_zh=name,
@@ -113,72 +125,106 @@ def build_places() -> dict[str, Place]:
             unit_type=unit_type,
             parent=places[parent] if parent else None,
         )
-        Boundary.objects.create(
-            place=place,
-            geojson=_square(114 + offset * 0.5, 27, 0.4),
-            datum=Boundary.Datum.GCJ02,
-            source="toy square for tests",
-        )
-        if level != PlaceLevel.PROVINCE:
-            PlaceYear.objects.create(place=place, year=2024, city_class=CityClass.MEDIUM)
+        if boundaries:
+            Boundary.objects.create(
+                place=place,
+                geojson=_square(114 + offset * 0.5, 27, 0.4),
+                datum=Boundary.Datum.GCJ02,
+                source="toy square for tests",
+            )
+        if city_class and level != PlaceLevel.PROVINCE:
+            PlaceYear.objects.create(place=place, year=2024, city_class=city_class)
         places[label] = place
     return places
 
 
-def build_system() -> tuple[IndicatorSystem, dict[str, Indicator], dict[str, Department]]:
-    departments = {
-        "housing": Department.objects.create(code="housing", name_zh="住房城乡建设部门"),
-        "resources": Department.objects.create(code="resources", name_zh="自然资源部门"),
+def build_departments(names: dict[str, str]) -> dict[str, Department]:
+    """Departments by code from code → Chinese name."""
+    return {
+        code: Department.objects.create(code=code, name_zh=name) for code, name in names.items()
     }
-    system = IndicatorSystem.objects.create(
-        code="test-system", version=2024, name_zh="测试指标体系"
+
+
+# Indicator fields a test need not give (a guiding national statistic, rolled up by
+# population), and the system a test province uses.
+INDICATOR_DEFAULTS = {
+    "type": IndicatorType.GUIDING,
+    "tier": Tier.NATIONAL,
+    "source_kind": SourceKind.STATISTICS,
+    "rollup": Rollup.POPULATION_WEIGHTED_MEAN,
+    "direction": Direction.HIGHER,
+}
+
+
+def build_system(
+    name_zh: str,
+    dimensions: dict[str, str],
+    indicators: dict[str, dict],
+    departments: dict[str, Department],
+) -> tuple[IndicatorSystem, dict[str, Indicator]]:
+    """The indicator system ``test-system`` v2024 with ``dimensions`` (code → name, in
+    order) and ``indicators`` (code → Indicator fields, ``dimension`` and ``department``
+    given by code, the rest defaulting to :data:`INDICATOR_DEFAULTS`), ordered within
+    their dimension as given."""
+    system = IndicatorSystem.objects.create(code="test-system", version=2024, name_zh=name_zh)
+    dimension_rows = {
+        code: Dimension.objects.create(system=system, code=code, name_zh=name, order=order)
+        for order, (code, name) in enumerate(dimensions.items(), start=1)
+    }
+    orders: dict[str, int] = {}
+    created = {}
+    for code, given in indicators.items():
+        fields = dict(given)
+        dimension = fields.pop("dimension")
+        department = fields.pop("department", None)
+        orders[dimension] = orders.get(dimension, 0) + 1
+        created[code] = Indicator.objects.create(
+            **{**INDICATOR_DEFAULTS, "order": orders[dimension], **fields},
+            system=system,
+            code=code,
+            dimension=dimension_rows[dimension],
+            department=departments[department] if department else None,
+        )
+    return system, created
+
+
+SMALL_DEPARTMENTS = {"housing": "住房城乡建设部门", "resources": "自然资源部门"}
+SMALL_DIMENSIONS = {"livable": "生态宜居", "safe": "安全韧性"}
+SMALL_INDICATORS = {
+    "green_space": {
+        "dimension": "livable",
+        "number": "1",
+        "name_zh": "人均公园绿地面积",
+        "unit": "m²/人",
+        "formula": "park_green_area / resident_population",
+        "department": "housing",
+        "citation": "住房和城乡建设部《城市体检指标体系》（2021）",
+    },
+    "built_density": {
+        "dimension": "livable",
+        "number": "2",
+        "name_zh": "建成区人口密度",
+        "unit": "人/km²",
+        "direction": Direction.RANGE,
+        "department": "resources",
+    },
+    "waterlogging": {
+        "dimension": "safe",
+        "number": "3",
+        "name_zh": "城市内涝积水点数量",
+        "unit": "个",
+        "direction": Direction.LOWER,
+        "department": "housing",
+    },
+}
+
+
+def build_small_system() -> tuple[IndicatorSystem, dict[str, Indicator], dict[str, Department]]:
+    """The small province's system: two dimensions, three indicators, two standards."""
+    departments = build_departments(SMALL_DEPARTMENTS)
+    system, indicators = build_system(
+        "测试指标体系", SMALL_DIMENSIONS, SMALL_INDICATORS, departments
     )
-    livable = Dimension.objects.create(system=system, code="livable", name_zh="生态宜居", order=1)
-    safe = Dimension.objects.create(system=system, code="safe", name_zh="安全韧性", order=2)
-    common = {
-        "system": system,
-        "type": IndicatorType.GUIDING,
-        "tier": Tier.NATIONAL,
-        "source_kind": SourceKind.STATISTICS,
-        "rollup": Rollup.POPULATION_WEIGHTED_MEAN,
-    }
-    indicators = {
-        "green_space": Indicator.objects.create(
-            **common,
-            dimension=livable,
-            code="green_space",
-            number="1",
-            name_zh="人均公园绿地面积",
-            unit="m²/人",
-            direction=Direction.HIGHER,
-            formula="park_green_area / resident_population",
-            department=departments["housing"],
-            citation="住房和城乡建设部《城市体检指标体系》（2021）",
-            order=1,
-        ),
-        "built_density": Indicator.objects.create(
-            **common,
-            dimension=livable,
-            code="built_density",
-            number="2",
-            name_zh="建成区人口密度",
-            unit="人/km²",
-            direction=Direction.RANGE,
-            department=departments["resources"],
-            order=2,
-        ),
-        "waterlogging": Indicator.objects.create(
-            **common,
-            dimension=safe,
-            code="waterlogging",
-            number="3",
-            name_zh="城市内涝积水点数量",
-            unit="个",
-            direction=Direction.LOWER,
-            department=departments["housing"],
-            order=1,
-        ),
-    }
     Standard.objects.create(
         indicator=indicators["green_space"],
         city_class=CityClass.MEDIUM,
@@ -222,16 +268,28 @@ def build_values(round_, places, indicators) -> None:
     )
 
 
+def build_user(username, role, place=None, department=None, **extra) -> User:
+    """A user with :data:`PASSWORD`."""
+    return User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        role=role,
+        place=place,
+        department=department,
+        **extra,
+    )
+
+
 def build_users(places, departments) -> dict[str, User]:
-    users = {}
-    for role, label in USER_PLACES.items():
-        users[role] = User.objects.create_user(
-            username=role,
-            password=PASSWORD,
-            role=role,
-            place=places[label] if label else None,
-            department=departments["housing"] if role == Role.DEPARTMENT_FILLER else None,
+    users = {
+        role: build_user(
+            role,
+            role,
+            places[label] if label else None,
+            departments["housing"] if role == Role.DEPARTMENT_FILLER else None,
         )
+        for role, label in USER_PLACES.items()
+    }
     users[Role.EVALUATOR].assigned_places.set([places[label] for label in EVALUATOR_PLACES])
     return users
 
@@ -239,7 +297,7 @@ def build_users(places, departments) -> dict[str, User]:
 def build_small_province() -> SmallProvince:
     """Create the small province described in the module docstring."""
     places = build_places()
-    system, indicators, departments = build_system()
+    system, indicators, departments = build_small_system()
     open_round = build_round(system, places, year=2024, status=RoundStatus.OPEN)
     published_round = build_round(system, places, year=2023, status=RoundStatus.PUBLISHED)
     for round_ in (open_round, published_round):

@@ -3,7 +3,7 @@
 import pytest
 
 from citycheck.assessment.methods import parse_method
-from citycheck.collection.models import RoundStatus, Source, Value
+from citycheck.collection.models import RoundStatus
 from citycheck.indicators.models import Comparison, Standard
 from citycheck.testing import build_small_province
 
@@ -59,10 +59,5 @@ def province(db):
     codes = ("green_space", "built_density", "waterlogging")
     for label, numbers in VALUES_2024.items():
         for code, number in zip(codes, numbers, strict=True):
-            Value.objects.filter(
-                round=province.open_round,
-                place=province.places[label],
-                indicator=province.indicators[code],
-                source=Source.ADOPTED,
-            ).update(value=number)
+            province.adopt(province.open_round, label, code, number)
     return province

@@ -1,4 +1,5 @@
-"""A small province for the check-step tests: places, departments, indicators, users, a round.
+"""A province for the check-step tests: places, departments, indicators, users, a round,
+built with the shared builders of ``citycheck.testing``.
 
 Two cities: 南昌市 (360100) with five counties and 九江市 (360400) with one. Indicators
 cover the rule kinds: a share (%), a per-capita ratio, a count (个), two shares that must
@@ -12,39 +13,40 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from citycheck.accounts.models import Department, User
 from citycheck.collection import services
 from citycheck.collection.models import Source, Submission
 from citycheck.collection.validation import load_rules
 from citycheck.core.choices import Role
 from citycheck.indicators.models import (
-    Dimension,
-    Direction,
-    Indicator,
     IndicatorSystem,
-    IndicatorType,
     Rollup,
-    SourceKind,
-    Tier,
 )
-from citycheck.places.models import Place, PlaceLevel, UnitType
+from citycheck.places.models import PlaceLevel, UnitType
+from citycheck.testing import build_departments, build_places, build_system, build_user
 
-PLACES = [
-    ("360000", "江西省", PlaceLevel.PROVINCE, None),
-    ("360100", "南昌市", PlaceLevel.CITY, "360000"),
-    ("360102", "东湖区", PlaceLevel.COUNTY, "360100"),
-    ("360103", "西湖区", PlaceLevel.COUNTY, "360100"),
-    ("360104", "青云谱区", PlaceLevel.COUNTY, "360100"),
-    ("360111", "青山湖区", PlaceLevel.COUNTY, "360100"),
-    ("360112", "新建区", PlaceLevel.COUNTY, "360100"),
-    ("360400", "九江市", PlaceLevel.CITY, "360000"),
-    ("360402", "濂溪区", PlaceLevel.COUNTY, "360400"),
-]
-UNIT_TYPES = {
+# The place builder's spec (label → code, name, level, unit type, parent label); labels
+# are the codes.
+_LEVELS = {
     PlaceLevel.PROVINCE: UnitType.PROVINCE,
     PlaceLevel.CITY: UnitType.PREFECTURE_CITY,
     PlaceLevel.COUNTY: UnitType.DISTRICT,
 }
+PLACES = {
+    code: (code, name, level, _LEVELS[level], parent)
+    for code, name, level, parent in [
+        ("360000", "江西省", PlaceLevel.PROVINCE, None),
+        ("360100", "南昌市", PlaceLevel.CITY, "360000"),
+        ("360102", "东湖区", PlaceLevel.COUNTY, "360100"),
+        ("360103", "西湖区", PlaceLevel.COUNTY, "360100"),
+        ("360104", "青云谱区", PlaceLevel.COUNTY, "360100"),
+        ("360111", "青山湖区", PlaceLevel.COUNTY, "360100"),
+        ("360112", "新建区", PlaceLevel.COUNTY, "360100"),
+        ("360400", "九江市", PlaceLevel.CITY, "360000"),
+        ("360402", "濂溪区", PlaceLevel.COUNTY, "360400"),
+    ]
+}
+DEPARTMENTS = {"housing": "住房城乡建设", "education": "教育", "statistics": "统计"}
+DIMENSIONS = {"ecology": "生态宜居", "health_comfort": "健康舒适"}
 
 # code, name, unit, department, rollup, formula, dimension
 INDICATORS = [
@@ -71,6 +73,21 @@ INDICATORS = [
     ("share_b", "乙类比例", "%", "statistics", Rollup.NONE, "", "health_comfort"),
     ("resident_total", "常住人口", "万人", "statistics", Rollup.SUM, "", "health_comfort"),
 ]
+# The system builder's spec: every indicator higher-better, one decimal, ordered as listed.
+INDICATOR_FIELDS = {
+    code: {
+        "name_zh": name,
+        "unit": unit,
+        "definition": f"{name}的定义。",
+        "department": department,
+        "rollup": rollup,
+        "formula": formula,
+        "dimension": dimension,
+        "order": order,
+        "decimals": 1,
+    }
+    for order, (code, name, unit, department, rollup, formula, dimension) in enumerate(INDICATORS)
+}
 # A complete, valid set of values for one county.
 GOOD_VALUES = {
     "green_space_rate": 38.0,
@@ -119,74 +136,36 @@ def rules_file(tmp_path, settings):
     load_rules.cache_clear()
 
 
-def make_user(username, role, place=None, department=None, **extra):
-    return User.objects.create_user(
-        username,
-        password="pw-check-step",
-        role=role,
-        place=place,
-        department=department,
-        email=f"{username}@example.org",
-        **extra,
-    )
+# key → (role, place code, department code) of the province's users.
+USERS = {
+    "province": (Role.PROVINCE_ADMIN, "360000", None),
+    "reviewer": (Role.PROVINCE_REVIEWER, "360000", None),
+    "city": (Role.CITY_ADMIN, "360100", None),
+    "other_city": (Role.CITY_ADMIN, "360400", None),
+    "county": (Role.COUNTY_ADMIN, "360102", None),
+    "sibling": (Role.COUNTY_ADMIN, "360103", None),
+    "housing": (Role.DEPARTMENT_FILLER, "360102", "housing"),
+    "evaluator": (Role.EVALUATOR, None, None),
+    "public": (Role.PUBLIC, None, None),
+}
 
 
 @pytest.fixture
 def province(db, rules_file):
-    places = {}
-    for code, name, level, parent in PLACES:
-        places[code] = Place.objects.create(
-            code=code,
-            name_zh=name,
-            level=level,
-            unit_type=UNIT_TYPES[level],
-            parent=places.get(parent),
-        )
-    departments = {
-        code: Department.objects.create(code=code, name_zh=name)
-        for code, name in [
-            ("housing", "住房城乡建设"),
-            ("education", "教育"),
-            ("statistics", "统计"),
-        ]
-    }
-    system = IndicatorSystem.objects.create(code="test-system", version=2024, name_zh="测试体系")
-    dimensions = {
-        code: Dimension.objects.create(system=system, code=code, name_zh=name, order=n)
-        for n, (code, name) in enumerate([("ecology", "生态宜居"), ("health_comfort", "健康舒适")])
-    }
-    indicators = {}
-    for order, (code, name, unit, department, rollup, formula, dimension) in enumerate(INDICATORS):
-        indicators[code] = Indicator.objects.create(
-            system=system,
-            dimension=dimensions[dimension],
-            code=code,
-            name_zh=name,
-            unit=unit,
-            definition=f"{name}的定义。",
-            direction=Direction.HIGHER,
-            type=IndicatorType.GUIDING,
-            tier=Tier.NATIONAL,
-            department=departments[department],
-            source_kind=SourceKind.STATISTICS,
-            rollup=rollup,
-            formula=formula,
-            order=order,
-            decimals=1,
-        )
-    province_place = places["360000"]
+    """The places, departments, system and users above (no boundaries, no city classes),
+    built by ``citycheck.testing``, and the 2024 round opened through the service."""
+    places = build_places(PLACES, boundaries=False, city_class=None)
+    departments = build_departments(DEPARTMENTS)
+    system, indicators = build_system("测试体系", DIMENSIONS, INDICATOR_FIELDS, departments)
     users = {
-        "province": make_user("province", Role.PROVINCE_ADMIN, province_place),
-        "reviewer": make_user("reviewer", Role.PROVINCE_REVIEWER, province_place),
-        "city": make_user("city", Role.CITY_ADMIN, places["360100"]),
-        "other_city": make_user("other_city", Role.CITY_ADMIN, places["360400"]),
-        "county": make_user("county", Role.COUNTY_ADMIN, places["360102"]),
-        "sibling": make_user("sibling", Role.COUNTY_ADMIN, places["360103"]),
-        "housing": make_user(
-            "housing", Role.DEPARTMENT_FILLER, places["360102"], departments["housing"]
-        ),
-        "evaluator": make_user("evaluator", Role.EVALUATOR),
-        "public": make_user("public", Role.PUBLIC),
+        key: build_user(
+            key,
+            role,
+            places.get(place),
+            departments.get(department),
+            email=f"{key}@example.org",
+        )
+        for key, (role, place, department) in USERS.items()
     }
     round_ = services.open_round(
         year=2024,

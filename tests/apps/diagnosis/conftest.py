@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from citycheck.collection.models import Source, Value
 from citycheck.diagnosis import services
 from citycheck.engine.diagnosis import load_catalogue
 from citycheck.testing import build_small_province
@@ -63,10 +62,5 @@ def province(db, test_catalogue):
     for round_, position in ((province.published_round, 0), (province.open_round, 1)):
         for code, table in (("green_space", GREEN_SPACE), ("waterlogging", WATERLOGGING)):
             for label, numbers in table.items():
-                Value.objects.filter(
-                    round=round_,
-                    place=province.places[label],
-                    indicator=province.indicators[code],
-                    source=Source.ADOPTED,
-                ).update(value=numbers[position])
+                province.adopt(round_, label, code, numbers[position])
     return province

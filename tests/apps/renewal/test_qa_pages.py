@@ -8,12 +8,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from citycheck.collection.models import Round, RoundStatus, Source, Value
+from citycheck.collection.models import RoundStatus, Source, Value
 from citycheck.core.choices import Role
 from citycheck.diagnosis import services as diagnosis
 from citycheck.diagnosis.models import Problem, ProblemStatus
 from citycheck.renewal import services
 from citycheck.renewal.models import RenewalProject
+from citycheck.testing import build_round
 
 from .test_api import client_for as api_client_for
 from .test_pages import client_for
@@ -22,10 +23,7 @@ from .test_pages import client_for
 @pytest.fixture
 def round_being_filled(province):
     """2025, open, with self-check values only (like the demo's current round)."""
-    round_ = Round.objects.create(
-        year=2025, system=province.system, status=RoundStatus.OPEN, is_synthetic=True
-    )
-    round_.places.set(province.places.values())
+    round_ = build_round(province.system, province.places, year=2025, status=RoundStatus.OPEN)
     Value.objects.create(
         round=round_,
         place=province.places["other_county_2"],
