@@ -49,7 +49,7 @@ import pandas as pd
 from ._validation import ParameterError, check_fraction
 from .diagnosis import _check_panel, format_number, standard_status
 
-__all__ = ["METHOD", "WhatIf", "before_after", "difference_in_differences", "what_if"]
+__all__ = ["WhatIf", "before_after", "difference_in_differences", "what_if"]
 
 _PROJECT_COLUMNS = {
     "project",
