@@ -274,56 +274,64 @@ class _Model:
         self.column = {code: i for i, code in enumerate(tree.indicators)}
 
     def index_scores(self, normalised, local, chosen) -> np.ndarray:
+        """Root scores (places x draws) for the draws' weights and per-level choices."""
         node_scores: dict = {}
-        n_draws = local.shape[1]
         for node in self.tree.aggregates:
             children = list(self.tree.children(node))
-            stacked = np.stack(
-                [
-                    np.repeat(normalised[:, self.column[c], None], n_draws, axis=1)
-                    if c in self.column
-                    else node_scores[c]
-                    for c in children
-                ],
-                axis=1,
-            )  # places x children x draws
             child_weights = local[[self.position[c] for c in children]]
             level = self.tree.aggregation_level(node)
-            row = LEVELS.index(level)
-            result = np.full((len(normalised), n_draws), np.nan)
+            result = np.full((len(normalised), local.shape[1]), np.nan)
             for option, how in enumerate(self.choices[level]):
-                draws = np.flatnonzero(chosen[row] == option)
-                if len(draws):
-                    result[:, draws] = self._mean(
-                        stacked[:, :, draws], child_weights[:, draws], how
-                    )
+                draws = np.flatnonzero(chosen[LEVELS.index(level)] == option)
+                if not len(draws):
+                    continue
+                if level == "dimension":
+                    values = normalised[:, [self.column[c] for c in children]]
+                    columns = values
+                else:
+                    columns = [node_scores[c][:, draws] for c in children]
+                result[:, draws] = self._mean(columns, child_weights[:, draws], how)
             node_scores[node] = result
         return node_scores[self.tree.root]
 
-    def _mean(self, values, weights, how) -> np.ndarray:
+    def _mean(self, children, weights, how) -> np.ndarray:
+        """Weighted means (places x draws) skipping missing values: ``children`` is one
+        places x children array shared by every draw, or a list of places x draws arrays
+        (one per child)."""
         if how == "topsis":
+            stacked = np.stack(children, axis=1) if isinstance(children, list) else children
             return np.column_stack(
                 [
                     self.low
                     + (self.high - self.low)
                     * aggregate_module.topsis(
-                        values[:, :, d],
+                        stacked[:, :, d] if stacked.ndim == 3 else stacked,
                         weights[:, d],
-                        np.ones(values.shape[1]),
+                        np.ones(weights.shape[0]),
                         normalisation=self.topsis_normalisation,
                     )
-                    for d in range(values.shape[2])
+                    for d in range(weights.shape[1])
                 ]
             )
-        present = ~np.isnan(values)
-        shares = np.where(present, weights[None, :, :], 0.0)
-        totals = shares.sum(axis=1)
+        transform = np.log if how == "geometric" else (lambda x: x)
         with np.errstate(invalid="ignore", divide="ignore"):
-            if how == "arithmetic":
-                summed = (np.where(present, values, 0.0) * shares).sum(axis=1)
-                return summed / totals
-            logs = np.log(np.where(present, values, 1.0))
-            return np.exp((logs * shares).sum(axis=1) / totals)
+            if isinstance(children, np.ndarray):  # the same values in every draw
+                present = ~np.isnan(children)
+                totals = present @ weights
+                summed = np.where(present, transform(np.where(present, children, 1.0)), 0.0)
+                means = (summed @ weights) / totals
+            else:
+                totals = np.zeros_like(children[0])
+                summed = np.zeros_like(children[0])
+                for child, weight in zip(children, weights, strict=True):
+                    present = ~np.isnan(child)
+                    share = np.where(present, weight[None, :], 0.0)
+                    totals += share
+                    summed += (
+                        np.where(present, transform(np.where(present, child, 1.0)), 0.0) * share
+                    )
+                means = summed / totals
+        return np.exp(means) if how == "geometric" else means
 
 
 def _options(name, given, allowed) -> tuple:
