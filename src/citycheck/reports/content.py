@@ -29,6 +29,7 @@ from citycheck.accounts.models import department_names
 from citycheck.assessment.labels import peer_group_name, standard_label
 from citycheck.assessment.methods import choice_name, weighting_name
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.assessment.services import data_decisions
 from citycheck.core.language import localized
 from citycheck.engine import formulas
 from citycheck.indicators.models import BaseFigure, Dimension, Indicator
@@ -520,6 +521,33 @@ def method_section(release: Release) -> Section:
             )
         )
     )
+    for level in data_decisions(release):
+        section.blocks.append(
+            Paragraph(
+                _(
+                    "%(level)s：未参与排名的地区（数据可得性不足）：%(places)s；未计入指数的指标：%(left)s。"
+                )
+                % {
+                    "level": level.level_name,
+                    "places": _("、").join(item["place"] for item in level.screened_out) or _("无"),
+                    "left": _("；").join(
+                        f"{item['name']}（{item['reason']}）" for item in level.left_out
+                    )
+                    or _("无"),
+                }
+            )
+        )
+        if level.imputations:
+            section.blocks.append(
+                Table(
+                    caption=_("%(level)s插补的数值") % {"level": level.level_name},
+                    columns=[_("地区"), _("指标"), _("插补值"), _("插补方法")],
+                    rows=[
+                        [item["place"], item["indicator"], f"{item['value']:.4g}", item["method"]]
+                        for item in level.imputations
+                    ],
+                )
+            )
     codes = sorted(
         set(
             Result.objects.filter(release=release, level=Level.INDICATOR).values_list(

@@ -115,7 +115,9 @@ def test_inherited_indicators_keep_their_unit_and_department(province, published
     assert rows["人均公园绿地面积"][1] == "m²/人"
     assert rows["人均公园绿地面积"][7] == "住房城乡建设部门"
     assert rows["城市内涝积水点数量"][1] == "个"
-    (_sentence, _sources, definitions) = section(document, "数据来源与评价方法").blocks
+    (_sentence, _sources, *_missing_data, definitions) = section(
+        document, "数据来源与评价方法"
+    ).blocks
     assert {row[0]: row[1] for row in definitions.rows} == {
         "人均公园绿地面积": "m²/人",
         "建成区人口密度": "人/km²",
@@ -222,7 +224,7 @@ def test_method_table_shows_formulas_in_names(province, published_release):
     BaseFigure.objects.create(code="resident_population", name_zh="常住人口", unit="万人")
 
     def formulas(release) -> dict[str, str]:
-        (_sentence, _sources, definitions) = method_section(release).blocks
+        (_sentence, _sources, *_missing_data, definitions) = method_section(release).blocks
         return {row[0]: row[2] for row in definitions.rows}
 
     assert formulas(published_release)["人均公园绿地面积"] == "公园绿地面积 / 常住人口"
@@ -245,3 +247,17 @@ def test_standards_are_written_with_official_signs(province, published_release):
     rows = {row[0]: row for part in dimensions.subsections for row in part.blocks[1].rows}
     assert rows["人均公园绿地面积"][3] == "≥ 12"
     assert rows["城市内涝积水点数量"][3] == "≤ 0"
+
+
+def test_method_section_lists_places_not_ranked_and_indicators_left_out(published_release):
+    published_release.details["levels"]["county"]["screened_out"] = ["360403"]
+    published_release.details["levels"]["county"]["left_out"] = {"waterlogging": "no_values"}
+    published_release.details["levels"]["county"]["imputations"] = [
+        {"place": "360402", "indicator": "green_space", "value": 11.5, "method": "mean"}
+    ]
+    published_release.save(update_fields=["details"])
+    blocks = method_section(published_release).blocks
+    texts = [block.text for block in blocks if hasattr(block, "text")]
+    assert any("浔阳区" in text and "城市内涝积水点数量" in text for text in texts)
+    imputed = next(b for b in blocks if getattr(b, "caption", "").endswith("插补的数值"))
+    assert imputed.rows == [["濂溪区", "人均公园绿地面积", "11.5", "均值插补"]]
