@@ -585,7 +585,8 @@ BUNDLE_FORMAT = 1
 # How the Monte Carlo draws are made and summarised (docs/assessment.md, "Recompute a release").
 DRAW_ORDER = (
     "numpy.random.default_rng(random_state): uniform(1 - weight_spread, 1 + weight_spread, "
-    "size=(n_nodes, draws)) with nodes in the order of manifest tree; "
+    "size=(n_nodes, draws)) with nodes in the order of manifest tree less the codes the "
+    "level left out; "
     "integers(n_normalisations, size=draws); integers(n_dimension_choices, size=draws); "
     "integers(n_index_choices, size=draws); draw 0 = the published model"
 )
