@@ -17,6 +17,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "round_year",
             "scope",
             "status",
+            "provisional",
             "method_code",
             "method_version",
             "code_version",
