@@ -138,3 +138,18 @@ def test_the_method_checker_refuses_entropy_above_the_indicators():
     with pytest.raises(MethodError) as error:
         parse_method(text, source="m.yaml")
     assert error.value.field == "steps.weights.dimensions.of"
+
+
+def test_previous_year_imputation_takes_the_earlier_rounds_adopted_value(province):
+    province.adopt(province.open_round, "sibling_county", "green_space", None)
+    earlier = province.value(
+        province.published_round, "sibling_county", source=Source.ADOPTED
+    ).value
+    release = run(province, parse_method(METHOD.replace("method: mean", "method: previous_year")))
+    [imputed] = release.details["levels"]["county"]["imputations"]
+    assert (imputed["place"], imputed["value"], imputed["method"]) == (
+        "360103",
+        earlier,
+        "previous_year",
+    )
+    assert "360103|green_space|2023" in release.details["inputs"]["history"]
