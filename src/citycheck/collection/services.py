@@ -88,12 +88,17 @@ class StaleValueError(CheckStepError):
 
 
 @transaction.atomic
-def open_round(*, year, system, places, deadline=None, kind="annual", acting_user) -> Round:
-    """Open a round for ``system`` over ``places`` (and create their empty submissions)."""
+def open_round(
+    *, year, system, places, deadline=None, kind="annual", is_synthetic=False, acting_user
+) -> Round:
+    """Open a round for ``system`` over ``places`` (and create their empty submissions);
+    ``is_synthetic`` labels a demonstration round."""
     if not may(acting_user, Action.MANAGE):
         raise PermissionDenied(_("只有省级管理员可以开启体检轮次。"))
     with acting(acting_user):
-        round_ = Round.objects.create(year=year, kind=kind, system=system, deadline=deadline)
+        round_ = Round.objects.create(
+            year=year, kind=kind, system=system, deadline=deadline, is_synthetic=is_synthetic
+        )
     round_.places.set(places)
     Submission.objects.bulk_create(
         Submission(round=round_, place=place, source=Source.SELF_CHECK) for place in places

@@ -87,6 +87,7 @@ def generate_demo(
     base_figures: pd.DataFrame,
     years,
     *,
+    parts_of_totals=(),
     random_state: int = 2021,
 ) -> DemoData:
     """Generate base figures and indicator values for every place and year.
@@ -107,6 +108,10 @@ def generate_demo(
         formulas use. Figures with a range are generated; the others are solved from the
         formulas that use them, so that formula indicators are consistent with their inputs.
     years : iterable of int
+    parts_of_totals : iterable of (part, total) figure codes
+        Pairs where the part cannot exceed the total (urban within resident population,
+        built-up within district area, …): generated parts are kept below their totals,
+        so that the data passes the check step's consistency rules.
     random_state : int
         Seed; the same seed gives the same dataset.
 
@@ -154,6 +159,9 @@ def generate_demo(
         generated[ind["code"]] = np.clip(values, *_hard_limits(ind["unit"], floor_basis))
 
     figures = _generate_figures(rng, counties, is_district, base_figures, n_t)
+    for part, total in parts_of_totals:
+        if part in figures and total in figures:
+            figures[part] = np.minimum(figures[part], 0.95 * figures[total])
     figures, generated = _solve_formula_inputs(indicators, base_figures, figures, generated)
 
     county_values = _to_long(generated, counties, years, "indicator")

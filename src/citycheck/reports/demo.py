@@ -18,6 +18,7 @@ from citycheck.accounts.models import User
 from citycheck.assessment.models import Release, ReleaseStatus
 from citycheck.assessment.services import publish_release, run_assessment
 from citycheck.collection.models import Round, RoundStatus
+from citycheck.collection.services import set_round_status
 from citycheck.core.context import acting
 from citycheck.diagnosis.models import ProblemStatus
 from citycheck.diagnosis.services import recheck_round, review_problem, run_diagnosis
@@ -29,12 +30,15 @@ PROJECTS_ADOPTED_PER_ROUND = 30
 
 
 def run_demo_cycle(*, progress=print, random_state: int = 2021) -> dict:
-    """Assess, publish, diagnose, re-check and plan projects for the demo's published rounds;
-    rounds that already have a published release are left as they are."""
+    """Assess, publish, diagnose, re-check and plan projects for the demo's closed rounds
+    (each round is published with its release); rounds that already have a published
+    release are left as they are."""
     admin = User.objects.get(username=DEMO_ADMIN)
     rng = np.random.default_rng(random_state)
     counts = {"releases": 0, "problems": 0, "projects": 0}
-    rounds = Round.objects.filter(is_synthetic=True, status=RoundStatus.PUBLISHED).order_by("year")
+    rounds = Round.objects.filter(
+        is_synthetic=True, status__in=[RoundStatus.CLOSED, RoundStatus.PUBLISHED]
+    ).order_by("year")
     with acting(admin):
         for number, round_ in enumerate(rounds):
             if Release.objects.filter(round=round_, status=ReleaseStatus.PUBLISHED).exists():
@@ -42,6 +46,7 @@ def run_demo_cycle(*, progress=print, random_state: int = 2021) -> dict:
             progress(f"{round_.year}: assessment, diagnosis, projects …")
             release = run_assessment(round_, acting_user=admin)
             publish_release(release, acting_user=admin)
+            set_round_status(round_, RoundStatus.PUBLISHED, acting_user=admin)
             counts["releases"] += 1
             problems = run_diagnosis(round_, acting_user=admin)
             for problem in problems:

@@ -7,7 +7,19 @@ from django.core.management import call_command
 
 from citycheck.accounts.models import User
 from citycheck.collection.demo import DEMO_LOGINS
-from citycheck.collection.models import Round, RoundStatus, Source, Value
+from citycheck.collection.models import (
+    Adjudication,
+    ChangeChannel,
+    Round,
+    RoundStatus,
+    Source,
+    Submission,
+    SubmissionStatus,
+    Value,
+    ValueChange,
+    ValueComment,
+)
+from citycheck.core.models import ChangeRecord
 from citycheck.core.choices import Role
 from citycheck.places.models import Boundary, Place, PlaceYear
 
@@ -31,7 +43,8 @@ def test_places_users_and_rounds(demo_db):
     assert Place.objects.filter(level="city").count() == 11
     assert Place.objects.filter(level="county").count() == 100
     assert {u.role for u in User.objects.all()} == set(Role.values)
-    assert User.objects.count() == len(DEMO_LOGINS)
+    # the named logins, and an administrator for every other city and county
+    assert User.objects.count() == len(DEMO_LOGINS) + 111 - 2
     rounds = Round.objects.order_by("year")
     assert [r.year for r in rounds] == [2021, 2022, 2023, 2024, 2025]
     assert all(r.is_synthetic for r in rounds)
@@ -42,13 +55,52 @@ def test_places_users_and_rounds(demo_db):
 def test_every_place_has_values_and_a_city_class(demo_db):
     published = Round.objects.get(year=2024)
     indicators = published.system.all_indicators().count()
-    places = Place.objects.count()  # the province carries the roll-up of its cities
-    for source in (Source.SELF_CHECK, Source.THIRD_PARTY, Source.ADOPTED):
+    places = published.places.count()
+    assert places == 111
+    for source in (Source.SELF_CHECK, Source.ADOPTED):
         assert Value.objects.filter(round=published, source=source).count() == indicators * places
+    # the third party reports on the places it was commissioned for
+    assessed = Value.objects.filter(round=published, source=Source.THIRD_PARTY)
+    assert set(assessed.values_list("place__code", flat=True)) == set(
+        User.objects.get(username="evaluator").assigned_places.values_list("code", flat=True)
+    )
     assert PlaceYear.objects.filter(year=2024).count() == 112
     nanchang = PlaceYear.objects.get(place__code="360100", year=2024)
     county = PlaceYear.objects.get(place__code="360121", year=2024)
     assert nanchang.urban_population > county.urban_population
+
+
+def test_values_reach_the_rounds_through_the_workflow(demo_db):
+    """Every value was entered by a person of the place, every adopted value comes from
+    the province accepting or adjudicating it, and the people's steps are recorded."""
+    published = Round.objects.get(year=2024)
+    entered = ValueChange.objects.filter(value__round=published, value__source=Source.SELF_CHECK)
+    assert set(entered.values_list("channel", flat=True)) == {ChangeChannel.FORM}
+    fillers = set(entered.values_list("user__place__code", flat=True))
+    assert len(fillers) == 111
+    adopted = ValueChange.objects.filter(value__round=published, value__source=Source.ADOPTED)
+    assert set(adopted.values_list("channel", flat=True)) == {
+        ChangeChannel.ACCEPTANCE,
+        ChangeChannel.ADJUDICATION,
+    }
+    assert set(adopted.values_list("user__username", flat=True)) == {
+        "province_reviewer",
+        "province_admin",
+    }
+    assert not Submission.objects.filter(round=published, source=Source.SELF_CHECK).exclude(
+        status=SubmissionStatus.ACCEPTED
+    )
+    events = ChangeRecord.objects.filter(kind="event", event="returned")
+    assert events.count() >= 4 and ValueComment.objects.filter(event="returned").exists()
+    # adjudicated values are the third party's or the self-check's, with the reason
+    for decision in Adjudication.objects.filter(round=published)[:20]:
+        value = Value.objects.get(
+            round=published,
+            place=decision.place,
+            indicator=decision.indicator,
+            source=Source.ADOPTED,
+        )
+        assert value.value == decision.adopted_value and decision.reason
 
 
 def test_the_open_round_is_partly_filled(demo_db):
@@ -57,6 +109,15 @@ def test_the_open_round_is_partly_filled(demo_db):
     counties = set(Place.objects.filter(level="county").values_list("code", flat=True))
     assert 0 < len(counties - filled) < 20
     assert not Value.objects.filter(round=current, source=Source.THIRD_PARTY).exists()
+    # every place has its task; they stand at every step of the workflow
+    tasks = Submission.objects.filter(round=current, source=Source.SELF_CHECK)
+    assert tasks.count() == current.places.count()
+    assert set(tasks.values_list("status", flat=True)) == {
+        SubmissionStatus.DRAFT,
+        SubmissionStatus.SUBMITTED,
+        SubmissionStatus.CITY_APPROVED,
+        SubmissionStatus.ACCEPTED,
+    }
 
 
 def test_boundaries_come_from_the_registry_package_flagged(demo_db):
