@@ -1,6 +1,6 @@
 """Method specifications: which index steps and choices an assessment uses (YAML, versioned).
 
-A specification is a YAML file under ``data/methods/`` (see ``jiangxi-index-v1.yaml`` and
+A specification is a YAML file under ``data/methods/`` (see ``jiangxi-index-v2.yaml`` and
 ``docs/assessment.md``). :func:`load_method` reads and checks it, filling defaults;
 :func:`check_against_system` checks the indicator and dimension codes it names against the
 round's indicator system. Every error is a :class:`MethodError` naming the file and the
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 METHODS_DIR = settings.DATA_DIR / "methods"
-DEFAULT_METHOD = METHODS_DIR / "jiangxi-index-v1.yaml"
+DEFAULT_METHOD = METHODS_DIR / "jiangxi-index-v2.yaml"
 
 
 class MethodError(ValueError):

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--method",
             metavar="FILE.yaml",
-            help="Method specification (default data/methods/jiangxi-index-v1.yaml).",
+            help="Method specification (default data/methods/jiangxi-index-v2.yaml).",
         )
         parser.add_argument(
             "--as-user",
