@@ -22,8 +22,17 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-METHODS_DIR = settings.DATA_DIR / "methods"
-DEFAULT_METHOD = METHODS_DIR / "jiangxi-index-v2.yaml"
+DEFAULT_METHOD_NAME = "jiangxi-index-v2.yaml"
+
+
+def methods_dir() -> Path:
+    """The folder of the method files offered to users (``CITYCHECK_METHODS_DIR``)."""
+    return Path(settings.CITYCHECK_METHODS_DIR)
+
+
+def method_files() -> list[str]:
+    """The method files users may choose, by file name."""
+    return sorted(path.name for path in methods_dir().glob("*.yaml"))
 
 
 class MethodError(ValueError):
@@ -385,9 +394,17 @@ def parse_method(text: str, *, source: str = "") -> MethodSpec:
     return MethodSpec(text=text, content=checked, source=source)
 
 
+def method_named(name: str) -> MethodSpec:
+    """The checked method file ``name`` of :func:`method_files`; an unknown name is a
+    :class:`MethodError` naming it."""
+    if name not in method_files():
+        raise MethodError(_("未知的评价方法文件：%(name)s") % {"name": name}, field="method")
+    return load_method(methods_dir() / name)
+
+
 def load_method(path: str | Path | None = None) -> MethodSpec:
     """Read and check the method specification at ``path`` (default: the province's)."""
-    path = Path(path) if path is not None else DEFAULT_METHOD
+    path = Path(path) if path is not None else methods_dir() / DEFAULT_METHOD_NAME
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

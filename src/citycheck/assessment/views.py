@@ -29,9 +29,9 @@ from citycheck.places.models import Boundary, Place
 from . import labels, services
 from .compute import AssessmentError
 from .methods import (
-    METHODS_DIR,
     MethodError,
-    load_method,
+    method_files,
+    method_named,
     method_names,
     parse_method,
     value_name,
@@ -59,7 +59,7 @@ class ReleaseListView(RestrictedPublicMixin, ListView):
             context["rounds"] = access.restrict(
                 Round.objects.all(), self.request.user, Action.PUBLISH
             )
-            context["methods"] = sorted(p.name for p in METHODS_DIR.glob("*.yaml"))
+            context["methods"] = method_files()
         return context
 
 
@@ -300,13 +300,9 @@ def release_run(request):
     """Start the assessment of a round as a background job and show its progress."""
     rounds = access.restrict(Round.objects.all(), request.user, Action.PUBLISH)
     round_ = get_object_or_404(rounds, pk=request.POST.get("round") or 0)
-    method_name = request.POST.get("method", "")
-    if method_name not in {p.name for p in METHODS_DIR.glob("*.yaml")}:
-        messages.error(request, _("未知的评价方法文件：%(name)s") % {"name": method_name})
-        return redirect("assessment:release_list")
     try:
         job = services.start_assessment(
-            round_, load_method(METHODS_DIR / method_name), acting_user=request.user
+            round_, method_named(request.POST.get("method", "")), acting_user=request.user
         )
     except (MethodError, AssessmentError, PermissionDenied) as exc:
         messages.error(request, str(exc))

@@ -123,6 +123,8 @@ MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CITYCHECK_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The index method files (data/methods/*.yaml) officials may choose from.
+CITYCHECK_METHODS_DIR = Path(os.environ.get("CITYCHECK_METHODS_DIR", DATA_DIR / "methods"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

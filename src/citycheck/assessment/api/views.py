@@ -22,7 +22,7 @@ from citycheck.core.models import Job
 
 from .. import services
 from ..compute import AssessmentError
-from ..methods import METHODS_DIR, MethodError, load_method
+from ..methods import MethodError, method_named
 from ..models import Release, Result
 from .serializers import (
     JobSerializer,
@@ -87,12 +87,9 @@ class ReleaseViewSet(RestrictedReadOnlyViewSet):
         payload.is_valid(raise_exception=True)
         rounds = access.restrict(Round.objects.all(), request.user, Action.PUBLISH)
         round_ = get_object_or_404(rounds, pk=payload.validated_data["round"])
-        name = payload.validated_data["method"]
-        if name not in {p.name for p in METHODS_DIR.glob("*.yaml")}:
-            raise ValidationError({"method": f"unknown method file {name!r}"})
         try:
             job = services.start_assessment(
-                round_, load_method(METHODS_DIR / name), acting_user=request.user
+                round_, method_named(payload.validated_data["method"]), acting_user=request.user
             )
         except (MethodError, AssessmentError) as exc:
             raise ValidationError({"method": str(exc)}) from exc

@@ -148,8 +148,28 @@ class RevisionRequestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RevisionRequest
-        fields = ["id", "submission", "reason", "status", "requested_by", "requested_at"]
-        read_only_fields = ["id", "submission", "status", "requested_by", "requested_at"]
+        fields = [
+            "id",
+            "submission",
+            "reason",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decision_note",
+        ]
+        read_only_fields = [
+            "id",
+            "submission",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decision_note",
+        ]
+
+
+class RevisionDecisionSerializer(serializers.Serializer):
+    grant = serializers.BooleanField(help_text="true reopens the data as returned; false refuses.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BatchRecordSerializer(serializers.Serializer):

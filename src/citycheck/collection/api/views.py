@@ -22,7 +22,7 @@ from citycheck.accounts.models import Department
 from citycheck.collection import batch, services, workflow
 from citycheck.collection.completeness import completeness_board
 from citycheck.collection.filtersets import RoundFilterSet, SubmissionFilterSet, ValueFilterSet
-from citycheck.collection.models import Round, Source, Submission, Value
+from citycheck.collection.models import RevisionRequest, Round, Source, Submission, Value
 from citycheck.core import access
 from citycheck.core.api.viewsets import (
     Conflict,
@@ -38,6 +38,7 @@ from .serializers import (
     BatchSerializer,
     CompletenessSerializer,
     DiscrepancySerializer,
+    RevisionDecisionSerializer,
     RevisionRequestSerializer,
     RoundSerializer,
     StepSerializer,
@@ -229,6 +230,39 @@ class SubmissionViewSet(RestrictedReadOnlyViewSet):
         except (services.CheckStepError, DjangoPermissionDenied) as exc:
             raise refused(exc) from exc
         return Response(RevisionRequestSerializer(revision).data, status=status.HTTP_201_CREATED)
+
+
+class RevisionRequestViewSet(RestrictedReadOnlyViewSet):
+    """Requests to reopen approved data, and the decision on them."""
+
+    queryset = RevisionRequest.objects.select_related("submission", "requested_by").order_by(
+        "-requested_at", "pk"
+    )
+    serializer_class = RevisionRequestSerializer
+    filterset_fields = ["submission", "status"]
+
+    @property
+    def permission_action(self):
+        return Action.VIEW  # the workflow service decides who may decide
+
+    @extend_schema(request=RevisionDecisionSerializer, responses=RevisionRequestSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def decide(self, request, pk=None):
+        """Grant (the data reopens as returned) or refuse the request."""
+        revision = self.get_object()
+        payload = RevisionDecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            workflow.decide_revision(
+                revision,
+                grant=payload.validated_data["grant"],
+                note=payload.validated_data["note"],
+                acting_user=request.user,
+            )
+        except (services.CheckStepError, DjangoPermissionDenied) as exc:
+            raise refused(exc) from exc
+        revision.refresh_from_db()
+        return Response(RevisionRequestSerializer(revision).data)
 
 
 class ValueViewSet(RestrictedModelViewSet):
