@@ -22,6 +22,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from citycheck.engine.index import AGGREGATIONS, OBJECTIVE_WEIGHTINGS, WEIGHTINGS
+
 DEFAULT_METHOD_NAME = "jiangxi-index-v2.yaml"
 
 
@@ -142,13 +144,11 @@ def _matrix(value, field):
 
 PLACE_LEVELS = ("city", "county")
 NORMALISATIONS = ("minmax", "zscore", "distance_to_target", "rank", "percentile_rank")
-AGGREGATIONS = ("arithmetic", "geometric", "topsis")
-SINGLE_WEIGHTINGS = ("equal", "expert", "entropy", "critic", "ahp")
 
 # section → field → (checker, default); a default of ``...`` marks a required field.
 WEIGHTING_FIELDS = {
-    "method": (_choice(*SINGLE_WEIGHTINGS, "product", "linear"), "equal"),
-    "of": (_list_of(_choice(*SINGLE_WEIGHTINGS), min_length=2), None),
+    "method": (_choice(*WEIGHTINGS, "product", "linear"), "equal"),
+    "of": (_list_of(_choice(*WEIGHTINGS), min_length=2), None),
     "coefficients": (_list_of(_number(0)), None),
     "expert": (_mapping_of_numbers, None),
     "ahp_variant": (_choice("eigenvector", "geometric"), "eigenvector"),
@@ -326,10 +326,6 @@ def _check_section(content: Any, fields: dict, field: str) -> dict:
         else:
             checked[name] = check(content[name], path)
     return checked
-
-
-# Weightings computed from the indicators' values: they weigh indicators only.
-OBJECTIVE_WEIGHTINGS = ("entropy", "critic")
 
 
 def _check_weighting(content: dict, field: str) -> dict:

@@ -26,6 +26,7 @@ from citycheck.core.choices import Action
 from citycheck.core.models import record_event
 from citycheck.places.models import PlaceLevel
 
+from .adoption import adopt_submission
 from .models import (
     RevisionRequest,
     RevisionStatus,
@@ -36,7 +37,6 @@ from .models import (
     Value,
     ValueComment,
 )
-from .adoption import adopt_submission
 from .services import CheckStepError, check_may_enter, indicators_owed
 
 

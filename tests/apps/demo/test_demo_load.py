@@ -19,8 +19,8 @@ from citycheck.collection.models import (
     ValueChange,
     ValueComment,
 )
-from citycheck.core.models import ChangeRecord
 from citycheck.core.choices import Role
+from citycheck.core.models import ChangeRecord
 from citycheck.places.models import Boundary, Place, PlaceYear
 
 
