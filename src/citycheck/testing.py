@@ -318,6 +318,56 @@ def small_province(db) -> SmallProvince:
     return build_small_province()
 
 
+@dataclass
+class ReportingProvince:
+    """The small province's places and system with no round yet, and its people: the
+    role users and an administrator for every city and county (``fillers`` by place code,
+    东湖区 and 南昌市 being the county and city role users)."""
+
+    places: dict[str, Place]
+    system: IndicatorSystem
+    indicators: dict[str, Indicator]
+    users: dict[str, User]
+    fillers: dict[str, User]
+
+    @property
+    def reporting(self) -> list[Place]:
+        """The places that report (cities and counties)."""
+        return [p for p in self.places.values() if p.level != PlaceLevel.PROVINCE]
+
+
+def build_reporting_province() -> ReportingProvince:
+    """For the tests that drive whole rounds through the people's actions: the small
+    province without rounds or values, ``built_density`` given its 8–12 band (so the
+    index can take it), and one administrator per reporting place."""
+    places = build_places()
+    system, indicators, departments = build_small_system()
+    Standard.objects.create(
+        indicator=indicators["built_density"],
+        comparison=Comparison.BETWEEN,
+        value=8,
+        value_high=12,
+        warning_band=2,
+    )
+    users = build_users(places, departments)
+    fillers = {
+        places["county"].code: users[Role.COUNTY_ADMIN],
+        places["city"].code: users[Role.CITY_ADMIN],
+    }
+    for place in places.values():
+        if place.code not in fillers and place.level != PlaceLevel.PROVINCE:
+            role = Role.CITY_ADMIN if place.level == PlaceLevel.CITY else Role.COUNTY_ADMIN
+            fillers[place.code] = build_user(f"admin{place.code}", role, place)
+    return ReportingProvince(places, system, indicators, users, fillers)
+
+
+def offer_method(settings, folder, name: str, text: str) -> None:
+    """Make ``text`` the only method file officials may choose, as ``name``."""
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    settings.CITYCHECK_METHODS_DIR = folder
+
+
 @pytest.fixture(autouse=True)
 def default_language():
     """Run every test in the default language (简体中文).

@@ -10,9 +10,8 @@ import pytest
 from citycheck.collection.models import RoundStatus, Source, SubmissionStatus, Value
 from citycheck.collection.services import open_round
 from citycheck.core.choices import Role
-from citycheck.indicators.models import Comparison, Standard
 from citycheck.places.models import PlaceLevel
-from citycheck.testing import PASSWORD, build_places, build_small_system, build_user, build_users
+from citycheck.testing import PASSWORD, build_reporting_province, offer_method
 from tests.apps.assessment.conftest import METHOD
 
 pytestmark = pytest.mark.django_db
@@ -56,32 +55,17 @@ class Api:
 
 @pytest.fixture
 def cycle(client, settings, tmp_path):
-    """The small province's places, system and users, a round the province has just opened
-    (nothing entered), the test method offered in the method folder, and a login per
-    place administrator."""
-    methods = tmp_path / "methods"
-    methods.mkdir()
-    (methods / "test-index.yaml").write_text(METHOD)
-    settings.CITYCHECK_METHODS_DIR = methods
-    places = build_places()
-    system, indicators, departments = build_small_system()
-    Standard.objects.create(
-        indicator=indicators["built_density"],
-        comparison=Comparison.BETWEEN,
-        value=8,
-        value_high=12,
-        warning_band=2,
-    )
-    users = build_users(places, departments)
-    admins = {"360102": users[Role.COUNTY_ADMIN].username, "360100": Role.CITY_ADMIN}
-    for place in places.values():
-        if place.code not in admins and place.level != PlaceLevel.PROVINCE:
-            role = Role.CITY_ADMIN if place.level == PlaceLevel.CITY else Role.COUNTY_ADMIN
-            admins[place.code] = build_user(f"admin{place.code}", role, place).username
+    """The small province's places, system and people, a round the province has just
+    opened (nothing entered), and the test method offered to officials."""
+    offer_method(settings, tmp_path / "methods", "test-index.yaml", METHOD)
+    province = build_reporting_province()
+    users = province.users
+    admins = {code: user.username for code, user in province.fillers.items()}
+    places, indicators = province.places, province.indicators
     round_ = open_round(
         year=2025,
-        system=system,
-        places=[p for p in places.values() if p.level != PlaceLevel.PROVINCE],
+        system=province.system,
+        places=province.reporting,
         acting_user=users[Role.PROVINCE_ADMIN],
     )
     return {

@@ -16,9 +16,8 @@ from citycheck.assessment.services import publish_release, run_assessment
 from citycheck.collection import services, workflow
 from citycheck.collection.models import RoundStatus, Source
 from citycheck.core.choices import Role
-from citycheck.indicators.models import Comparison, Standard
 from citycheck.places.models import PlaceLevel
-from citycheck.testing import build_places, build_small_system, build_user, build_users
+from citycheck.testing import build_reporting_province, offer_method
 from tests.apps.assessment.conftest import METHOD
 
 from .test_check_workflow import log_in, status_text
@@ -66,27 +65,14 @@ def through_the_workflow(round_, place, numbers, indicators, users):
 
 @pytest.fixture
 def province(settings, tmp_path):
-    methods = tmp_path / "methods"
-    methods.mkdir()
-    (methods / "test-index.yaml").write_text(METHOD)
-    settings.CITYCHECK_METHODS_DIR = methods
-    places = build_places()
-    system, indicators, departments = build_small_system()
-    Standard.objects.create(
-        indicator=indicators["built_density"],
-        comparison=Comparison.BETWEEN,
-        value=8,
-        value_high=12,
-        warning_band=2,
-    )
-    roles = build_users(places, departments)
-    users = {"reviewer": roles[Role.PROVINCE_REVIEWER], "admin": roles[Role.PROVINCE_ADMIN]}
-    users["360100"], users[COUNTY] = roles[Role.CITY_ADMIN], roles[Role.COUNTY_ADMIN]
-    for place in places.values():
-        if place.code not in users and place.level != PlaceLevel.PROVINCE:
-            role = Role.CITY_ADMIN if place.level == PlaceLevel.CITY else Role.COUNTY_ADMIN
-            users[place.code] = build_user(f"admin{place.code}", role, place)
-    reporting = [p for p in places.values() if p.level != PlaceLevel.PROVINCE]
+    offer_method(settings, tmp_path / "methods", "test-index.yaml", METHOD)
+    built = build_reporting_province()
+    system, indicators, reporting = built.system, built.indicators, built.reporting
+    users = {
+        **built.fillers,
+        "reviewer": built.users[Role.PROVINCE_REVIEWER],
+        "admin": built.users[Role.PROVINCE_ADMIN],
+    }
     # 2024: the whole round as its people did it, assessed and published
     last_year = services.open_round(
         year=2024, system=system, places=reporting, acting_user=users["admin"]
