@@ -29,6 +29,7 @@ from citycheck.places.models import Boundary, Place
 from . import labels, services
 from .compute import AssessmentError
 from .methods import (
+    DEFAULT_METHOD_NAME,
     MethodError,
     method_files,
     method_named,
@@ -60,6 +61,7 @@ class ReleaseListView(RestrictedPublicMixin, ListView):
                 Round.objects.all(), self.request.user, Action.PUBLISH
             )
             context["methods"] = method_files()
+            context["default_method"] = DEFAULT_METHOD_NAME
         return context
 
 

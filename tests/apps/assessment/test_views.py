@@ -114,7 +114,9 @@ def test_diff_page_and_api_explain_a_change(client, province, method, published)
 def test_the_run_form_offers_the_method_files_and_refuses_others(client, province):
     client.force_login(province.users[Role.PROVINCE_ADMIN])
     listing = client.get(reverse("assessment:release_list")).content.decode()
-    assert "jiangxi-index-v1.yaml" in listing
+    assert "<option>jiangxi-index-v1.yaml</option>" in listing
+    # the province's current method is the one chosen unless the user picks another
+    assert "<option selected>jiangxi-index-v2.yaml</option>" in listing
     response = client.post(
         reverse("assessment:release_run"), {"round": province.open_round.pk, "method": "nope.yaml"}
     )
