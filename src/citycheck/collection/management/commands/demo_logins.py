@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from citycheck.collection.demo import DEMO_LOGINS, DEMO_PASSWORD
+from citycheck.collection.demo import DEMO_LOGINS, DEMO_PASSWORD, PLACE_ADMIN_PREFIX
 from citycheck.core.choices import Role
 
 
@@ -12,3 +12,7 @@ class Command(BaseCommand):
         for login in DEMO_LOGINS:
             where = login.place or "—"
             self.stdout.write(f"  {login.username:<20} {Role(login.role).label:<10} {where}")
+        self.stdout.write(
+            f"  Every other city and county: {PLACE_ADMIN_PREFIX}<code>, e.g. "
+            f"{PLACE_ADMIN_PREFIX}360122"
+        )
