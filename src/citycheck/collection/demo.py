@@ -58,7 +58,7 @@ DEMO_YEARS = range(2021, 2026)
 DEMO_SYSTEM = "jiangxi-2021"
 DEMO_PASSWORD = "citycheck-demo"
 URBAN_POPULATION_FIGURE = "urban_resident_population"
-# Every place has an administrator login named after its code (admin360122), beside the
+# Every place has an administrator login named after its code (admin360123), beside the
 # named logins below.
 PLACE_ADMIN_PREFIX = "admin"
 PLACE_ADMIN_ROLES = {PlaceLevel.CITY: Role.CITY_ADMIN, PlaceLevel.COUNTY: Role.COUNTY_ADMIN}

@@ -14,5 +14,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {login.username:<20} {Role(login.role).label:<10} {where}")
         self.stdout.write(
             f"  Every other city and county: {PLACE_ADMIN_PREFIX}<code>, e.g. "
-            f"{PLACE_ADMIN_PREFIX}360122"
+            f"{PLACE_ADMIN_PREFIX}360123"
         )
