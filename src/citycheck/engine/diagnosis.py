@@ -55,7 +55,7 @@ from .diseases import SEVERITY_LEVELS, SIGNALS, Disease, DiseaseCatalogue, Rules
 from .evidence import (
     DIRECTION_SIGNS,
     _check_indicators,
-    _check_panel,
+    check_panel,
     format_number,
     indicator_evidence,
     standard_status,
@@ -149,7 +149,7 @@ def diagnose(
         raise ParameterError(
             "catalogue", "a DiseaseCatalogue (see load_catalogue)", type(catalogue).__name__
         )
-    panel = _check_panel(values)
+    panel = check_panel(values)
     wanted = [c for c in panel.columns if c in catalogue.indicator_codes]
     meta = _check_indicators(indicators, wanted)
     rules_used = {d.rules.decline_step_min for d in catalogue.diseases} or {

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import ParameterError, check_fraction
-from .diagnosis import _check_panel, format_number, standard_status
+from .evidence import check_panel, format_number, standard_status
 
 __all__ = ["WhatIf", "before_after", "difference_in_differences", "what_if"]
 
@@ -221,7 +221,7 @@ def difference_in_differences(
     >>> bool(row["ci_low"] < 3 < row["ci_high"]), int(row["n_treated"]), int(row["n_control"])
     (True, 6, 6)
     """
-    panel = _check_panel(values)
+    panel = check_panel(values)
     table = _check_projects(projects)
     if not isinstance(min_places, int) or isinstance(min_places, bool) or min_places < 2:
         raise ParameterError("min_places", "an integer >= 2", min_places)
@@ -364,7 +364,7 @@ def before_after(
     >>> before_after(values, projects)[["change", "peer_change", "net_change"]].values.tolist()
     [[4.0, 2.0, 2.0]]
     """
-    panel = _check_panel(values)
+    panel = check_panel(values)
     table = _check_projects(projects)
     groups = dict(peer_groups) if peer_groups is not None else {}
     years = sorted(int(y) for y in panel.index.get_level_values("year").unique())
@@ -500,7 +500,7 @@ def what_if(
     >>> result.index.round(1)[["place", "current", "projected"]].values.tolist()
     [['A', 84.6, 96.2], ['B', 100.0, 100.0]]
     """
-    panel = _check_panel(values)
+    panel = check_panel(values)
     if not isinstance(planned, pd.DataFrame) or not {"place", "targets"} <= set(planned.columns):
         raise ParameterError(
             "planned", "a DataFrame with columns place, targets", type(planned).__name__

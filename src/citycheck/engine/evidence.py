@@ -42,7 +42,7 @@ def format_number(value: float, decimals: int = 2) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _check_panel(values: Any, *, name: str = "values") -> pd.DataFrame:
+def check_panel(values: Any, *, name: str = "values") -> pd.DataFrame:
     """A checked float copy of a (place, year) x indicator panel."""
     frame = check_values(values, name=name).frame
     if not isinstance(values, pd.DataFrame) or values.index.nlevels != 2:
@@ -232,7 +232,7 @@ def indicator_evidence(
     >>> float(evidence.loc[0, "trend_change"].round(4))
     -0.1538
     """
-    panel = _check_panel(values)
+    panel = check_panel(values)
     meta = _check_indicators(indicators, panel.columns)
     if not isinstance(trend_years, int) or isinstance(trend_years, bool) or trend_years < 2:
         raise ParameterError("trend_years", "an integer >= 2", trend_years)
