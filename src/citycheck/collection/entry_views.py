@@ -94,7 +94,6 @@ def _may_enter(user, submission: Submission, indicators) -> bool:
 def _allowed_steps(user, submission: Submission, may_enter: bool) -> set[str]:
     """The workflow buttons worth showing; the services decide again on each click."""
     status, level = submission.status, user_level(user)
-    own = not user.is_superuser and user.place_id == submission.place_id
     via_city = workflow.needs_city_step(submission)
     ready_for_province = SubmissionStatus.CITY_APPROVED if via_city else SubmissionStatus.SUBMITTED
     steps = set()
@@ -102,13 +101,14 @@ def _allowed_steps(user, submission: Submission, may_enter: bool) -> set[str]:
         steps.add("submit")
     if may_enter and status in (SubmissionStatus.CITY_APPROVED, SubmissionStatus.ACCEPTED):
         steps.add("revision")
-    if access.may(user, Action.APPROVE) and not own:
+    if level in (PlaceLevel.CITY, PlaceLevel.PROVINCE) and workflow.may_review(
+        user, submission, level
+    ):
         if level == PlaceLevel.CITY and via_city and status == SubmissionStatus.SUBMITTED:
             steps |= {"approve", "return"}
         if level == PlaceLevel.PROVINCE and status == ready_for_province:
             steps |= {"accept", "return"}
-        if level in (PlaceLevel.CITY, PlaceLevel.PROVINCE):
-            steps.add("decide")
+        steps.add("decide")
     return steps
 
 

@@ -26,7 +26,7 @@ from citycheck.core.choices import Action
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
 from citycheck.places.models import PlaceLevel
 
-from . import reminders, services
+from . import reminders, services, workflow
 from .forms import (
     DepartmentAssignmentForm,
     EvaluatorAssignmentForm,
@@ -149,23 +149,19 @@ def value_cell(cell: tuple[int, float | None] | None, indicator) -> tuple[str, s
 
 
 def awaiting_review(round_: Round, user) -> list[Submission]:
-    """Submissions waiting for this user's decision: a city's counties' submitted data; at
-    the province, city-approved county data and submitted city or third-party data."""
+    """Submissions waiting for this user's decision: at a city, its counties' submitted
+    data and its departments' parts; at the province, what the city approved and the
+    submitted data that skips the city (``workflow.CITY_STEP``)."""
     if not access.may(user, Action.APPROVE):
         return []
     level = user_level(user)
     rows = Submission.objects.restrict(user, Action.APPROVE).filter(round=round_)
     if level == PlaceLevel.CITY:
-        rows = rows.filter(
-            status=SubmissionStatus.SUBMITTED,
-            place__level=PlaceLevel.COUNTY,
-            source=Source.SELF_CHECK,
-        )
+        rows = rows.filter(workflow.CITY_STEP, status=SubmissionStatus.SUBMITTED)
     elif level == PlaceLevel.PROVINCE:
-        county_data = {"place__level": PlaceLevel.COUNTY, "source": Source.SELF_CHECK}
-        rows = rows.filter(status=SubmissionStatus.CITY_APPROVED, **county_data) | rows.filter(
+        rows = rows.filter(workflow.CITY_STEP, status=SubmissionStatus.CITY_APPROVED) | rows.filter(
             status=SubmissionStatus.SUBMITTED
-        ).exclude(**county_data)
+        ).exclude(workflow.CITY_STEP)
     else:
         return []
     return list(rows.select_related("place", "department").order_by("place__path")[:200])

@@ -8,8 +8,14 @@
                  ▲
                  └── revision request granted (approved data reopened, reason kept)
 
-A county's submission goes through its city; a city's own submission and a third-party
-submission go straight to the province. Every transition runs atomically, checks the
+Who reviews before the province accepts (:func:`needs_city_step`):
+
+* a county's self-check data, its whole data set or a department's part, is approved by
+  its city's administrator;
+* a city department's part (e.g. the housing bureau's indicators) is approved by the
+  administrator of that same city: the place's own administrator reviews the parts its
+  departments fill before the data leaves the city;
+* a city's own whole data set and third-party data go straight to the province. Every transition runs atomically, checks the
 actor through :mod:`citycheck.core.access`, locks the submission row, writes a comment
 where there is one and records a ChangeRecord event.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,9 +102,36 @@ def _user_level(user) -> str | None:
     return user.place.level if user.place_id else None
 
 
+# The submissions a city administrator approves before the province: county self-check
+# data, and the parts a city's departments fill (the query form of needs_city_step).
+CITY_STEP = Q(source=Source.SELF_CHECK) & (
+    Q(place__level=PlaceLevel.COUNTY) | Q(place__level=PlaceLevel.CITY, department__isnull=False)
+)
+
+
 def needs_city_step(submission: Submission) -> bool:
-    """County self-check data is approved by its city before the province sees it."""
-    return submission.source == Source.SELF_CHECK and submission.place.level == PlaceLevel.COUNTY
+    """Whether a city administrator approves this data before the province sees it: a
+    county's self-check data, and a city department's part (reviewed by its own city)."""
+    if submission.source != Source.SELF_CHECK:
+        return False
+    level = submission.place.level
+    return level == PlaceLevel.COUNTY or (
+        level == PlaceLevel.CITY and submission.department_id is not None
+    )
+
+
+def may_review(user, submission: Submission, level: str) -> bool:
+    """Whether ``user`` may take the review step of ``level`` (city or province) on the
+    submission: approving role, the place in reach, a user of that level, and not the
+    filler's own place, except a city administrator reviewing its departments' part."""
+    try:
+        check_place(user, submission.place, Action.APPROVE)
+    except PermissionDenied:
+        return False
+    if _user_level(user) != level:
+        return False
+    own_place = not user.is_superuser and user.place_id == submission.place_id
+    return not own_place or (level == PlaceLevel.CITY and submission.department_id is not None)
 
 
 @transaction.atomic
@@ -163,9 +197,7 @@ def submit_submission(submission: Submission, *, acting_user, note: str = "") ->
 
 def _check_reviewer(submission: Submission, user, level: str) -> None:
     check_place(user, submission.place, Action.APPROVE)
-    if _user_level(user) != level or (
-        not user.is_superuser and user.place_id == submission.place_id
-    ):
+    if not may_review(user, submission, level):
         raise PermissionDenied(
             _("%(place)s 的数据须由%(level)s级用户审核。")
             % {"place": submission.place, "level": PlaceLevel(level).label}
@@ -174,7 +206,8 @@ def _check_reviewer(submission: Submission, user, level: str) -> None:
 
 @transaction.atomic
 def approve_submission(submission: Submission, *, acting_user, note: str = "") -> Submission:
-    """The city approves a county's submitted data; it then goes to the province."""
+    """The city approves a county's submitted data, or its own departments' parts; the
+    data then goes to the province."""
     submission = _locked(submission)
     _check_reviewer(submission, acting_user, PlaceLevel.CITY)
     if not needs_city_step(submission):
