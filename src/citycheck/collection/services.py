@@ -270,9 +270,25 @@ def check_may_enter(user, round_: Round, places: Iterable[Place], indicator_ids,
 
 
 def check_writable(round_: Round, place_ids, indicator_ids, source: str) -> None:
-    """Refuse when the round is closed or a submission covering these values is locked."""
+    """Refuse when the round is closed, a place is not in the round, an indicator not in
+    its system, or a submission covering these values is locked."""
     if round_.status != RoundStatus.OPEN:
         raise RoundClosedError(_("体检轮次 %(round)s 已截止，不能再修改数据。") % {"round": round_})
+    outside = Place.objects.filter(pk__in=list(place_ids)).exclude(rounds=round_).first()
+    if outside is not None:
+        raise CheckStepError(
+            _("%(place)s 不在 %(round)s 的参与地区中。") % {"place": outside, "round": round_}
+        )
+    foreign = (
+        Indicator.objects.filter(pk__in=list(indicator_ids))
+        .exclude(pk__in=round_.system.all_indicators().values("pk"))
+        .first()
+    )
+    if foreign is not None:
+        raise CheckStepError(
+            _("指标 %(indicator)s 不属于 %(round)s 的指标体系。")
+            % {"indicator": foreign.code, "round": round_}
+        )
     departments = responsible_departments(round_)
     locked = Submission.objects.filter(
         round=round_, source=source, place_id__in=list(place_ids), status__in=LOCKED_STATUSES

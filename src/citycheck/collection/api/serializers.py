@@ -69,7 +69,7 @@ class ValueSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         if self.instance is None:
-            return attrs
+            return self._in_round(attrs)
         if attrs.get("version") is None:
             raise serializers.ValidationError({"version": _("修改时须提供读取时的版本号。")})
         moved = [
@@ -79,6 +79,15 @@ class ValueSerializer(serializers.ModelSerializer):
         ]
         if moved:
             raise serializers.ValidationError(dict.fromkeys(moved, _("已有数值的这一项不能修改。")))
+        return attrs
+
+    def _in_round(self, attrs):
+        """A new value must be of a place of the round and an indicator of its system."""
+        round_ = attrs["round"]
+        if not round_.places.filter(pk=attrs["place"].pk).exists():
+            raise serializers.ValidationError({"place": _("该地区不在本轮体检的参与地区中。")})
+        if not round_.system.all_indicators().filter(pk=attrs["indicator"].pk).exists():
+            raise serializers.ValidationError({"indicator": _("该指标不属于本轮体检的指标体系。")})
         return attrs
 
     def _save(self, *, round, place, indicator, source, value=None, note="", version=0):
