@@ -132,7 +132,7 @@ def _map_data(index_rows) -> dict | None:
             "type": "Feature",
             "geometry": boundaries[row.place_id].geojson,
             "properties": {
-                "name": row.place.name_zh,
+                "name": row.place.name,
                 "code": row.place.code,
                 "level": row.place.level,
                 "value": round(row.score, 2),
@@ -177,9 +177,11 @@ def release_place(request, pk: int, code: str):
         "place": [round(row.score, 2) for row in dimension_rows],
         "peers": [round(peer_means.get(row.code, 0), 2) for row in dimension_rows],
     }
+    indicator_names = labels.indicator_names(release.round.system)
     scorecard = list(own.filter(level=Level.INDICATOR).order_by("dimension_code", "code"))
     for row in scorecard:
         row.dimension_name = dimension_names.get(row.dimension_code, row.dimension_code)
+        row.indicator_name = indicator_names.get(row.code, row.name_zh)
     obstacles = sorted(
         (r for r in scorecard if r.obstacle_degree), key=lambda r: -r.obstacle_degree
     )[:5]

@@ -8,7 +8,7 @@ of every permission decision, is one indexed prefix query.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from citycheck.core.models import ChangeLoggedModel
+from citycheck.core.models import ChangeLoggedModel, NamedInTwoLanguages
 
 
 class PlaceLevel(models.TextChoices):
@@ -51,7 +51,10 @@ class PlaceQuerySet(models.QuerySet):
         return self.none() if q is None else self.filter(q)
 
 
-class Place(ChangeLoggedModel):
+class Place(NamedInTwoLanguages, ChangeLoggedModel):
+    """A division; ``name`` follows the page's language (``name_en`` in English where the
+    division file gives one)."""
+
     code = models.CharField(_("行政区划代码"), max_length=12, unique=True)
     name_zh = models.CharField(_("名称"), max_length=50)
     name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
@@ -76,7 +79,7 @@ class Place(ChangeLoggedModel):
         verbose_name_plural = _("地区")
 
     def __str__(self):
-        return f"{self.name_zh}（{self.code}）"
+        return f"{self.name}（{self.code}）"
 
     def save(self, *args, **kwargs):
         self.path = f"{self.parent.path if self.parent else '/'}{self.code}/"

@@ -10,6 +10,7 @@ from django.apps import apps
 
 from citycheck.assessment import labels
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
+from citycheck.core.language import localized
 from citycheck.places.models import Boundary, Place
 
 WARNING_ORDER = {"red": 2, "yellow": 1, "green": 0}
@@ -29,7 +30,7 @@ def map_features(release: Release, parent: Place) -> dict:
             "type": "Feature",
             "geometry": b.geojson,
             "properties": {
-                "name": b.place.name_zh,
+                "name": b.place.name,
                 "code": b.place.code,
                 "value": None if scores.get(b.place_id) is None else round(scores[b.place_id], 2),
                 "has_children": b.place.level != "county",
@@ -52,12 +53,12 @@ def top_level(release: Release) -> str:
 
 def ranking(release: Release, level: str) -> list[dict]:
     return [
-        {"code": code, "name": name, "score": round(score, 2), "rank": rank}
-        for code, name, score, rank in Result.objects.filter(
+        {"code": code, "name": localized(name_zh, name_en), "score": round(score, 2), "rank": rank}
+        for code, name_zh, name_en, score, rank in Result.objects.filter(
             release=release, level=Level.INDEX, place__level=level
         )
         .order_by("rank", "place__code")
-        .values_list("place__code", "place__name_zh", "score", "rank")
+        .values_list("place__code", "place__name_zh", "place__name_en", "score", "rank")
     ]
 
 
@@ -71,10 +72,10 @@ def warning_matrix(release: Release, level: str) -> dict:
     codes = sorted(dimensions)
     worst: dict[tuple[str, str], str] = {}
     names: dict[str, str] = {}
-    for place_code, place_name, dimension, warning in Result.objects.filter(
+    for place_code, name_zh, name_en, dimension, warning in Result.objects.filter(
         release=release, level=Level.INDICATOR, place__level=level
-    ).values_list("place__code", "place__name_zh", "dimension_code", "warning"):
-        names[place_code] = place_name
+    ).values_list("place__code", "place__name_zh", "place__name_en", "dimension_code", "warning"):
+        names[place_code] = localized(name_zh, name_en)
         key = (place_code, dimension)
         if warning and WARNING_ORDER[warning] >= WARNING_ORDER.get(worst.get(key, ""), -1):
             worst[key] = warning
@@ -101,11 +102,11 @@ def trends(release: Release, level: str, *, user) -> dict:
     )
     rows = Result.objects.filter(
         release__in=[*others, release.pk], level=Level.INDEX, place__level=level
-    ).values_list("release__round__year", "place__name_zh", "score")
-    years = sorted({year for year, _name, _score in rows})
+    ).values_list("release__round__year", "place__name_zh", "place__name_en", "score")
+    years = sorted({year for year, _zh, _en, _score in rows})
     series: dict[str, dict[int, float]] = {}
-    for year, name, score in rows:
-        series.setdefault(name, {})[year] = round(score, 2)
+    for year, name_zh, name_en, score in rows:
+        series.setdefault(localized(name_zh, name_en), {})[year] = round(score, 2)
     return {
         "years": years,
         "series": [

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_noop
 
 from citycheck.accounts.models import name_departments
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
-from citycheck.core.language import localized
 from citycheck.indicators.models import Dimension, Indicator, IndicatorSystem
 from citycheck.places.models import Boundary, Place
 
@@ -27,7 +26,7 @@ ISSUER = gettext_noop("城市体检评估信息平台")
 
 def place_name(place: Place) -> str:
     """The place's name in the active language."""
-    return localized(place.name_zh, place.name_en)
+    return place.name
 
 
 def document_marks() -> Punctuation:

@@ -18,7 +18,7 @@ def boundary_feature(boundary: Boundary) -> dict:
         "id": place.code,
         "properties": {
             "code": place.code,
-            "name": place.name_zh,
+            "name": place.name,
             "level": place.level,
             "datum": boundary.datum,
             "area_km2": boundary.area_km2,
