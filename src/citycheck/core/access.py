@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from .choices import ROLE_ACTIONS, Action, Role
 
@@ -72,14 +73,27 @@ def get_place(user, code: str, action: str = Action.VIEW):
     Place = apps.get_model("places", "Place")
     place = Place.objects.restrict(user, action).filter(code=code).first()
     if place is None:
-        raise PermissionDenied(f"No access to place {code!r} for action {action!r}.")
+        raise denied(_("代码为 %(code)s 的地区") % {"code": code}, action)
     return place
 
 
 def check_place(user, place, action: str) -> None:
     """Raise ``PermissionDenied`` unless the user may take ``action`` on ``place``."""
     if not may(user, action) or not (user.is_superuser or reach(user).filter(pk=place.pk).exists()):
-        raise PermissionDenied(f"No access to place {place.code} for action {action!r}.")
+        raise denied(str(place), action)
+
+
+def denied(place: str, action: str) -> PermissionDenied:
+    """The refusal a person reads on the 403 page, in the page's language: which place's
+    data, which action, and the two reasons it can have (never which one, so codes cannot
+    be probed)."""
+    return PermissionDenied(
+        _(
+            "您的账号无权%(action)s%(place)s的数据：该地区不在您负责的范围内，"
+            "或您的角色不能进行此操作。"
+        )
+        % {"action": str(Action(action).label).lower(), "place": place}
+    )
 
 
 # Reference data that is not bound to a place: every user (and the public) may read it;
