@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from citycheck.accounts.models import Department, User
 from citycheck.core import access
 from citycheck.core.choices import Action, Role
+from citycheck.core.numbers import NumberError, parse_number
 from citycheck.indicators.models import IndicatorSystem
 from citycheck.places.models import Place, PlaceLevel
 
@@ -128,7 +129,8 @@ class EnteredRow:
 
 def parse_entry_rows(data, indicators) -> list[EnteredRow]:
     """The rows of a posted data-entry form, one per indicator owed; a cell that is not a
-    number gets an ``error`` naming the indicator."""
+    number (as :func:`~citycheck.core.numbers.parse_number` reads numbers, like the API)
+    gets an ``error`` naming the indicator and why."""
     rows = []
     for indicator in indicators:
         key = str(indicator.pk)
@@ -146,12 +148,13 @@ def parse_entry_rows(data, indicators) -> list[EnteredRow]:
         )
         if row.text:
             try:
-                row.value = float(row.text.replace(",", ""))
-            except ValueError:
-                row.error = _("指标 %(code)s（%(name)s）的数值“%(text)s”不是数字。") % {
+                row.value = parse_number(row.text)
+            except NumberError as bad:
+                row.error = _("指标 %(code)s（%(name)s）的数值“%(text)s”：%(reason)s") % {
                     "code": indicator.code,
                     "name": indicator.name_zh,
                     "text": row.text,
+                    "reason": bad,
                 }
         rows.append(row)
     return rows

@@ -13,6 +13,7 @@ from citycheck.collection.models import (
     Value,
 )
 from citycheck.core import access
+from citycheck.core.api.fields import NumberField
 from citycheck.core.api.viewsets import Conflict
 from citycheck.core.choices import Action
 from citycheck.places.models import Place
@@ -38,6 +39,7 @@ class ValueSerializer(serializers.ModelSerializer):
         "409 if the stored row has another version.",
     )
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    value = NumberField(allow_null=True, required=False)
 
     IDENTITY_FIELDS = ("round", "place", "indicator", "source")
 
@@ -186,7 +188,7 @@ class BatchRecordSerializer(serializers.Serializer):
 
     place = serializers.CharField(help_text="Division code of a place of the round.")
     indicator = serializers.CharField(help_text="Indicator code of the round's system.")
-    value = serializers.FloatField(allow_null=True)
+    value = NumberField(allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True)
     version = serializers.IntegerField(
         required=False, help_text="The version read (0 for none); refused if stale."
@@ -226,12 +228,15 @@ class AdjudicateSerializer(serializers.Serializer):
         help_text="self_check or third_party: take that source's value; adopted: take "
         "`value` as given (e.g. after a site visit).",
     )
-    value = serializers.FloatField(required=False, allow_null=True, default=None)
+    value = NumberField(required=False, allow_null=True, default=None)
     reason = serializers.CharField()
 
 
 class AdjudicationSerializer(serializers.ModelSerializer):
     place = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    self_check_value = NumberField(read_only=True)
+    third_party_value = NumberField(read_only=True)
+    adopted_value = NumberField(read_only=True)
     indicator = serializers.SlugRelatedField(slug_field="code", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     # Plain text: the request's choice set (AdjudicateSerializer) names the enum.
@@ -258,12 +263,12 @@ class AdjudicationSerializer(serializers.ModelSerializer):
 class DiscrepancySerializer(serializers.Serializer):
     place = serializers.CharField()
     indicator = serializers.CharField()
-    self_check = serializers.FloatField(allow_null=True)
-    third_party = serializers.FloatField(allow_null=True)
-    relative_difference = serializers.FloatField(allow_null=True)
-    tolerance = serializers.FloatField(allow_null=True)
+    self_check = NumberField(allow_null=True)
+    third_party = NumberField(allow_null=True)
+    relative_difference = NumberField(allow_null=True)
+    tolerance = NumberField(allow_null=True)
     exceeds = serializers.BooleanField()
-    adopted = serializers.FloatField(allow_null=True)
+    adopted = NumberField(allow_null=True)
 
 
 class StatusCountsMixin(serializers.Serializer):
@@ -279,7 +284,7 @@ class FilledCountsMixin(serializers.Serializer):
 
     filled = serializers.IntegerField()
     expected = serializers.IntegerField()
-    share = serializers.FloatField(allow_null=True)
+    share = NumberField(allow_null=True)
 
 
 class BoardPlaceSerializer(FilledCountsMixin):
