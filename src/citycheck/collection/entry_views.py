@@ -206,7 +206,8 @@ def submission_view(request, pk):
     context = _form_context(request, submission)
     context.update(
         steps=_allowed_steps(user, submission, _may_enter(user, submission, indicators)),
-        comments=submission.comments.select_related("author", "indicator"),
+        comments=workflow.comment_thread(submission),
+        return_reason=workflow.return_reason(submission),
         evidence=submission.evidence.select_related("uploaded_by", "indicator"),
         revisions=submission.revisions.select_related("requested_by", "decided_by"),
         comment_form=CommentForm(),

@@ -23,10 +23,11 @@ where there is one and records a ChangeRecord event.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from citycheck.core.access import check_place
 from citycheck.core.choices import Action
@@ -45,6 +46,39 @@ from .models import (
     ValueComment,
 )
 from .services import CheckStepError, check_may_enter, indicators_owed
+
+
+class SubmissionEvent(models.TextChoices):
+    """The workflow steps a comment can go with (``ValueComment.event``) and their names."""
+
+    SUBMITTED = "submitted", gettext_lazy("提交审核")
+    CITY_APPROVED = "city_approved", gettext_lazy("市级审核通过")
+    ACCEPTED = "accepted", gettext_lazy("省级采纳")
+    RETURNED = "returned", gettext_lazy("退回修改")
+    REOPENED = "reopened", gettext_lazy("同意修改申请")
+
+
+def comment_thread(submission: Submission) -> list[ValueComment]:
+    """The submission's comments, oldest first, each with ``event_label``: the workflow
+    step it went with, named in the reader's language ("" for a plain comment)."""
+    labels = dict(SubmissionEvent.choices)
+    comments = list(submission.comments.select_related("author", "indicator"))
+    for comment in comments:
+        comment.event_label = labels.get(comment.event, comment.event)
+    return comments
+
+
+def return_reason(submission: Submission) -> ValueComment | None:
+    """Why returned data is back with its filler: the latest comment of a return or of a
+    granted revision request; None unless the submission is returned."""
+    if submission.status != SubmissionStatus.RETURNED:
+        return None
+    return (
+        submission.comments.filter(event__in=[SubmissionEvent.RETURNED, SubmissionEvent.REOPENED])
+        .select_related("author")
+        .order_by("-created", "-pk")
+        .first()
+    )
 
 
 class WorkflowError(CheckStepError):
@@ -188,7 +222,7 @@ def submit_submission(submission: Submission, *, acting_user, note: str = "") ->
     return _move(
         submission,
         SubmissionStatus.SUBMITTED,
-        "submitted",
+        SubmissionEvent.SUBMITTED,
         acting_user=acting_user,
         note=note,
         data={"warnings": len(issues)},
@@ -216,7 +250,7 @@ def approve_submission(submission: Submission, *, acting_user, note: str = "") -
     return _move(
         submission,
         SubmissionStatus.CITY_APPROVED,
-        "city_approved",
+        SubmissionEvent.CITY_APPROVED,
         acting_user=acting_user,
         note=note,
     )
@@ -235,7 +269,11 @@ def accept_submission(submission: Submission, *, acting_user, note: str = "") ->
     )
     _require_status(submission, {ready}, _("采纳"))
     submission = _move(
-        submission, SubmissionStatus.ACCEPTED, "accepted", acting_user=acting_user, note=note
+        submission,
+        SubmissionStatus.ACCEPTED,
+        SubmissionEvent.ACCEPTED,
+        acting_user=acting_user,
+        note=note,
     )
     adopt_submission(submission, acting_user=acting_user)
     return submission
@@ -263,7 +301,7 @@ def return_submission(submission: Submission, *, acting_user, comment: str) -> S
     return _move(
         submission,
         SubmissionStatus.RETURNED,
-        "returned",
+        SubmissionEvent.RETURNED,
         acting_user=acting_user,
         note=comment.strip(),
     )
@@ -318,7 +356,7 @@ def decide_revision(
         _move(
             submission,
             SubmissionStatus.RETURNED,
-            "reopened",
+            SubmissionEvent.REOPENED,
             acting_user=acting_user,
             note=_("同意修改申请：%(reason)s") % {"reason": request.reason},
             data={"revision_request": request.pk},
