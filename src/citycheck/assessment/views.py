@@ -24,7 +24,7 @@ from django.views.generic import DetailView, ListView
 from citycheck.collection.models import Round
 from citycheck.core import access
 from citycheck.core.choices import Action
-from citycheck.places.models import Boundary, Place
+from citycheck.places.models import Boundary, Place, PlaceLevel
 
 from . import labels, services
 from .compute import AssessmentError
@@ -287,15 +287,40 @@ def release_export(request, pk: int):
 
 
 @login_required
-@require_POST
 def release_publish(request, pk: int):
+    """GET: what publishing will make public, and the confirming button; POST: publish."""
     release = get_object_or_404(access.restrict(Release.objects.all(), request.user), pk=pk)
+    if request.method != "POST":
+        return _publish_confirmation(request, release)
     try:
         services.publish_release(release, acting_user=request.user)
         messages.success(request, _("评价结果 #%(pk)d 已发布。") % {"pk": release.pk})
     except (services.PublishError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     return redirect("assessment:release", pk=release.pk)
+
+
+def _publish_confirmation(request, release: Release):
+    if not Release.objects.restrict(request.user, Action.PUBLISH).filter(pk=release.pk).exists():
+        raise PermissionDenied(_("无权发布该评价结果。"))
+    results = release.results.all()
+    places_by_level = [
+        (label, results.filter(level=Level.INDEX, place__level=level).count())
+        for level, label in PlaceLevel.choices
+    ]
+    context = {
+        "release": release,
+        "round": release.round,
+        "places_by_level": [(label, count) for label, count in places_by_level if count],
+        "indicator_count": results.filter(level=Level.INDICATOR).values("code").distinct().count(),
+        "superseded": Release.objects.filter(
+            round=release.round, status=ReleaseStatus.PUBLISHED
+        ).first(),
+        "problems": services.release_problems(release)
+        if release.status == ReleaseStatus.DRAFT
+        else [_("该版本已发布或已被替代")],
+    }
+    return render(request, "assessment/release_publish.html", context)
 
 
 @login_required
