@@ -143,7 +143,8 @@ def test_a_value_typed_by_the_county_moves_its_published_score(
     page.wait_for_selector("text=查看结果", timeout=30_000)
     shoot(page, "3_assessment_done")
     page.click("text=查看结果")
-    page.click("form[action*=publish] button")
+    page.click("[data-testid=publish]")
+    page.click("[data-testid=confirm-publish]")
     page.wait_for_selector("text=已发布")
     shoot(page, "4_release_published")
 
