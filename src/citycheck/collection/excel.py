@@ -39,6 +39,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from citycheck.core.access import check_place
 from citycheck.core.choices import Action
+from citycheck.core.excel import append_row, is_formula_text, unescape_text
+from citycheck.core.numbers import NumberError, parse_number
 from citycheck.engine.standards import describe as describe_standard
 from citycheck.indicators.models import Indicator, Standard
 from citycheck.places.models import Place
@@ -163,7 +165,7 @@ def build_template(
         title = _sheet_title(place, department)
         sheet = workbook.create_sheet(title)
         sheets[title] = [place.code, [i.code for i in indicators]]
-        sheet.append(HEADERS)
+        append_row(sheet, HEADERS)
         for cell in sheet[1]:
             cell.font, cell.fill = header_font, header_fill
         explanations = DataValidation(
@@ -176,7 +178,8 @@ def build_template(
         checks: dict[tuple, DataValidation] = {}
         for row, indicator in enumerate(indicators, start=2):
             value = stored.get((place.pk, indicator.pk))
-            sheet.append(
+            append_row(
+                sheet,
                 [
                     indicator.code,
                     indicator.name_zh,
@@ -186,7 +189,7 @@ def build_template(
                     standard_text(standards.get(indicator.pk, [])),
                     value.value if value else None,
                     value.note if value else None,
-                ]
+                ],
             )
             rule = rules.for_indicator(indicator.code, indicator.unit)
             # One validation per distinct rule and unit, over all its cells: a sheet
@@ -496,8 +499,15 @@ def _parse_sheet(
         if row_number in hidden:
             problems.append((title, row_number, None, _("隐藏的行含有数据，请取消隐藏并核对。")))
         for column, value in enumerate(cells, start=1):
-            if isinstance(value, str) and value.startswith("="):
-                problems.append((title, row_number, column, _("含有公式，请只填写数值。")))
+            if is_formula_text(value):
+                problems.append(
+                    (
+                        title,
+                        row_number,
+                        column,
+                        _("含有公式（或以 =、+、-、@ 开头的文字），请只填写数值，文字请改写。"),
+                    )
+                )
             elif column > len(HEADERS) and value not in (None, ""):
                 problems.append((title, row_number, column, _("模板之外的列含有数据。")))
         code = cells[0]
@@ -514,8 +524,8 @@ def _parse_sheet(
             )
             continue
         raw = cells[VALUE_COLUMN - 1] if len(cells) >= VALUE_COLUMN else None
-        note = cells[NOTE_COLUMN - 1] if len(cells) >= NOTE_COLUMN else None
-        if isinstance(raw, str) and raw.startswith("="):
+        note = unescape_text(cells[NOTE_COLUMN - 1]) if len(cells) >= NOTE_COLUMN else None
+        if is_formula_text(raw):
             continue
         if raw in (None, ""):
             value = None
@@ -529,11 +539,12 @@ def _parse_sheet(
                 )
             )
             continue
-        elif not np.isfinite(raw):
-            problems.append((title, row_number, VALUE_COLUMN, _("数值无效。")))
-            continue
         else:
-            value = float(raw)
+            try:
+                value = parse_number(raw)
+            except NumberError as bad:
+                problems.append((title, row_number, VALUE_COLUMN, str(bad)))
+                continue
         parsed.append((row_number, code, value, "" if note is None else str(note).strip()))
     for missing_row, code in enumerate(codes, start=2):
         if missing_row not in seen_rows:

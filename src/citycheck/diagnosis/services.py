@@ -350,6 +350,8 @@ def export_problems(round_: Round | None, path, *, user=None, problems=None) -> 
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from citycheck.core.excel import append_row
+
     problems = problems if problems is not None else Problem.objects.all()
     problems = problems.filter(round=round_) if round_ is not None else problems.none()
     problems = problems.select_related("place", "round")
@@ -372,13 +374,14 @@ def export_problems(round_: Round | None, path, *, user=None, problems=None) -> 
         _("首次发现年度"),
         _("复查结论"),
     ]
-    sheet.append(headers)
+    append_row(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     count = 0
     departments = department_names()
     for problem in problems:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 problem.place.code,
                 problem.place.name_zh,
@@ -392,7 +395,7 @@ def export_problems(round_: Round | None, path, *, user=None, problems=None) -> 
                 problem.status_reason,
                 problem.first_year,
                 problem.get_recheck_status_display() if problem.recheck_status else "",
-            ]
+            ],
         )
         count += 1
     sheet.column_dimensions["F"].width = 100

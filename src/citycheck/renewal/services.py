@@ -556,6 +556,8 @@ def export_projects(path, *, user=None, year: int | None = None, projects=None) 
     """
     from openpyxl import Workbook
 
+    from citycheck.core.excel import append_row
+
     if projects is None:
         projects = RenewalProject.objects.all()
     projects = projects.select_related("place").prefetch_related("problems")
@@ -566,8 +568,9 @@ def export_projects(path, *, user=None, year: int | None = None, projects=None) 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = TEMPLATE_SHEET
-    sheet.append(
-        [label for label, _field in TEMPLATE_COLUMNS] + [_("状态"), _("优先级"), _("优先级说明")]
+    append_row(
+        sheet,
+        [label for label, _field in TEMPLATE_COLUMNS] + [_("状态"), _("优先级"), _("优先级说明")],
     )
     count = 0
     for p in projects:
@@ -576,7 +579,8 @@ def export_projects(path, *, user=None, year: int | None = None, projects=None) 
             if (p.location or {}).get("type") == "Point"
             else None
         )
-        sheet.append(
+        append_row(
+            sheet,
             [
                 p.place.code,
                 p.name,
@@ -594,7 +598,7 @@ def export_projects(path, *, user=None, year: int | None = None, projects=None) 
                 p.get_status_display(),
                 p.priority,
                 p.explain_priority(),
-            ]
+            ],
         )
         count += 1
     workbook.save(path)
