@@ -1,8 +1,9 @@
 """Reminders before and after a round's deadline: in-app rows and e-mail.
 
 :func:`send_reminders` is run once a day (the ``send_reminders`` job, or the command
-``citycheck round remind``); it is idempotent per day: a second run on the same day creates
-and sends nothing new.
+``citycheck round remind``); :func:`remind_now` is the 催报 button of the completeness
+board. Both write through :func:`_remind` and are idempotent per day: a second run on the
+same day creates and sends nothing new.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -17,14 +19,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citycheck.accounts.models import User
-from citycheck.core.choices import Role
+from citycheck.core.access import may
+from citycheck.core.choices import Action, Role
+from citycheck.core.models import record_event
+from citycheck.places.models import PlaceLevel
 
 from .models import Reminder, ReminderKind, Round, RoundStatus, Source, Submission, SubmissionStatus
+from .services import CheckStepError
 
 DAYS_BEFORE = (7, 3, 1)
 # After the deadline: on these days late, then every week.
 DAYS_AFTER = (1, 3, 7)
 FILLER_ROLES = (Role.COUNTY_ADMIN, Role.CITY_ADMIN, Role.DEPARTMENT_FILLER)
+# Who may send reminders now, from the completeness board (besides the daily run).
+REMINDING_LEVELS = (PlaceLevel.PROVINCE, PlaceLevel.CITY)
 
 
 def reminder_kind(deadline: dt.date, today: dt.date) -> str | None:
@@ -67,24 +75,77 @@ def send_reminders(today: dt.date | None = None) -> list[Reminder]:
     rounds = Round.objects.filter(status=RoundStatus.OPEN, deadline__isnull=False)
     for round_ in rounds:
         kind = reminder_kind(round_.deadline, today)
-        if kind is None:
-            continue
-        owing = Submission.objects.filter(
-            round=round_, status__in=[SubmissionStatus.DRAFT, SubmissionStatus.RETURNED]
-        ).select_related("place", "department")
-        for submission in owing:
-            message = _message(round_, submission, kind, today)
-            for user in _recipients(submission):
-                reminder, is_new = Reminder.objects.get_or_create(
-                    user=user,
-                    round=round_,
-                    place=submission.place,
-                    kind=kind,
-                    day=today,
-                    defaults={"message": message},
-                )
-                if is_new:
-                    created.append(reminder)
+        if kind is not None:
+            created += _remind(round_, _owing(round_), kind, today)
+    _email(created)
+    return created
+
+
+@transaction.atomic
+def remind_now(round_: Round, *, acting_user, today: dt.date | None = None) -> list[Reminder]:
+    """催报 from the completeness board: remind, today, whoever still owes data of the round
+    in the places the acting city or province user reviews; returns the new reminders.
+
+    Before the deadline (or without one) the reminder says when it is due, after it how
+    late it is. Like the daily run it sends one reminder per person, place and kind a day,
+    so a second click on the same day sends nothing new.
+    """
+    if not may(acting_user, Action.APPROVE) or _level(acting_user) not in REMINDING_LEVELS:
+        raise PermissionDenied(_("只有省级和市级审核用户可以催报。"))
+    if round_.status != RoundStatus.OPEN:
+        raise CheckStepError(_("体检轮次已截止，不能催报。"))
+    today = today or timezone.localdate()
+    kind = (
+        ReminderKind.OVERDUE
+        if round_.deadline is not None and today > round_.deadline
+        else ReminderKind.BEFORE_DEADLINE
+    )
+    owing = _owing(round_).restrict(acting_user, Action.APPROVE)
+    created = _remind(round_, owing, kind, today)
+    _email(created)
+    record_event(
+        round_,
+        "reminded",
+        acting_user=acting_user,
+        data={"reminders": len(created), "places": len({r.place_id for r in created})},
+    )
+    return created
+
+
+def _level(user) -> str | None:
+    if user.is_superuser:
+        return PlaceLevel.PROVINCE
+    return user.place.level if user.place_id else None
+
+
+def _owing(round_: Round):
+    """The round's submissions not yet submitted (drafts and returned data)."""
+    return Submission.objects.filter(
+        round=round_, status__in=[SubmissionStatus.DRAFT, SubmissionStatus.RETURNED]
+    ).select_related("place", "department")
+
+
+def _remind(round_: Round, owing, kind: str, today: dt.date) -> list[Reminder]:
+    """One reminder of ``kind`` today for every recipient of every owing submission, unless
+    it already has one; returns the new ones."""
+    created = []
+    for submission in owing:
+        message = _message(round_, submission, kind, today)
+        for user in _recipients(submission):
+            reminder, is_new = Reminder.objects.get_or_create(
+                user=user,
+                round=round_,
+                place=submission.place,
+                kind=kind,
+                day=today,
+                defaults={"message": message},
+            )
+            if is_new:
+                created.append(reminder)
+    return created
+
+
+def _email(created: list[Reminder]) -> None:
     emailed = [r for r in created if r.user.email]
     for reminder in emailed:
         send_mail(
@@ -94,7 +155,6 @@ def send_reminders(today: dt.date | None = None) -> list[Reminder]:
             recipient_list=[reminder.user.email],
         )
     Reminder.objects.filter(pk__in=[r.pk for r in emailed]).update(emailed=True)
-    return created
 
 
 def _message(round_: Round, submission: Submission, kind: str, today: dt.date) -> str:

@@ -1,5 +1,5 @@
 """Review pages of a check-step round: third-party discrepancies and the province's
-adjudication, the completeness board with reminders.
+adjudication, the completeness board with reminders (and its 催报 button).
 
 Rows reach a page only through :func:`citycheck.core.access.restrict`; every write goes
 through the check-step services, which decide permission again and leave the audit.
@@ -25,7 +25,7 @@ from citycheck.places.models import Place, PlaceLevel
 from . import reminders, services
 from .completeness import completeness_board
 from .forms import AdjudicationForm
-from .models import Reminder, Round, Source, SubmissionStatus
+from .models import Reminder, Round, RoundStatus, Source, SubmissionStatus
 from .views import user_level
 
 # --------------------------------------------------------------------------- review
@@ -169,8 +169,37 @@ def completeness(request, pk):
         "reminders": Reminder.objects.restrict(request.user)
         .filter(round=round_)
         .select_related("user", "place")[:50],
+        "may_remind": round_.status == RoundStatus.OPEN
+        and access.may(request.user, Action.APPROVE)
+        and user_level(request.user) in reminders.REMINDING_LEVELS,
     }
     return render(request, "collection/completeness.html", context)
+
+
+@login_required
+@require_POST
+def completeness_remind(request, pk):
+    """催报: remind now whoever in the user's places still owes data of the round."""
+    round_ = get_object_or_404(access.restrict(Round.objects.all(), request.user), pk=pk)
+    try:
+        created = reminders.remind_now(round_, acting_user=request.user)
+    except PermissionDenied as denied:
+        messages.error(request, str(denied))
+    except services.CheckStepError as refused:
+        messages.error(request, refused.message)
+    else:
+        if created:
+            messages.success(
+                request,
+                _("已向 %(people)d 人发送催报提醒，涉及 %(places)d 个未提交的地区。")
+                % {
+                    "people": len({r.user_id for r in created}),
+                    "places": len({r.place_id for r in created}),
+                },
+            )
+        else:
+            messages.info(request, _("没有发送新的提醒：各地区均已提交，或今天已经提醒过。"))
+    return redirect("collection:completeness", pk=pk)
 
 
 @login_required

@@ -11,6 +11,11 @@ urlpatterns = [
     path("rounds/<int:pk>/status/", views.round_status, name="round_status"),
     path("rounds/<int:pk>/places/<str:code>/", entry_views.entry, name="entry"),
     path("rounds/<int:pk>/completeness/", review_views.completeness, name="completeness"),
+    path(
+        "rounds/<int:pk>/completeness/remind/",
+        review_views.completeness_remind,
+        name="completeness_remind",
+    ),
     path("rounds/<int:pk>/discrepancies/", review_views.discrepancies, name="discrepancies"),
     path("rounds/<int:pk>/adjudicate/", review_views.adjudicate, name="adjudicate"),
     path("submissions/<int:pk>/", entry_views.submission_view, name="submission"),
