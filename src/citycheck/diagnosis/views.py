@@ -218,6 +218,11 @@ class ProblemView(RestrictedDetailView):
             .exists()
         )
         context["statuses"] = [ProblemStatus.CONFIRMED, ProblemStatus.DISMISSED]
+        # Proposing a project for the place takes the right to review its problems (to
+        # change the place's data); the renewal step checks it again on the post.
+        context["may_propose_project"] = (
+            context["may_review"] and self.object.status != ProblemStatus.DISMISSED
+        )
         return context
 
 

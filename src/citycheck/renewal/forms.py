@@ -4,13 +4,16 @@ on its field; the services decide and write."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from citycheck.indicators.models import Indicator
+from citycheck.accounts.models import Department
 
+from . import services
 from .models import ProjectStatus, RenewalProject
+from .services import UNIT_SEPARATOR
 
 
 def first_error(form: forms.Form) -> str:
@@ -25,10 +28,25 @@ def first_error(form: forms.Form) -> str:
 
 
 class MonthField(forms.DateField):
-    """A month written ``YYYY-MM``, cleaned to its first day."""
+    """A month written ``YYYY-MM`` (as ``<input type="month">`` sends it) or ``2025年6月``,
+    cleaned to its first day."""
 
-    input_formats = ["%Y-%m"]
-    default_error_messages = {"invalid": _("应写成“年-月”，如 2025-06")}
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    default_error_messages = {
+        "invalid": _("应写成“年-月”，如 2025-06 或 2025年6月；收到“%(value)s”")
+    }
+    WRITTEN = re.compile(r"(\d{4})\s*(?:-|年)\s*(\d{1,2})\s*月?")
+
+    def to_python(self, value):
+        if value in self.empty_values or isinstance(value, dt.date):
+            return super().to_python(value)
+        written = self.WRITTEN.fullmatch(str(value).strip())
+        try:
+            return dt.date(int(written[1]), int(written[2]), 1)
+        except (TypeError, ValueError):  # no match, or month 13
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value}
+            ) from None
 
 
 class ProjectImportForm(forms.Form):
@@ -61,25 +79,69 @@ class ProgressReportForm(forms.Form):
     investment = forms.FloatField(label=_("累计完成投资（万元）"), min_value=0, required=False)
     milestones = forms.CharField(label=_("节点完成情况"), required=False)
     blockers = forms.CharField(label=_("存在问题"), required=False)
+    lowered_reason = forms.CharField(
+        label=_("进度下调原因"),
+        required=False,
+        max_length=500,
+        help_text=_("形象进度低于上月时必填。"),
+    )
 
 
 class CandidateForm(forms.Form):
-    """A candidate's name, budget, dates, unit and targets; the targets come as two lists
-    of the same length (``target_indicator``, ``target_change``), blank rows ignored."""
+    """A candidate's name, budget, dates, responsible departments and targets.
+
+    Departments are picked from the registry (stored by code), with ``other_unit`` for a
+    unit the registry does not list. The targets come as two lists of the same length
+    (``target_indicator``, a code chosen among ``indicator_choices``, and
+    ``target_change``), blank rows ignored.
+    """
 
     name = forms.CharField(label=_("项目名称"), max_length=200)
     budget = forms.FloatField(label=_("总投资（万元）"), min_value=0)
     start = forms.DateField(label=_("开工时间"))
     end = forms.DateField(label=_("完工时间"))
-    unit = forms.CharField(label=_("责任单位"), max_length=200, required=False)
+    departments = forms.ModelMultipleChoiceField(
+        label=_("责任单位"),
+        queryset=Department.objects.all(),
+        to_field_name="code",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_unit = forms.CharField(
+        label=_("其他责任单位"),
+        max_length=200,
+        required=False,
+        help_text=_("不在部门名录中的单位，多个用“、”分隔。"),
+    )
     targets = forms.Field(label=_("目标指标及预期变化"), required=False)
+
+    def __init__(self, *args, indicator_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicator_choices = indicator_choices
 
     @classmethod
     def for_project(cls, project: RenewalProject, data=None) -> CandidateForm:
-        initial = {
-            field: getattr(project, field) for field in ("name", "budget", "start", "end", "unit")
-        }
-        return cls(data, initial={**initial, "targets": project.targets})
+        initial = {field: getattr(project, field) for field in ("name", "budget", "start", "end")}
+        registered = set(Department.objects.values_list("code", flat=True))
+        codes = {name: code for code, name in Department.objects.values_list("code", "name_zh")}
+        items = [item.strip() for item in project.unit.split(UNIT_SEPARATOR) if item.strip()]
+        chosen = [codes.get(item, item) for item in items]
+        return cls(
+            data,
+            initial={
+                **initial,
+                "departments": [code for code in chosen if code in registered],
+                "other_unit": UNIT_SEPARATOR.join(c for c in chosen if c not in registered),
+                "targets": project.targets,
+            },
+            indicator_choices=services.target_indicator_choices(project),
+        )
+
+    def target_rows(self) -> list[tuple[str, str]]:
+        """(indicator code, expected change) rows to show: as posted, or as stored."""
+        if self.is_bound:
+            return self.posted_targets()
+        return [(t["indicator"], f"{t['expected_change']:g}") for t in self.initial["targets"]]
 
     def posted_targets(self) -> list[tuple[str, str]]:
         """(indicator code, expected change) rows as posted, blank rows left out."""
@@ -93,29 +155,24 @@ class CandidateForm(forms.Form):
         ]
 
     def clean_targets(self) -> list[dict]:
+        names = dict(self.indicator_choices)
         targets, problems = [], []
         for code, change in self.posted_targets():
-            if not code or not change:
+            if code and code not in names:
+                problems.append(_("未知的指标代码：%(code)s") % {"code": code})
+            elif not code or not change:
                 problems.append(
-                    _("指标代码与预期变化须成对填写：%(code)s") % {"code": code or change}
+                    _("指标与预期变化须成对填写：%(indicator)s")
+                    % {"indicator": names.get(code) or change}
                 )
-                continue
-            try:
-                targets.append({"indicator": code, "expected_change": float(change)})
-            except ValueError:
-                problems.append(
-                    _("预期变化应为数值：%(code)s 收到 %(value)r") % {"code": code, "value": change}
-                )
-        known = set(
-            Indicator.objects.filter(code__in=[t["indicator"] for t in targets]).values_list(
-                "code", flat=True
-            )
-        )
-        problems += [
-            _("未知的指标代码：%(code)s") % {"code": t["indicator"]}
-            for t in targets
-            if t["indicator"] not in known
-        ]
+            else:
+                try:
+                    targets.append({"indicator": code, "expected_change": float(change)})
+                except ValueError:
+                    problems.append(
+                        _("预期变化应为数值：%(indicator)s 收到“%(value)s”")
+                        % {"indicator": names[code], "value": change}
+                    )
         if problems:
             raise forms.ValidationError(problems)
         return targets
@@ -126,3 +183,10 @@ class CandidateForm(forms.Form):
         if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
             self.add_error("end", _("完工时间早于开工时间"))
         return data
+
+    def unit(self) -> str:
+        """The responsible departments as stored: registered codes, then other units."""
+        data = self.cleaned_data
+        others = data["other_unit"].replace("，", UNIT_SEPARATOR).replace(",", UNIT_SEPARATOR)
+        items = [d.code for d in data["departments"]] + others.split(UNIT_SEPARATOR)
+        return UNIT_SEPARATOR.join(item.strip() for item in items if item.strip())

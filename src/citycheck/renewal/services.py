@@ -6,6 +6,7 @@ The only module that writes projects and progress reports. The numbers come from
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -19,14 +20,14 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from citycheck.accounts.models import department_names, name_departments
+from citycheck.accounts.models import Department, department_names, name_departments
 from citycheck.assessment.models import Release, ReleaseStatus
 from citycheck.collection.models import Round, RoundKind, Source, Value
 from citycheck.core.choices import Action
 from citycheck.core.language import localized, unit_label
 from citycheck.core.models import record_event
 from citycheck.diagnosis.models import Problem, ProblemStatus
-from citycheck.diagnosis.services import round_data
+from citycheck.diagnosis.services import published_releases, round_data
 from citycheck.engine import renewal as engine
 from citycheck.engine.effects import difference_in_differences, what_if
 from citycheck.engine.index import compute_index
@@ -126,6 +127,39 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(day.year + month // 12, month % 12 + 1, 1)
 
 
+def _priority_fields(row: dict) -> dict:
+    """The priority fields of a project from one row of the engine's
+    :func:`~citycheck.engine.renewal.priority_scores`."""
+    return {
+        "priority": round(float(row["priority"]), 1),
+        "priority_components": {k: round(float(row[f"priority_{k}"]), 3) for k in PRIORITY_WEIGHTS},
+        "priority_explanation": row["priority_explanation"],
+        "priority_basis": {
+            "weights": PRIORITY_WEIGHTS,
+            # No demand figures are passed, so the engine used the survey or 0.5.
+            "demand_source": "unknown" if pd.isna(row["satisfaction"]) else "survey",
+            "budget": float(row["budget"]),
+        },
+    }
+
+
+def _candidates(problems: list[Problem], kinds) -> pd.DataFrame:
+    """The engine's candidates of project types ``kinds`` for ``problems`` (whatever their
+    review status), in the order of ``kinds``."""
+    frame = pd.DataFrame(
+        [{k: v for k, v in p.as_engine_row().items() if k != "status"} for p in problems]
+    )
+    return engine.propose_projects(
+        frame,
+        project_types=tuple(kinds),
+        place_names={p.place.code: p.place.name_zh for p in problems},
+    )
+
+
+def _scored(candidates: pd.DataFrame) -> pd.DataFrame:
+    return engine.priority_scores(candidates, weights=PRIORITY_WEIGHTS)
+
+
 @transaction.atomic
 def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]:
     """Candidate projects for the round's confirmed problems, with their priority.
@@ -138,12 +172,7 @@ def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]
     )
     if not problems:
         return []
-    frame = pd.DataFrame([p.as_engine_row() for p in problems])
-    names = {p.place.code: p.place.name_zh for p in problems}
-    candidates = engine.propose_projects(
-        frame, project_types=tuple(project_types().values()), place_names=names
-    )
-    scored = engine.priority_scores(candidates, weights=PRIORITY_WEIGHTS)
+    scored = _scored(_candidates(problems, project_types().values()))
     places = {p.place.code: p.place for p in problems}
     year = round_.year + 1
     created = []
@@ -163,19 +192,8 @@ def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]
             budget=row["budget"],
             start=start,
             end=_add_months(start, row["months"] - 1),
-            unit="、".join(row["departments"]),
-            priority=round(float(row["priority"]), 1),
-            priority_components={
-                k: round(float(row[f"priority_{k}"]), 3)
-                for k in ("severity", "demand", "urgency", "cost")
-            },
-            priority_explanation=row["priority_explanation"],
-            priority_basis={
-                "weights": PRIORITY_WEIGHTS,
-                # No demand figures are passed, so the engine used the survey or 0.5.
-                "demand_source": "unknown" if pd.isna(row["satisfaction"]) else "survey",
-                "budget": float(row["budget"]),
-            },
+            unit=UNIT_SEPARATOR.join(row["departments"]),
+            **_priority_fields(row),
         )
         project.problems.set(row["problems"])
         created.append(project)
@@ -183,6 +201,108 @@ def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]
         round_, "projects_proposed", acting_user=acting_user, data={"projects": len(created)}
     )
     return created
+
+
+def may_propose_for(user, place: Place) -> bool:
+    """Whether ``user`` may propose projects for ``place`` (change data of the place)."""
+    return Place.objects.restrict(user, Action.CHANGE).filter(pk=place.pk).exists()
+
+
+def _targets_for_problem(problem: Problem, kind: engine.ProjectType) -> list[dict]:
+    """Expected changes of a project addressing ``problem``: each indicator of the
+    problem's evidence that falls short of its standard first, by the project type's typical
+    change where the type moves it, else by the shortfall (closing the gap to the
+    standard); then the type's other typical changes."""
+    typical = dict(kind.targets)
+    targets = {}
+    for item in problem.evidence:
+        code = item.get("indicator")
+        if not code or code in targets:
+            continue
+        if code in typical:
+            targets[code] = typical[code]
+        elif item.get("gap"):
+            targets[code] = round(
+                item["gap"] if item.get("direction") == "higher" else -item["gap"], 4
+            )
+    for code, change in kind.targets:
+        targets.setdefault(code, change)
+    return [{"indicator": code, "expected_change": change} for code, change in targets.items()]
+
+
+def _department_codes(items) -> list[str]:
+    """Departments given by code or Chinese name, as registered codes; text naming no
+    registered department kept as written."""
+    codes = {}
+    for code, name_zh in Department.objects.values_list("code", "name_zh"):
+        codes[code] = codes[name_zh] = code
+    return list(
+        dict.fromkeys(codes.get(item.strip(), item.strip()) for item in items if item.strip())
+    )
+
+
+@transaction.atomic
+def propose_project_for_problem(problem: Problem, *, acting_user) -> tuple[RenewalProject, bool]:
+    """A candidate project for one problem (open or confirmed), planned for the year after
+    its round: the first project type of the measures catalogue addressing the problem's
+    disease, with the problem's place, its indicators as targets (see
+    :func:`_targets_for_problem`) and its responsible departments, linked to it.
+
+    Where the place already has a project of that type for that year, the problem is
+    linked to it instead; returns the project and whether it was created.
+    """
+    if problem.status == ProblemStatus.DISMISSED:
+        raise CandidateError(_("该问题已排除，不能据此生成项目。"))
+    candidates = _candidates([problem], project_types().values())
+    if candidates.empty:
+        raise CandidateError(
+            _("项目类型目录中没有针对“%(disease)s”的项目类型；请通过项目库导入项目。")
+            % {"disease": problem.title}
+        )
+    row = _scored(candidates.head(1)).iloc[0].to_dict()  # the catalogue's first type
+    year = problem.round.year + 1
+    existing = RenewalProject.objects.filter(
+        place=problem.place, project_type=row["project_type"], year=year
+    ).first()
+    if existing is not None:
+        existing.problems.add(problem)
+        record_event(
+            existing, "problem_linked", acting_user=acting_user, data={"problem": problem.pk}
+        )
+        return existing, False
+    kind = project_types()[row["project_type"]]
+    start = dt.date(year, 1, 1)
+    project = RenewalProject.objects.create(
+        place=problem.place,
+        year=year,
+        name=row["name"],
+        project_type=kind.code,
+        targets=_targets_for_problem(problem, kind),
+        budget=row["budget"],
+        start=start,
+        end=_add_months(start, row["months"] - 1),
+        unit=UNIT_SEPARATOR.join(_department_codes(problem.departments or kind.departments)),
+        **_priority_fields(row),
+    )
+    project.problems.set([problem])
+    record_event(
+        project, "proposed_from_problem", acting_user=acting_user, data={"problem": problem.pk}
+    )
+    return project, True
+
+
+def _rescore(project: RenewalProject) -> None:
+    """Recompute the priority of ``project`` (not saved) from its problems and its current
+    budget, as the proposal would score it; a project without problems keeps none."""
+    problems = list(project.problems.select_related("place", "round"))
+    if not problems:
+        return
+    kind = project_types()[project.project_type]
+    # The project addresses its own problems, whatever the type's usual diseases.
+    own = dataclasses.replace(kind, diseases=tuple({p.disease for p in problems}))
+    scored = _scored(_candidates(problems, [own]).assign(budget=project.budget))
+    for field, value in _priority_fields(scored.iloc[0].to_dict()).items():
+        setattr(project, field, value)
 
 
 @transaction.atomic
@@ -216,6 +336,7 @@ def update_candidate(
     """Edit a candidate before adoption (name, budget, dates, unit, expected changes).
 
     Only candidates can be edited this way; an adopted project is the plan of record.
+    The priority and its explanation are recomputed with the new budget.
     """
     if project.status != ProjectStatus.CANDIDATE:
         raise CandidateError(
@@ -234,9 +355,46 @@ def update_candidate(
     project.start, project.end = start, end
     project.unit = unit.strip()
     project.targets = targets
+    _rescore(project)  # the budget is part of the priority
     project.save()
     record_event(project, "edited", acting_user=acting_user)
     return project
+
+
+def target_indicator_choices(project: RenewalProject) -> list[tuple[str, str]]:
+    """(code, "name（unit）") in the active language of the indicators ``project`` may
+    target: those of the indicator system of its problems' round (else of the latest annual
+    round before its year), and any it already targets."""
+    problem = project.problems.select_related("round__system").order_by("-round__year").first()
+    rounds = Round.objects.filter(kind=RoundKind.ANNUAL).select_related("system")
+    round_ = (
+        problem.round
+        if problem is not None
+        else rounds.filter(year__lt=project.year).order_by("-year").first()
+        or rounds.order_by("-year").first()
+    )
+    indicators = list(round_.system.all_indicators()) if round_ is not None else []
+    listed = {i.code for i in indicators}
+    indicators += Indicator.objects.filter(
+        code__in=[t["indicator"] for t in project.targets if t["indicator"] not in listed]
+    ).order_by("code", "-system_id")
+    choices = {}
+    for indicator in indicators:
+        name = localized(indicator.name_zh, indicator.name_en)
+        unit = unit_label(indicator.unit)
+        choices.setdefault(
+            indicator.code,
+            _("%(name)s（%(unit)s）") % {"name": name, "unit": unit} if unit else name,
+        )
+    return list(choices.items())
+
+
+class ProgressError(ValueError):
+    """A monthly report that is refused; ``field`` names the form field to correct."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
 
 
 @transaction.atomic
@@ -248,17 +406,39 @@ def report_progress(
     investment: float | None = None,
     milestones: str = "",
     blockers: str = "",
+    lowered_reason: str = "",
     acting_user=None,
 ) -> ProgressReport:
-    """Record (or correct) one month's progress; a report of 100 % finishes the project."""
+    """Record (or correct) one month's progress; a report of 100 % finishes the project.
+
+    Progress below the latest earlier month's is taken only with ``lowered_reason`` (a
+    re-measurement, rework after an inspection), which is kept in the audit record.
+    """
     if not 0 <= percent_complete <= 100:
-        raise ValueError(
-            _("形象进度须在 0 到 100 之间；收到 %(value)s") % {"value": percent_complete}
+        raise ProgressError(
+            "percent_complete",
+            _("形象进度须在 0 到 100 之间；收到 %(value)s") % {"value": percent_complete},
+        )
+    month = month.replace(day=1)
+    previous = (
+        ProgressReport.objects.filter(project=project, month__lt=month).order_by("-month").first()
+    )
+    lowered = previous is not None and percent_complete < previous.percent_complete
+    if lowered and not lowered_reason.strip():
+        raise ProgressError(
+            "lowered_reason",
+            _(
+                "形象进度 %(value)g%% 低于 %(month)s 的 %(previous)g%%；"
+                "如确需下调（如重新核定、返工），请填写下调原因。"
+            )
+            % {
+                "value": percent_complete,
+                "month": f"{previous.month:%Y-%m}",
+                "previous": previous.percent_complete,
+            },
         )
     report, _created = ProgressReport.objects.get_or_create(
-        project=project,
-        month=month.replace(day=1),
-        defaults={"percent_complete": percent_complete},
+        project=project, month=month, defaults={"percent_complete": percent_complete}
     )
     report.snapshot()
     report.percent_complete = percent_complete
@@ -266,6 +446,14 @@ def report_progress(
     report.milestones = milestones
     report.blockers = blockers
     report.save()
+    if lowered:
+        record_event(
+            report,
+            "progress_lowered",
+            acting_user=acting_user,
+            note=lowered_reason.strip(),
+            data={"previous": previous.percent_complete, "percent_complete": percent_complete},
+        )
     if project.status == ProjectStatus.ADOPTED:
         set_project_status(project, ProjectStatus.IN_PROGRESS, acting_user=acting_user)
     if percent_complete >= 100 and project.status != ProjectStatus.FINISHED:
@@ -677,8 +865,16 @@ def rounds_with_values(rounds: QuerySet[Round]) -> QuerySet[Round]:
     """The ``rounds`` whose own year has values to start from, as :func:`round_data` reads
     them: adopted values, or a published release (an open round being filled has neither)."""
     adopted = Value.objects.filter(round=OuterRef("pk"), source=Source.ADOPTED, value__isnull=False)
-    published = Release.objects.filter(round=OuterRef("pk"), status=ReleaseStatus.PUBLISHED)
-    return rounds.filter(Exists(adopted) | Exists(published))
+    return rounds.filter(Exists(adopted) | Exists(_published_release()))
+
+
+def rounds_with_results(rounds: QuerySet[Round]) -> QuerySet[Round]:
+    """The ``rounds`` with a published release (final results)."""
+    return rounds.filter(Exists(_published_release()))
+
+
+def _published_release() -> QuerySet[Release]:
+    return Release.objects.filter(round=OuterRef("pk"), status=ReleaseStatus.PUBLISHED)
 
 
 class WhatIfUnavailable(ValueError):
@@ -732,12 +928,34 @@ def what_if_for_place(round_: Round, place: Place) -> dict:
     names = data.indicators.set_index("code")[["name_zh", "unit"]]
     rows = rows.join(names, on="indicator")
     index = result.index.set_index("place").loc[place.code] if result.index is not None else None
+    compared = values.xs(round_.year, level="year").index.nunique()
+    index_missing = ""
+    if index is not None and pd.isna(index["current"]):
+        index = None
+        index_missing = (
+            _(
+                "同级地区中只有 %(done)d 个有 %(year)d 年的数值，没有可比较的地区，无法计算相对指数。"
+            )
+            if compared < 2
+            else _("同级地区 %(year)d 年的数值没有差异，无法计算相对指数。")
+        ) % {"done": compared, "year": round_.year}
+    published = published_releases(round_)
+    if round_.year in published:
+        basis = _("%(year)d 年已发布的评价结果") % {"year": round_.year}
+    else:
+        basis = _(
+            "%(year)d 年体检截至目前已采信的数值（同级 %(count)d 个地区中已有 %(done)d 个）；"
+            "尚未采信的数值和地区不在其中，结果会随采信而变化"
+        ) % {"year": round_.year, "count": len(peers), "done": compared}
     return {
         "place": place.code,
         "base_year": round_.year,
+        "basis": basis,
+        "final": round_.year in published,
         "projects": [p.pk for p in planned],
         "indicators": json.loads(rows.to_json(orient="records")),
         "index": None if index is None else json.loads(index.to_json()),
+        "index_missing": index_missing,
         "index_method": _(
             "等权、极差标准化的简化指数，反映在同级地区中的相对位置：只有超过其他地区时指数才会变化；"
             "仅用于比较情景，不是正式发布的评价方法。"

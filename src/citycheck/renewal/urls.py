@@ -9,6 +9,11 @@ urlpatterns = [
     path("projects/import/", views.project_import, name="project_import"),
     path("projects/propose/", views.project_propose, name="project_propose"),
     path("projects/candidates/", views.candidate_list, name="candidate_list"),
+    path(
+        "projects/from-problem/<int:problem_pk>/",
+        views.project_from_problem,
+        name="project_from_problem",
+    ),
     path("projects/<int:pk>/", views.ProjectView.as_view(), name="project"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:pk>/status/", views.project_status, name="project_status"),

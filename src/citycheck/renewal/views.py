@@ -32,6 +32,7 @@ from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.redirects import redirect_to_next
 from citycheck.core.views_base import RestrictedDetailView, RestrictedListView
+from citycheck.diagnosis.models import Problem
 from citycheck.diagnosis.services import catalogue
 from citycheck.places.models import Place
 
@@ -204,7 +205,7 @@ def project_edit(request, pk):
                     budget=data["budget"],
                     start=data["start"],
                     end=data["end"],
-                    unit=data["unit"],
+                    unit=form.unit(),
                     targets=data["targets"],
                     acting_user=request.user,
                 )
@@ -277,6 +278,36 @@ def project_propose(request):
     return redirect("renewal:candidate_list")
 
 
+@login_required
+@require_POST
+def project_from_problem(request, problem_pk):
+    """Make a candidate project from one problem (see
+    :func:`services.propose_project_for_problem`) and open it for editing; for users who
+    may propose projects for the problem's place."""
+    problem = (
+        access.restrict(Problem.objects.all(), request.user)
+        .select_related("place", "round")
+        .filter(pk=problem_pk)
+        .first()
+    )
+    if problem is None or not services.may_propose_for(request.user, problem.place):
+        raise Http404
+    try:
+        project, created = services.propose_project_for_problem(problem, acting_user=request.user)
+    except services.CandidateError as refused:
+        messages.error(request, str(refused))
+        return redirect("diagnosis:problem", pk=problem.pk)
+    if not created:
+        messages.info(
+            request,
+            _("%(place)s已有同类项目“%(name)s”，已将该问题关联到此项目。")
+            % {"place": problem.place.name, "name": project.name},
+        )
+    if project.status != ProjectStatus.CANDIDATE:
+        return redirect("renewal:project", pk=project.pk)
+    return redirect("renewal:project_edit", pk=project.pk)
+
+
 def _plan(request):
     year = request.GET.get("year") or str(dt.date.today().year)
     if not year.isdigit():
@@ -320,8 +351,8 @@ def project_report(request, pk):
     if form.is_valid():
         try:
             services.report_progress(project, **form.cleaned_data, acting_user=request.user)
-        except ValueError as refused:
-            form.add_error(None, str(refused))
+        except services.ProgressError as refused:
+            form.add_error(refused.field, str(refused))
         else:
             return redirect("renewal:project", pk=pk)
     page = ProjectView(object=project)
@@ -409,12 +440,19 @@ def _annual_round(year) -> Round:
 def what_if(request):
     """A place's planned projects and their expected effect on next year's values,
     warning colours and index. The form offers the rounds with values to start from,
-    the latest first; any other round is answered with a message on the page."""
+    the latest first; any other round is answered with a message on the page. A round
+    not yet published is projected from the values adopted so far, and the page says so
+    and offers the latest round with published results."""
     rounds = services.rounds_with_values(
         access.restrict(Round.objects.filter(kind=RoundKind.ANNUAL), request.user)
     )
     places = Place.objects.restrict(request.user).exclude(level="province").order_by("code")
-    context = {"rounds": rounds.order_by("-year"), "places": places, "result": None}
+    context = {
+        "rounds": rounds.order_by("-year"),
+        "places": places,
+        "result": None,
+        "latest_published": services.rounds_with_results(rounds).order_by("-year").first(),
+    }
     if request.GET.get("round") and request.GET.get("place"):
         round_ = _annual_round(request.GET["round"])
         try:

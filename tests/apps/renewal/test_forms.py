@@ -36,7 +36,7 @@ GOOD_EDIT = {
     "budget": "1200",
     "start": "2025-03-01",
     "end": "2025-12-31",
-    "unit": "housing",
+    "departments": ["housing"],
     "target_indicator": ["green_space", ""],
     "target_change": ["0.4", ""],
 }
@@ -54,9 +54,22 @@ def field_errors(response, field):
         ({"start": "2025-13-01"}, "start", "输入一个有效的日期。"),
         ({"end": "2024-01-01"}, "end", "完工时间早于开工时间"),
         ({"name": ""}, "name", "该字段是必填项。"),
-        ({"target_change": ["abc", ""]}, "targets", "预期变化应为数值：green_space 收到 'abc'"),
+        (
+            {"target_change": ["abc", ""]},
+            "targets",
+            "预期变化应为数值：人均公园绿地面积（m²/人） 收到“abc”",
+        ),
         ({"target_indicator": ["no_such_code", ""]}, "targets", "未知的指标代码：no_such_code"),
-        ({"target_change": ["", ""]}, "targets", "指标代码与预期变化须成对填写：green_space"),
+        (
+            {"target_change": ["", ""]},
+            "targets",
+            "指标与预期变化须成对填写：人均公园绿地面积（m²/人）",
+        ),
+        (
+            {"departments": ["no_such_department"]},
+            "departments",
+            "选择一个有效的选项。 no_such_department 不在可用的选项中。",
+        ),
     ],
 )
 def test_a_bad_edit_is_refused_on_its_field_and_nothing_changes(candidate, bad, field, message):
@@ -108,7 +121,12 @@ def test_edit_errors_are_english_on_an_english_page(candidate):
 @pytest.mark.parametrize(
     ("bad", "field", "message"),
     [
-        ({"month": "2025/06"}, "month", "应写成“年-月”，如 2025-06"),
+        ({"month": "2025/06"}, "month", "应写成“年-月”，如 2025-06 或 2025年6月；收到“2025/06”"),
+        (
+            {"month": "2025年13月"},
+            "month",
+            "应写成“年-月”，如 2025-06 或 2025年6月；收到“2025年13月”",
+        ),
         ({"percent_complete": "150"}, "percent_complete", "确保该值小于或等于100。"),
         ({"percent_complete": "一半"}, "percent_complete", "输入一个数字。"),
         ({"investment": "-1"}, "investment", "确保该值大于或等于0。"),

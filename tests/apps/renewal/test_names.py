@@ -67,15 +67,20 @@ def test_project_pages_name_departments_and_target_indicators(library):
     assert "+0.6 m²/person" in section(text, "targets")
 
 
-def test_the_candidate_edit_form_names_its_indicators_beside_the_codes(library):
+def test_the_candidate_edit_form_offers_indicators_and_departments_by_name(library):
     province, (park, _drainage, _nanchang) = library
     park.status = ProjectStatus.CANDIDATE
-    park.unit = "housing"
+    park.unit = "housing、市文旅局"
     park.save()
     admin = client_for(province.users[Role.PROVINCE_ADMIN])
     text = admin.get(reverse("renewal:project_edit", args=[park.pk])).content.decode()
-    assert 'value="green_space"></td><td>人均公园绿地面积</td>' in text  # the code is edited
-    assert '<span class="muted" id="unit-name">住房城乡建设部门</span>' in text
+    targets = section(text, "targets")
+    assert '<option value="green_space" selected>人均公园绿地面积（m²/人）</option>' in targets
+    assert '<option value="waterlogging">城市内涝积水点数量（个）</option>' in targets
+    departments = section(text, "departments")
+    assert re.search(r'value="housing"[^>]*checked', departments)
+    assert "住房城乡建设部门" in departments and "自然资源部门" in departments
+    assert 'name="other_unit" value="市文旅局"' in text
 
 
 def test_projects_name_their_problems_in_the_page_language(library):

@@ -129,7 +129,7 @@ def test_candidates_are_proposed_edited_adopted_and_form_the_annual_plan(provinc
         "budget": "9000",
         "start": "2025-03-01",
         "end": "2026-06-30",
-        "unit": "浔阳区住建局",
+        "other_unit": "浔阳区住建局",
         "target_indicator": ["green_space", "waterlogging", ""],
         "target_change": ["0.5", "-1", ""],
     }
