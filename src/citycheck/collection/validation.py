@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from citycheck.core.language import unit_label
 from citycheck.engine import validation as checks
 from citycheck.indicators.models import Indicator
 from citycheck.places.models import Place
@@ -46,6 +47,7 @@ class IndicatorRule:
     integer: bool = False
     year_on_year: float | None = 0.5
     outlier_threshold: float | None = checks.MODIFIED_Z_THRESHOLD
+    outlier_min_spread: float = 0.0
     tolerance: float = 0.05
     unit_scale: bool = True
 
@@ -59,6 +61,7 @@ class RuleSet:
     units: dict
     indicators: dict
     consistency: tuple
+    third_party_source_kinds: tuple = ()
 
     def for_indicator(self, code: str, unit: str = "") -> IndicatorRule:
         rule = replace(self.defaults, **self.units.get(unit, {}))
@@ -120,7 +123,14 @@ def parse_rules(text: str, *, path: str = "rules.yaml", known_codes=None) -> Rul
                 path,
                 ", ".join(unknown),
             )
-    return RuleSet(defaults, units, indicators, tuple(consistency))
+    third_party = data.get("third_party") or {}
+    kinds = third_party.get("source_kinds", []) if isinstance(third_party, dict) else None
+    if not isinstance(kinds, list):
+        raise RulesFileError(
+            f"{path}: third_party.source_kinds: expected a list of source kinds "
+            f"(statistics, spatial, survey, big_data); got {kinds!r}"
+        )
+    return RuleSet(defaults, units, indicators, tuple(consistency), tuple(map(str, kinds)))
 
 
 @functools.cache
@@ -305,29 +315,52 @@ def validate_round_values(
             )
 
     history = _earlier_values(round_, place_ids)
+    previous = pd.DataFrame(index=values.index, columns=codes, dtype=float)
+    median = previous.copy()
+    judged_by_history = previous.notna()  # nowhere yet
     if not history.empty:
+        history = history.reindex(columns=codes)
         latest_year = history.index.get_level_values("year").max()
-        previous = history.xs(latest_year, level="year").reindex(columns=codes)
         if latest_year == round_.year - 1:
+            previous = history.xs(latest_year, level="year").reindex(
+                index=values.index, columns=codes
+            )
             found.append(
                 checks.check_year_on_year(values[codes], previous, threshold=limit("year_on_year"))
             )
         scale_codes = [c for c in codes if rule_of[c].unit_scale]
-        found.append(
-            checks.check_unit_scale(values[scale_codes], previous.reindex(columns=scale_codes))
+        latest = history.xs(latest_year, level="year").reindex(columns=scale_codes)
+        found.append(checks.check_unit_scale(values[scale_codes], latest))
+        by_place = history.groupby(level="place")
+        median = by_place.median().reindex(index=values.index, columns=codes)
+        judged_by_history = (
+            by_place.count().reindex(index=values.index, columns=codes).fillna(0) >= HISTORY_YEARS
         )
-        for threshold, group in _by_threshold(rule_of, codes):
+        # The change from last year is what an analyst asks about; the place's own recent
+        # years judge a value only when last year's is missing.
+        no_previous = values[codes].where(previous.isna())
+        for (threshold, spread), group in _by_outlier_rule(rule_of, codes):
             found.append(
                 checks.history_outliers(
-                    values[group], history.reindex(columns=group), threshold=threshold
+                    no_previous[group],
+                    history[group],
+                    threshold=threshold,
+                    min_years=HISTORY_YEARS,
+                    min_spread=spread,
                 )
             )
+    # Peers judge only what the place's own history cannot: a place differs from its peers
+    # year after year for its own reasons, and only its first values need that comparison.
     place_level = Place.objects.filter(pk__in=place_ids).values_list("level", flat=True).first()
     peers = _peer_values(round_, source, place_level).drop(index=place_codes, errors="ignore")
-    for threshold, group in _by_threshold(rule_of, codes):
+    first_values = values[codes].where(~judged_by_history)
+    for (threshold, spread), group in _by_outlier_rule(rule_of, codes):
         found.append(
             checks.peer_outliers(
-                values[group], peers=peers.reindex(columns=group), threshold=threshold
+                first_values[group],
+                peers=peers.reindex(columns=group),
+                threshold=threshold,
+                min_spread=spread,
             )
         )
     issues = pd.concat(
@@ -335,74 +368,186 @@ def validate_round_values(
     )
     issues = issues[issues["indicator"].isin(in_scope | {r.get("part") for r in rules.consistency})]
     issues = issues.drop_duplicates(["place", "indicator", "rule"])
-    names = {code: i.name_zh for code, i in indicators.items()}
-    units = {code: i.unit for code, i in indicators.items()}
-    issues = issues.assign(
-        message=[_message(row, names, units) for row in issues.itertuples(index=False)]
+    # One warning per value: it needs one explanation, whichever checks found it.
+    warnings = issues["severity"] == "warning"
+    issues = pd.concat(
+        [
+            issues[~warnings],
+            issues[warnings]
+            .assign(_priority=issues["rule"].map(WARNING_PRIORITY))
+            .sort_values("_priority", kind="stable")
+            .drop_duplicates(["place", "indicator"])
+            .drop(columns="_priority"),
+        ]
     )
+    issues = issues.assign(previous=_lookup(previous, issues), median=_lookup(median, issues))
     order = issues["severity"].map({"error": 0, "warning": 1})
-    return (
+    issues = (
         issues.assign(_order=order)
         .sort_values(["_order", "place", "indicator"])
         .drop(columns="_order")
         .reset_index(drop=True)
     )
+    return issues.assign(message=issue_messages(issues, indicators, several=len(place_codes) > 1))
 
 
-def _by_threshold(rule_of: dict, codes):
-    """Indicator codes grouped by their outlier threshold (None: not checked)."""
-    groups: dict[float, list[str]] = {}
+HISTORY_YEARS = 3  # earlier values a place needs before its own history judges a value
+# Which check's wording a value warned about by several checks gets.
+WARNING_PRIORITY = {"year_on_year": 0, "history_outlier": 1, "plausible": 2, "peer_outlier": 3}
+
+
+def _lookup(frame: pd.DataFrame, issues: pd.DataFrame) -> list:
+    """``frame``'s cell (place row, indicator column) for each issue; NaN where none."""
+    stacked = frame.stack(future_stack=True) if not frame.empty else pd.Series(dtype=float)
+    keys = pd.MultiIndex.from_arrays([issues["place"], issues["indicator"]])
+    return stacked.reindex(keys).to_numpy(dtype=float).tolist() if len(issues) else []
+
+
+def _by_outlier_rule(rule_of: dict, codes):
+    """Indicator codes grouped by (outlier threshold, minimal spread); None: not checked."""
+    groups: dict[tuple, list[str]] = {}
     for code in codes:
-        if rule_of[code].outlier_threshold is not None:
-            groups.setdefault(rule_of[code].outlier_threshold, []).append(code)
+        rule = rule_of[code]
+        if rule.outlier_threshold is not None:
+            key = (rule.outlier_threshold, rule.outlier_min_spread)
+            groups.setdefault(key, []).append(code)
     return groups.items()
 
 
+# --------------------------------------------------------------------------- messages
+
+
 def _fmt(number) -> str:
-    if number is None or (isinstance(number, float) and np.isnan(number)):
+    """A number as an official reads it: up to four significant digits, no exponent."""
+    if number is None or pd.isna(number):
         return "—"
-    return f"{number:.6g}"
+    if number == int(number) and abs(number) < 1e12:
+        return f"{int(number):,}" if abs(number) >= 10_000 else str(int(number))
+    text = f"{number:,.4g}" if abs(number) >= 1 else f"{number:.3g}"
+    return text if "e" not in text else f"{number:,.2f}"
 
 
-def _message(issue, names: dict, units: dict) -> str:
-    """A Chinese sentence for one issue, naming the place and the indicator."""
-    where = f"{issue.place} {names.get(issue.indicator, issue.indicator)}（{issue.indicator}）"
-    unit = units.get(issue.indicator, "")
-    ratio = (
-        issue.score
-        if issue.score is None or np.isnan(issue.score) or abs(issue.score) >= 1
-        else 1 / issue.score
-    )
-    parts = {
-        "ratio": _fmt(ratio),
+def _percent(share: float) -> str:
+    return f"{abs(share):.0%}" if abs(share) >= 0.01 else f"{abs(share):.1%}"
+
+
+def _with_unit(number, unit: str) -> str:
+    label = unit_label(unit)
+    if not label:
+        return _fmt(number)
+    return _fmt(number) + ("" if unit == "%" else " ") + label
+
+
+def _against_history(value: float, previous: float, median: float) -> str:
+    """ "比去年（81.0）下降 1%，比近五年中位数（69.1）高 16%" in the reader's language."""
+    parts = []
+    if not pd.isna(previous):
+        change = (value - previous) / abs(previous) if previous else None
+        args = {"previous": _fmt(previous)}
+        if change is None:
+            parts.append(_("去年为 0") if value else _("与去年（0）相同"))
+        elif abs(change) < 0.0005:
+            parts.append(_("与去年（%(previous)s）持平") % args)
+        elif change > 0:
+            parts.append(
+                _("比去年（%(previous)s）上升 %(percent)s") % {**args, "percent": _percent(change)}
+            )
+        else:
+            parts.append(
+                _("比去年（%(previous)s）下降 %(percent)s") % {**args, "percent": _percent(change)}
+            )
+    if not pd.isna(median) and median and _fmt(median) != _fmt(previous):
+        off = (value - median) / abs(median)
+        args = {"median": _fmt(median), "percent": _percent(off)}
+        if abs(off) >= 0.0005:
+            parts.append(
+                (
+                    _("比近年中位数（%(median)s）高 %(percent)s")
+                    if off > 0
+                    else _("比近年中位数（%(median)s）低 %(percent)s")
+                )
+                % args
+            )
+    return _("，").join(parts)
+
+
+def issue_messages(issues: pd.DataFrame, indicators: dict, *, several: bool = False) -> list:
+    """One sentence per issue in the active language, as an official reads it: the
+    indicator's name (and the place's, when ``several`` places are checked), the value
+    with its unit and what it was compared with — no codes, no scores."""
+    places = {}
+    if several and len(issues):
+        places = {p.code: p.name for p in Place.objects.filter(code__in=set(issues["place"]))}
+    messages = []
+    for issue in issues.itertuples(index=False):
+        indicator = indicators.get(issue.indicator)
+        name = indicator.name if indicator is not None else issue.indicator
+        unit = indicator.unit if indicator is not None else ""
+        where = f"{places[issue.place]} · {name}" if issue.place in places else name
+        messages.append(_message(issue, where, unit))
+    return messages
+
+
+def _message(issue, where: str, unit: str) -> str:
+    args = {
         "where": where,
-        "value": _fmt(issue.value),
-        "reference": _fmt(issue.reference),
-        "score": _fmt(issue.score),
-        "unit": unit,
-        "percent": "—" if issue.score is None or np.isnan(issue.score) else f"{issue.score:+.0%}",
+        "value": _with_unit(issue.value, unit),
+        "reference": _with_unit(issue.reference, unit),
+        "unit": unit_label(unit),
     }
-    templates = {
-        "required": _("%(where)s：缺少数值。"),
-        "negative": _("%(where)s：数值 %(value)s 不能为负数。"),
-        "range": _("%(where)s：数值 %(value)s 超出允许范围（界限 %(reference)s %(unit)s）。"),
-        "plausible": _(
-            "%(where)s：数值 %(value)s 超出常见范围（界限 %(reference)s %(unit)s），请核实并说明。"
-        ),
-        "integer": _("%(where)s：数值 %(value)s 应为整数。"),
-        "part_of_total": _("%(where)s：数值 %(value)s 大于其总量 %(reference)s。"),
-        "shares_sum": _("%(where)s：各项比例之和为 %(value)s，应为 %(reference)s。"),
-        "year_on_year": _(
-            "%(where)s：与上年值 %(reference)s 相比变化 %(percent)s，超过提示阈值，请说明原因。"
-        ),
-        "history_outlier": _(
-            "%(where)s：数值 %(value)s 明显偏离历年水平（中位数 %(reference)s，修正 z 值 %(score)s），请核实并说明。"
-        ),
-        "peer_outlier": _(
-            "%(where)s：数值 %(value)s 明显偏离同级地区（中位数 %(reference)s，修正 z 值 %(score)s），请核实并说明。"
-        ),
-        "unit_scale": _(
-            "%(where)s：数值 %(value)s 疑似单位错误（应以 %(unit)s 填报；与参照值相差约 %(ratio)s 倍）。"
-        ),
+    rule, below = issue.rule, issue.value < issue.reference
+    if rule == "required":
+        return _("%(where)s：缺少数值（提交前必须填写）。") % args
+    if rule == "negative":
+        return _("%(where)s：%(value)s 不能为负数。") % args
+    if rule == "range":
+        text = (
+            _("%(where)s：%(value)s 低于允许的最小值 %(reference)s，请改正。")
+            if below
+            else _("%(where)s：%(value)s 高于允许的最大值 %(reference)s，请改正。")
+        )
+        return text % args
+    if rule == "integer":
+        return _("%(where)s：%(value)s 应为整数。") % args
+    if rule == "part_of_total":
+        return _("%(where)s：%(value)s 大于其所属总量 %(reference)s，请改正。") % args
+    if rule == "shares_sum":
+        return _("%(where)s：各项比例之和为 %(value)s，应为 %(reference)s，请改正。") % {
+            **args,
+            "value": _fmt(issue.value),
+            "reference": _fmt(issue.reference),
+        }
+    if rule == "unit_scale":
+        return _(
+            "%(where)s：%(value)s 疑似单位填错，请按“%(unit)s”填报（数值约差 %(ratio)s 倍）。"
+        ) % {
+            **args,
+            "ratio": _fmt(round(max(abs(issue.score), 1 / abs(issue.score)))),
+        }
+    if rule == "plausible":
+        text = (
+            _(
+                "%(where)s：%(value)s 低于常见范围（一般不低于 %(reference)s），请核实并在“说明”中解释。"
+            )
+            if below
+            else _(
+                "%(where)s：%(value)s 高于常见范围（一般不高于 %(reference)s），请核实并在“说明”中解释。"
+            )
+        )
+        return text % args
+    if rule == "peer_outlier":
+        text = (
+            _(
+                "%(where)s：%(value)s，远低于同级地区的中位数 %(reference)s，请核实并在“说明”中解释。"
+            )
+            if below
+            else _(
+                "%(where)s：%(value)s，远高于同级地区的中位数 %(reference)s，请核实并在“说明”中解释。"
+            )
+        )
+        return text % args
+    # year_on_year, history_outlier: the value against last year and the recent years
+    return _("%(where)s：%(value)s，%(comparison)s，请核实并在“说明”中解释。") % {
+        **args,
+        "comparison": _against_history(issue.value, issue.previous, issue.median),
     }
-    return templates.get(issue.rule, "%(where)s") % parts

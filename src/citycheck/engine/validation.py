@@ -273,12 +273,15 @@ def peer_outliers(
     peers: pd.DataFrame | None = None,
     threshold: float = MODIFIED_Z_THRESHOLD,
     min_peers: int = 5,
+    min_spread: float = 0.0,
 ) -> pd.DataFrame:
     """Values far from those of peer places (modified z-score beyond ``threshold``).
 
     The median and MAD are computed over ``values`` together with ``peers`` (other places
     of the same level in the same round); only rows of ``values`` are reported. Columns
-    with fewer than ``min_peers`` values are not judged.
+    with fewer than ``min_peers`` values are not judged. ``min_spread`` floors the MAD at
+    that share of the median's magnitude, as in :func:`history_outliers` (most places at
+    a ceiling of 100 % leave almost no spread).
 
     Examples
     --------
@@ -291,11 +294,14 @@ def peer_outliers(
         values if peers is None else pd.concat([peers.drop(values.index, errors="ignore"), values])
     )
     pool = pool.reindex(columns=values.columns)
+    if min_spread < 0:
+        raise ParameterError("min_spread", "a share of at least 0", min_spread)
     enough = pool.notna().sum() >= min_peers
-    scores = modified_z_scores(pool.loc[:, enough]).reindex(columns=values.columns)
-    scores = scores.loc[values.index]
-    mask = scores.abs() > threshold
     median = pool.median()
+    spread = np.maximum((pool - median).abs().median(), min_spread * median.abs())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = MODIFIED_Z_FACTOR * (values - median) / spread.where((spread > 0) & enough)
+    mask = scores.abs() > threshold
     reference = pd.DataFrame(
         np.broadcast_to(median.to_numpy(), values.shape), index=values.index, columns=values.columns
     )
@@ -308,8 +314,15 @@ def history_outliers(
     *,
     threshold: float = MODIFIED_Z_THRESHOLD,
     min_years: int = 3,
+    min_spread: float = 0.0,
 ) -> pd.DataFrame:
     """Values far from the same place's own history (modified z-score).
+
+    A series that moves little from year to year has a tiny MAD, and then an ordinary
+    step (81.0 → 80.1 after 69 → 81 in four years) scores in the dozens. ``min_spread``
+    floors the MAD at that share of the median's magnitude, so a value is flagged only
+    when it is also far from the median in relative terms: with 0.1 and the threshold
+    3.5, beyond about 52 % of the median.
 
     Parameters
     ----------
@@ -321,6 +334,8 @@ def history_outliers(
         Flag beyond this absolute modified z-score (3.5 as in DHIS2).
     min_years : int
         Places with fewer earlier values of an indicator are not judged.
+    min_spread : float
+        Floor of the MAD as a share of ``|median|`` (0: the plain DHIS2 score).
 
     Examples
     --------
@@ -329,6 +344,10 @@ def history_outliers(
     >>> now = pd.DataFrame({"a": [25.0]}, index=["p1"])
     >>> history_outliers(now, history)[["place", "reference"]].values.tolist()
     [['p1', 10.25]]
+    >>> history_outliers(now, history, min_spread=0.1)[["place", "reference"]].values.tolist()
+    [['p1', 10.25]]
+    >>> history_outliers(now * 0.6, history, min_spread=0.1).empty
+    True
     """
     grouped = history.reindex(columns=values.columns).groupby(level=0)
     median = grouped.median().reindex(values.index)
@@ -343,8 +362,11 @@ def history_outliers(
         .reindex(values.index)
     )
     count = grouped.count().reindex(values.index).fillna(0)
+    if min_spread < 0:
+        raise ParameterError("min_spread", "a share of at least 0", min_spread)
+    spread = np.maximum(mad, min_spread * median.abs())
     with np.errstate(divide="ignore", invalid="ignore"):
-        scores = MODIFIED_Z_FACTOR * (values - median) / mad.where(mad > 0)
+        scores = MODIFIED_Z_FACTOR * (values - median) / spread.where(spread > 0)
     mask = (scores.abs() > threshold) & (count >= min_years)
     return _issues(mask, values, median, scores, rule="history_outlier", severity="warning")
 

@@ -233,7 +233,7 @@ def test_data_outside_the_template(province, good):
 def test_share_entered_as_a_fraction(province, good):
     content = fill(template(province), {**good, "green_space_rate": 0.38})
     refused(
-        province, content, match=rf"第 {row_of(content, 'green_space_rate')} 行G 列.*疑似单位错误"
+        province, content, match=rf"第 {row_of(content, 'green_space_rate')} 行G 列.*疑似单位填错"
     )
 
 
@@ -250,7 +250,9 @@ def test_people_instead_of_ten_thousands(province, good):
         load_workbook(io.BytesIO(content))[COUNTY].cell(row_of(content, "resident_total"), 5).value
         == 50
     )
-    refused(province, content, match="resident_total.*疑似单位错误")
+    refused(
+        province, content, match=rf"第 {row_of(content, 'resident_total')} 行G 列.*疑似单位填错"
+    )
 
 
 def test_negative_count(province, good):
