@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.assessment.services import code_version
-from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.jobs import start_job
 from citycheck.core.models import record_event
@@ -210,8 +209,10 @@ def start_render_all(release: Release, formats, *, acting_user, workers: int | N
     processes; default the CPU count)."""
     formats = check_formats(formats)
     _check_release(release, preview=False)
-    if not access.restrict(Release.objects.filter(pk=release.pk), acting_user).exists():
-        raise PermissionDenied(_("无权查看该评价结果。"))
+    # Rendering every place's report is heavy and its archive covers the whole scope: only
+    # users who may publish the release start it.
+    if not Release.objects.restrict(acting_user, Action.PUBLISH).filter(pk=release.pk).exists():
+        raise PermissionDenied(_("只有可发布该评价结果的用户才能生成全部报告。"))
     return start_job(
         "reports.render_all",
         acting_user=acting_user,
