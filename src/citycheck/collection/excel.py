@@ -15,7 +15,6 @@ Every refusal names the sheet, row and column.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import io
 import json
@@ -30,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -93,9 +93,14 @@ def _where(sheet, row, column) -> str:
     return ("".join(parts) + "：") if parts else ""
 
 
+TEMPLATE_DIGEST_SALT = "citycheck.collection.excel.template"
+
+
 def _digest(meta: dict) -> str:
     canonical = json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()
-    return hmac.new(settings.SECRET_KEY.encode(), canonical, hashlib.sha256).hexdigest()
+    # Keyed with the installation's own secret (never a published one), under a salt of
+    # its own so that the digest serves no other signing purpose.
+    return salted_hmac(TEMPLATE_DIGEST_SALT, canonical, algorithm="sha256").hexdigest()
 
 
 def _sheet_title(place: Place, department) -> str:
@@ -142,7 +147,7 @@ def build_template(
     for place in places:
         if acting_user is not None:  # None: the command line, run by the operator
             check_place(acting_user, place, Action.VIEW)
-    indicators = indicators_owed(round_, department=department)
+    indicators = indicators_owed(round_, department=department, source=source)
     rules = load_rules()
     standards: dict[int, list] = {}
     for standard in Standard.objects.filter(indicator__in=indicators).order_by("city_class"):
@@ -579,7 +584,7 @@ def preview_upload(
     round_ = _round_of(meta, round_)
     source = meta["source"]
     department = department_by_code(meta["department"])
-    owed = {i.code: i for i in indicators_owed(round_, department=department)}
+    owed = {i.code: i for i in indicators_owed(round_, department=department, source=source)}
     problems, parsed = [], []
     places = {
         p.code: p for p in Place.objects.filter(code__in=[v[0] for v in meta["sheets"].values()])

@@ -17,7 +17,8 @@ REPO_DIR = PACKAGE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("CITYCHECK_VAR_DIR", REPO_DIR / "var"))
 DATA_DIR = REPO_DIR / "data"
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "citycheck-insecure-development-key")
+# No fallback key: dev.py keeps a random one under var/, prod.py refuses to start without it.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 

@@ -2,8 +2,12 @@
 
 import os
 
+from django.core.management.utils import get_random_secret_key
+
 from .base import *  # noqa: F403
 from .base import DATABASES
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or get_random_secret_key()  # a new one per run
 
 if not os.environ.get("DATABASE_URL"):
     DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
