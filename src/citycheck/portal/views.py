@@ -66,6 +66,7 @@ def _index_body(year: int | None) -> dict:
         )
     return {
         "year": release.round.year if release is not None else None,
+        "round": release.round if release is not None else None,
         "content": render_to_string("portal/_index_content.html", context),
     }
 
