@@ -39,6 +39,7 @@ from . import readings
 from .document import Document, Figure, Paragraph, Section, Table
 from .models import ReportReading
 from .parts import (
+    basis_text,
     department_name,
     departments_text,
     document_marks,
@@ -50,6 +51,7 @@ from .parts import (
     release_dimensions,
     release_indicators,
     release_label,
+    report_title,
 )
 
 if TYPE_CHECKING:
@@ -156,7 +158,7 @@ def city_report(release: Release, place: Place) -> Document:
     }
     place_level = level_name(place)
     year = release.round.year
-    document = new_document(release, _("%(year)d年度城市体检报告") % {"year": year}, subject)
+    document = new_document(release, report_title(release, place), subject)
 
     def reading(key: str, generated: str) -> Paragraph:
         edit = edits.get(key)
@@ -309,7 +311,7 @@ def _indicator_table(dimension_name: str, rows, meta, names: dict[str, str]) -> 
         )
         warnings.append(row.warning)
         if indicator and indicator.citation:
-            citations.append(f"{name}{marks.colon}{indicator.citation}")
+            citations.append(f"{name}{marks.colon}{basis_text(indicator.citation)}")
     note = _("数据来源：城市自体检与第三方评估的采用值；得分为标准化得分（1–100）。")
     if citations:
         note += marks.gap + _("标准依据：") + marks.clauses.join(citations) + marks.stop
@@ -565,7 +567,7 @@ def method_section(release: Release) -> Section:
                     meta[c].unit or "—",
                     formula_text(meta[c].formula, names),
                     department_name(meta[c]),
-                    meta[c].citation or "—",
+                    basis_text(meta[c].citation),
                 ]
                 for c in codes
                 if c in meta

@@ -103,9 +103,8 @@ class Document:
 
     title: str
     subject: str  # the place, or the province for summaries
-    issuer: str
+    issuer: str  # the issuing authority
     date: str  # the release's publication date: reports regenerate identically
-    release_label: str
     sections: list[Section] = field(default_factory=list)
     draft: bool = False
     # The language the words were written in; the renderers write the document in it.

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -21,7 +23,13 @@ from citycheck.places.models import Boundary, Place
 from .document import Document, Figure, Punctuation, active_language, punctuation
 
 # Marked here, translated where used (in the language of the request or job).
-ISSUER = gettext_noop("城市体检评估信息平台")
+# The authority issuing a province's reports unless CITYCHECK_REPORT_ISSUER names another.
+PROVINCIAL_ISSUER = gettext_noop("%(province)s住房和城乡建设厅")
+CITY_REPORT_TITLE = gettext_noop("%(year)d年度城市体检报告")
+SUMMARY_TITLE = gettext_noop("%(year)d年度城市体检省级汇总报告")
+# The citation of a definition or standard whose source citycheck holds only as a reprint
+# (data/systems/*.yaml, ``sources``): the report names no reprint, the province owns the value.
+PROVINCE_SETTING = gettext_noop("本省设定")
 
 
 def place_name(place: Place) -> str:
@@ -34,9 +42,29 @@ def document_marks() -> Punctuation:
     return punctuation(active_language())
 
 
+def basis_text(citation: str) -> str:
+    """What a report prints as the basis of a definition or standard: the primary document
+    (issuer, title, number or year) as the indicator system file cites it, or "本省设定"
+    where the file holds only a reprint. A web address (a system loaded from an older file)
+    is never printed: it counts as a reprint. "—" when there is no citation."""
+    if not citation:
+        return "—"
+    if citation == PROVINCE_SETTING or "://" in citation:
+        return _(PROVINCE_SETTING)
+    return citation
+
+
 def number_text(value, digits=2) -> str:
     """``value`` with ``digits`` decimals; "—" for a missing value."""
     return "—" if value is None else f"{value:.{digits}f}"
+
+
+def issuer(release: Release) -> str:
+    """The authority issuing the reports of ``release``, for the cover: the setting
+    ``CITYCHECK_REPORT_ISSUER``, else the housing department of the release's province."""
+    return settings.CITYCHECK_REPORT_ISSUER or _(PROVINCIAL_ISSUER) % {
+        "province": place_name(summary_subject(release))
+    }
 
 
 def release_label(release: Release) -> str:
@@ -49,16 +77,37 @@ def release_label(release: Release) -> str:
 
 
 def new_document(release: Release, title: str, subject: str) -> Document:
-    """An empty document with the cover of ``release``: issuer, date, data version, draft mark."""
+    """An empty document with the cover of ``release``: issuer, date, draft mark. The data
+    version (with the input digest) is stated in the body, where the data are described."""
     published = release.published_at or release.created
     return Document(
         title=title,
         subject=subject,
-        issuer=_(ISSUER),
+        issuer=issuer(release),
         date=published.replace(microsecond=0).isoformat(),
-        release_label=release_label(release),
         draft=release.status == ReleaseStatus.DRAFT,
     )
+
+
+def report_title(release: Release, place: Place | None = None) -> str:
+    """The title of ``place``'s report in the active language: the provincial summary's
+    when ``place`` is None."""
+    return _(SUMMARY_TITLE if place is None else CITY_REPORT_TITLE) % {"year": release.round.year}
+
+
+def download_name(release: Release, place: Place | None) -> str:
+    """The name a downloaded report file takes, without extension: the place's Chinese
+    name and the report's Chinese title (report files are Chinese), e.g.
+    ``南昌市2024年度城市体检报告``; ``（草稿）`` added to a draft's preview."""
+    summary = summary_subject(release)
+    is_summary = place is None or place.pk == summary.pk
+    with translation.override(settings.LANGUAGE_CODE):
+        name = (summary if is_summary else place).name_zh + report_title(
+            release, None if is_summary else place
+        )
+        if release.status == ReleaseStatus.DRAFT:
+            name += _("（草稿）")
+    return name
 
 
 def summary_subject(release: Release) -> Place:

@@ -114,6 +114,16 @@ def _shade(cell, colour: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
+def _keep_row_whole(row, *, header: bool = False) -> None:
+    """A Word table row that never splits across pages; a header row is repeated at the
+    top of every page the table runs onto."""
+    properties = row._tr.get_or_add_trPr()
+    for tag in ("w:cantSplit", "w:tblHeader") if header else ("w:cantSplit",):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), "true")
+        properties.append(element)
+
+
 def write_docx(document: Document, path: Path, images: dict[int, bytes]) -> None:
     word = WordDocument()
     _set_font(word.styles["Normal"], BODY_FONT, 12)
@@ -142,7 +152,7 @@ def write_docx(document: Document, path: Path, images: dict[int, bytes]) -> None
         _set_font(paragraph.add_run(_("（草稿，未发布）")), HEADING_FONT, 16)
     for _blank in range(6):
         word.add_paragraph()
-    for text in (document.issuer, document.date[:10], document.release_label):
+    for text in (document.issuer, document.date[:10]):
         paragraph = word.add_paragraph(text)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -180,11 +190,14 @@ def _docx_blocks(word, blocks, images, counters, language: str) -> None:
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
             table = word.add_table(rows=1, cols=len(block.columns))
             table.style = "Table Grid"
+            _keep_row_whole(table.rows[0], header=True)
             for cell, title in zip(table.rows[0].cells, block.columns, strict=True):
                 cell.text = ""
                 _set_font(cell.paragraphs[0].add_run(title), HEADING_FONT, 10, bold=True)
             for index, row in enumerate(block.rows):
-                cells = table.add_row().cells
+                table_row = table.add_row()
+                _keep_row_whole(table_row)
+                cells = table_row.cells
                 for cell, text in zip(cells, row, strict=True):
                     cell.text = ""
                     cell.paragraphs[0].add_run(text).font.size = Pt(10)

@@ -24,6 +24,7 @@ from .parts import (
     place_name,
     release_dimensions,
     release_label,
+    report_title,
     summary_subject,
 )
 
@@ -33,7 +34,7 @@ def province_summary(release: Release) -> Document:
     year = release.round.year
     document = new_document(
         release,
-        _("%(year)d年度城市体检省级汇总报告") % {"year": year},
+        report_title(release),
         place_name(summary_subject(release)),
     )
     index_rows = list(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -48,27 +49,31 @@ def release_place(release: Release, code: str) -> Place | None:
     )
 
 
+def content_disposition(name: str, fallback: str, *, as_attachment: bool) -> str:
+    """A Content-Disposition naming the file ``name`` (RFC 6266 with an RFC 5987
+    ``filename*`` in UTF-8) and, for clients that read only ``filename``, the ASCII
+    ``fallback``."""
+    disposition = "attachment" if as_attachment else "inline"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
 def send_report(release: Release, place: Place | None, fmt: str, *, preview: bool):
-    """A report file as a download: cached for published releases, fresh for previews."""
+    """A report file as a download, named by its Chinese title (南昌市2024年度城市体检报告.pdf):
+    cached for published releases, fresh for previews."""
     if fmt not in CONTENT_TYPES:
         raise Http404
-    filename = f"{services.file_stem(release, place)}.{fmt}"
     if not preview:
         path = services.report_file(release, place, fmt)
-        return FileResponse(
-            path.open("rb"),
-            as_attachment=fmt != "html",
-            filename=filename,
-            content_type=CONTENT_TYPES[fmt],
-        )
-    with tempfile.TemporaryDirectory() as folder:
-        (path,) = services.render_report(release, place, [fmt], folder, preview=True)
-        data = Path(path).read_bytes()
-    response = FileResponse(
-        iter([data]),
+        response = FileResponse(path.open("rb"), content_type=CONTENT_TYPES[fmt])
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            (path,) = services.render_report(release, place, [fmt], folder, preview=True)
+            data = Path(path).read_bytes()
+        response = FileResponse(iter([data]), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition(
+        f"{parts.download_name(release, place)}.{fmt}",
+        f"{services.file_stem(release, place)}.{fmt}",
         as_attachment=fmt != "html",
-        filename=filename,
-        content_type=CONTENT_TYPES[fmt],
     )
     return response
 

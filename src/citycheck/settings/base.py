@@ -3,7 +3,7 @@
 Operators configure a deployment through environment variables only:
 ``DATABASE_URL`` (default: embedded SQLite under ``var/``), ``CELERY_BROKER_URL``
 (default: none, jobs run inline), ``SECRET_KEY``, ``ALLOWED_HOSTS``,
-``CITYCHECK_VAR_DIR``.
+``CITYCHECK_VAR_DIR``, ``CITYCHECK_REPORT_ISSUER``.
 """
 
 import os
@@ -181,3 +181,5 @@ SPECTACULAR_SETTINGS.update(
 
 # Peer distributions used by the outlier warnings are cached this long (seconds).
 CITYCHECK_PEER_CACHE_SECONDS = 60
+# The authority named on report covers; default: the province's housing department.
+CITYCHECK_REPORT_ISSUER = os.environ.get("CITYCHECK_REPORT_ISSUER", "")
