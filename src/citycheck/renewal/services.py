@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 
 from citycheck.accounts.models import Department, department_names, name_departments
 from citycheck.assessment.models import Release, ReleaseStatus
-from citycheck.collection.models import Round, RoundKind, Source, Value
+from citycheck.collection.models import Round, RoundKind, RoundStatus, Source, Value
 from citycheck.core.choices import Action
 from citycheck.core.language import localized, unit_label
 from citycheck.core.models import record_event
@@ -212,7 +212,8 @@ def _targets_for_problem(problem: Problem, kind: engine.ProjectType) -> list[dic
     """Expected changes of a project addressing ``problem``: each indicator of the
     problem's evidence that falls short of its standard first, by the project type's typical
     change where the type moves it, else by the shortfall (closing the gap to the
-    standard); then the type's other typical changes."""
+    standard); then the type's other typical changes of indicators in the problem's system."""
+    in_system = set(problem.round.system.all_indicators().values_list("code", flat=True))
     typical = dict(kind.targets)
     targets = {}
     for item in problem.evidence:
@@ -226,7 +227,8 @@ def _targets_for_problem(problem: Problem, kind: engine.ProjectType) -> list[dic
                 item["gap"] if item.get("direction") == "higher" else -item["gap"], 4
             )
     for code, change in kind.targets:
-        targets.setdefault(code, change)
+        if code in in_system:
+            targets.setdefault(code, change)
     return [{"indicator": code, "expected_change": change} for code, change in targets.items()]
 
 
@@ -244,9 +246,10 @@ def _department_codes(items) -> list[str]:
 @transaction.atomic
 def propose_project_for_problem(problem: Problem, *, acting_user) -> tuple[RenewalProject, bool]:
     """A candidate project for one problem (open or confirmed), planned for the year after
-    its round: the first project type of the measures catalogue addressing the problem's
-    disease, with the problem's place, its indicators as targets (see
-    :func:`_targets_for_problem`) and its responsible departments, linked to it.
+    its round: of the project types addressing the problem's disease, the one whose typical
+    changes cover most of the problem's indicators (the catalogue's first on a tie), with
+    the problem's place, its indicators as targets (see :func:`_targets_for_problem`) and
+    its responsible departments, linked to it.
 
     Where the place already has a project of that type for that year, the problem is
     linked to it instead; returns the project and whether it was created.
@@ -259,7 +262,13 @@ def propose_project_for_problem(problem: Problem, *, acting_user) -> tuple[Renew
             _("项目类型目录中没有针对“%(disease)s”的项目类型；请通过项目库导入项目。")
             % {"disease": problem.title}
         )
-    row = _scored(candidates.head(1)).iloc[0].to_dict()  # the catalogue's first type
+    kinds = project_types()
+    evidence = {item.get("indicator") for item in problem.evidence}
+    chosen = max(  # the type moving most of the problem's indicators; ties: catalogue order
+        candidates.to_dict("records"),
+        key=lambda row: len(evidence & {code for code, _c in kinds[row["project_type"]].targets}),
+    )
+    row = _scored(pd.DataFrame([chosen])).iloc[0].to_dict()
     year = problem.round.year + 1
     existing = RenewalProject.objects.filter(
         place=problem.place, project_type=row["project_type"], year=year
@@ -270,7 +279,7 @@ def propose_project_for_problem(problem: Problem, *, acting_user) -> tuple[Renew
             existing, "problem_linked", acting_user=acting_user, data={"problem": problem.pk}
         )
         return existing, False
-    kind = project_types()[row["project_type"]]
+    kind = kinds[row["project_type"]]
     start = dt.date(year, 1, 1)
     project = RenewalProject.objects.create(
         place=problem.place,
@@ -378,14 +387,15 @@ def target_indicator_choices(project: RenewalProject) -> list[tuple[str, str]]:
     indicators += Indicator.objects.filter(
         code__in=[t["indicator"] for t in project.targets if t["indicator"] not in listed]
     ).order_by("code", "-system_id")
-    choices = {}
+    # A stored code no indicator has (an import of another system) stays choosable.
+    choices = {t["indicator"]: t["indicator"] for t in project.targets}
     for indicator in indicators:
         name = localized(indicator.name_zh, indicator.name_en)
         unit = unit_label(indicator.unit)
-        choices.setdefault(
-            indicator.code,
-            _("%(name)s（%(unit)s）") % {"name": name, "unit": unit} if unit else name,
-        )
+        if choices.get(indicator.code, indicator.code) == indicator.code:
+            choices[indicator.code] = (
+                _("%(name)s（%(unit)s）") % {"name": name, "unit": unit} if unit else name
+            )
     return list(choices.items())
 
 
@@ -865,16 +875,8 @@ def rounds_with_values(rounds: QuerySet[Round]) -> QuerySet[Round]:
     """The ``rounds`` whose own year has values to start from, as :func:`round_data` reads
     them: adopted values, or a published release (an open round being filled has neither)."""
     adopted = Value.objects.filter(round=OuterRef("pk"), source=Source.ADOPTED, value__isnull=False)
-    return rounds.filter(Exists(adopted) | Exists(_published_release()))
-
-
-def rounds_with_results(rounds: QuerySet[Round]) -> QuerySet[Round]:
-    """The ``rounds`` with a published release (final results)."""
-    return rounds.filter(Exists(_published_release()))
-
-
-def _published_release() -> QuerySet[Release]:
-    return Release.objects.filter(round=OuterRef("pk"), status=ReleaseStatus.PUBLISHED)
+    published = Release.objects.filter(round=OuterRef("pk"), status=ReleaseStatus.PUBLISHED)
+    return rounds.filter(Exists(adopted) | Exists(published))
 
 
 class WhatIfUnavailable(ValueError):
@@ -939,9 +941,10 @@ def what_if_for_place(round_: Round, place: Place) -> dict:
             if compared < 2
             else _("同级地区 %(year)d 年的数值没有差异，无法计算相对指数。")
         ) % {"done": compared, "year": round_.year}
-    published = published_releases(round_)
-    if round_.year in published:
+    if round_.year in published_releases(round_):
         basis = _("%(year)d 年已发布的评价结果") % {"year": round_.year}
+    elif round_.status != RoundStatus.OPEN:
+        basis = _("%(year)d 年体检的采信值（填报已截止）") % {"year": round_.year}
     else:
         basis = _(
             "%(year)d 年体检截至目前已采信的数值（同级 %(count)d 个地区中已有 %(done)d 个）；"
@@ -951,7 +954,7 @@ def what_if_for_place(round_: Round, place: Place) -> dict:
         "place": place.code,
         "base_year": round_.year,
         "basis": basis,
-        "final": round_.year in published,
+        "final": round_.status != RoundStatus.OPEN,
         "projects": [p.pk for p in planned],
         "indicators": json.loads(rows.to_json(orient="records")),
         "index": None if index is None else json.loads(index.to_json()),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from openpyxl.utils.exceptions import InvalidFileException
 
 from citycheck.assessment.labels import indicator_names
-from citycheck.collection.models import Round, RoundKind
+from citycheck.collection.models import Round, RoundKind, RoundStatus
 from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.redirects import redirect_to_next
@@ -442,7 +442,7 @@ def what_if(request):
     warning colours and index. The form offers the rounds with values to start from,
     the latest first; any other round is answered with a message on the page. A round
     not yet published is projected from the values adopted so far, and the page says so
-    and offers the latest round with published results."""
+    and offers the latest round whose collection is complete."""
     rounds = services.rounds_with_values(
         access.restrict(Round.objects.filter(kind=RoundKind.ANNUAL), request.user)
     )
@@ -451,7 +451,7 @@ def what_if(request):
         "rounds": rounds.order_by("-year"),
         "places": places,
         "result": None,
-        "latest_published": services.rounds_with_results(rounds).order_by("-year").first(),
+        "latest_complete": rounds.exclude(status=RoundStatus.OPEN).order_by("-year").first(),
     }
     if request.GET.get("round") and request.GET.get("place"):
         round_ = _annual_round(request.GET["round"])

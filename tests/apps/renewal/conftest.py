@@ -2,10 +2,13 @@
 small project library on it."""
 
 import pytest
+from django.test import Client
 
+from citycheck.core.choices import Role
 from citycheck.diagnosis import services as diagnosis
 from citycheck.diagnosis.models import Problem
 from citycheck.renewal import services
+from citycheck.renewal.models import ProjectStatus
 from tests.apps.diagnosis.conftest import province, test_catalogue  # noqa: F401
 
 from .test_services import GOOD_ROW, template
@@ -51,3 +54,14 @@ def library(province, tmp_path):  # noqa: F811  (the imported fixture)
         ],
     ]
     return province, services.import_projects(template(tmp_path / "lib.xlsx", rows))
+
+
+@pytest.fixture
+def candidate(library):
+    """浔阳区's park, turned back into a candidate; with the province admin's client."""
+    built, (park, _drainage, _nanchang) = library
+    park.status = ProjectStatus.CANDIDATE
+    park.save()
+    admin = Client()
+    admin.force_login(built.users[Role.PROVINCE_ADMIN])
+    return park, admin, built

@@ -22,15 +22,6 @@ def client_for(user, language=None):
     return client
 
 
-@pytest.fixture
-def candidate(library):
-    """浔阳区's park, turned back into a candidate; with the province admin's client."""
-    province, (park, _drainage, _nanchang) = library
-    park.status = ProjectStatus.CANDIDATE
-    park.save()
-    return park, client_for(province.users[Role.PROVINCE_ADMIN]), province
-
-
 GOOD_EDIT = {
     "name": "浔阳区口袋公园",
     "budget": "1200",
