@@ -40,6 +40,7 @@ from .services import (
     adjudicate,
     assign_evaluator,
     discrepancies,
+    indicators_owed,
     open_round,
     save_values,
     set_round_status,
@@ -203,6 +204,8 @@ def _load_values() -> dict:
             run.third_party(entered[Source.THIRD_PARTY])
             run.adjudicate()
             set_round_status(round_, RoundStatus.CLOSED, acting_user=people.admin)
+        else:
+            run.commission_evaluator()  # its tasks wait for it in the open round
     counts["values"] = Value.objects.count()
     counts["rounds"] = len(DEMO_YEARS)
     return counts
@@ -339,15 +342,32 @@ class _DemoRound:
         accept_submission(submission, acting_user=self.people.reviewer, note="演示：数据齐全")
         self._count("accepted")
 
-    def third_party(self, values: pd.DataFrame) -> None:
-        """The evaluator enters and submits values for the places it is commissioned for;
-        the province accepts them."""
+    def commission_evaluator(self) -> list[Place]:
+        """The province commissions the evaluator for its places in this round (each gets
+        an empty third-party submission, the evaluator's task)."""
         evaluator = self.people.evaluator
-        for place in evaluator.assigned_places.order_by("code"):
+        places = list(
+            evaluator.assigned_places.filter(pk__in=self.round.places.all()).order_by("code")
+        )
+        for place in places:
+            assign_evaluator(self.round, place, evaluator, acting_user=self.people.admin)
+        return places
+
+    def third_party(self, values: pd.DataFrame) -> None:
+        """The evaluator enters and submits the values it owes (the indicators of the
+        source kinds it measures) for the places it is commissioned for; the province
+        accepts them."""
+        evaluator = self.people.evaluator
+        owed = [i.code for i in indicators_owed(self.round, source=Source.THIRD_PARTY)]
+        for place in self.commission_evaluator():
             if place.code not in values.index:
                 continue
-            assign_evaluator(self.round, place, evaluator, acting_user=self.people.admin)
-            self.enter(place, values.loc[place.code], source=Source.THIRD_PARTY, filler=evaluator)
+            self.enter(
+                place,
+                values.loc[place.code].reindex(owed),
+                source=Source.THIRD_PARTY,
+                filler=evaluator,
+            )
             submission = submission_for(self.round, place, Source.THIRD_PARTY)
             if self.submit(submission, evaluator):
                 accept_submission(submission, acting_user=self.people.reviewer)

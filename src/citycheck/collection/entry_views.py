@@ -37,7 +37,6 @@ from .models import (
     Value,
 )
 from .rollup import rollup_comparison
-from .validation import validate_round_values
 from .views import user_level
 
 # --------------------------------------------------------------------------- data entry
@@ -164,21 +163,14 @@ def entry_rows(
     return [(dimensions[d], rows) for d, rows in groups.items()]
 
 
-def _issues(submission: Submission, indicators, stage="save"):
-    return validate_round_values(
-        submission.round,
-        source=submission.source,
-        place_ids=[submission.place_id],
-        stage=stage,
-        indicator_ids=[i.pk for i in indicators],
+def _form_context(request, submission, *, posted=None, **extra) -> dict:
+    """The entry form with the same check submit runs (:func:`workflow.check_submission`):
+    its summary line and its issues beside each value, missing values included."""
+    indicators = services.indicators_owed(
+        submission.round, department=submission.department, source=submission.source
     )
-
-
-def _form_context(request, submission, *, posted=None, issues=None, **extra) -> dict:
-    indicators = services.indicators_owed(submission.round, department=submission.department)
     may_enter = _may_enter(request.user, submission, indicators)
-    if issues is None:
-        issues = _issues(submission, indicators)
+    check = workflow.check_submission(submission)
     writable = (
         may_enter and submission.round.status == RoundStatus.OPEN and not submission.is_locked
     )
@@ -186,10 +178,9 @@ def _form_context(request, submission, *, posted=None, issues=None, **extra) -> 
         "submission": submission,
         "round": submission.round,
         "groups": entry_rows(
-            submission, indicators, user=request.user, posted=posted, issues=issues
+            submission, indicators, user=request.user, posted=posted, issues=check.issues
         ),
-        "errors": int((issues["severity"] == "error").sum()) if len(issues) else 0,
-        "warnings": int((issues["severity"] == "warning").sum()) if len(issues) else 0,
+        "check": check,
         "writable": writable,
         "show_rollup": submission.place.level == PlaceLevel.CITY
         and submission.source == Source.SELF_CHECK,
@@ -202,7 +193,9 @@ def submission_view(request, pk):
     """The data-entry and review page of one submission."""
     submission = _submission(request, pk)
     user = request.user
-    indicators = services.indicators_owed(submission.round, department=submission.department)
+    indicators = services.indicators_owed(
+        submission.round, department=submission.department, source=submission.source
+    )
     context = _form_context(request, submission)
     context.update(
         steps=_allowed_steps(user, submission, _may_enter(user, submission, indicators)),
@@ -227,7 +220,9 @@ def submission_save(request, pk):
     """Save a draft. htmx swaps the form back in with new versions and validation; a
     stale version refuses the whole save and shows who changed what, when, to which value."""
     submission = _submission(request, pk)
-    indicators = services.indicators_owed(submission.round, department=submission.department)
+    indicators = services.indicators_owed(
+        submission.round, department=submission.department, source=submission.source
+    )
     rows = parse_entry_rows(request.POST, indicators)
     by_id = {i.pk: i for i in indicators}
     problems = [row.error for row in rows if row.error]
@@ -261,7 +256,6 @@ def submission_save(request, pk):
         request,
         submission,
         posted=rows if problems else None,
-        issues=saved.issues if saved is not None else None,
         problems=problems,
         conflicts=conflicts,
         saved=saved,

@@ -163,9 +163,23 @@ def responsible_departments(round_: Round) -> dict[int, int | None]:
     return departments
 
 
-def indicators_owed(round_: Round, *, department=None) -> list[Indicator]:
-    """The round's indicators in form order, only ``department``'s when given."""
+def indicators_owed(
+    round_: Round, *, department=None, source: str = Source.SELF_CHECK
+) -> list[Indicator]:
+    """The round's indicators in form order, only ``department``'s when given.
+
+    A third-party evaluator owes, for each place it is commissioned for, the indicators
+    of the source kinds the rules file names (``third_party.source_kinds``: spatial,
+    survey and big data — what it measures itself; statistics come through the
+    self-check). Without that entry it owes every indicator.
+    """
+    from .validation import load_rules
+
     indicators = list(round_.system.all_indicators().select_related("department"))
+    if source == Source.THIRD_PARTY:
+        kinds = load_rules().third_party_source_kinds
+        if kinds:
+            indicators = [i for i in indicators if i.source_kind in kinds]
     if department is None:
         return indicators
     departments = responsible_departments(round_)
@@ -211,7 +225,9 @@ def obligations(user) -> pd.DataFrame:
     for submission in submissions:
         round_ = submission.round
         if round_.pk not in owed_counts:
-            owed_counts[round_.pk] = len(indicators_owed(round_, department=department))
+            owed_counts[round_.pk] = len(
+                indicators_owed(round_, department=department, source=source)
+            )
         rows.append(
             [
                 round_.pk,

@@ -22,6 +22,9 @@ where there is one and records a ChangeRecord event.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Q
@@ -168,17 +171,85 @@ def may_review(user, submission: Submission, level: str) -> bool:
     return not own_place or (level == PlaceLevel.CITY and submission.department_id is not None)
 
 
+@dataclass(frozen=True)
+class SubmissionCheck:
+    """What submitting a data set finds, as the entry page shows it and submit refuses on.
+
+    ``issues`` are the validation issues at the submit stage over the indicators the
+    submission owes (missing required values included), with ``explained``: the value
+    carries a written explanation (its note).
+    """
+
+    issues: pd.DataFrame
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.issues[self.issues["severity"] == "error"]
+
+    @property
+    def unexplained(self) -> pd.DataFrame:
+        """Warnings still waiting for an explanation."""
+        return self.issues[(self.issues["severity"] == "warning") & ~self.issues["explained"]]
+
+    @property
+    def blocking(self) -> pd.DataFrame:
+        """What stops the submission: every error and every unexplained warning."""
+        return pd.concat([self.errors, self.unexplained])
+
+    @property
+    def summary(self) -> str:
+        """One line, in the reader's language, with the counts submit refuses on."""
+        if self.blocking.empty:
+            return _("提交前检查：没有需要处理的问题，可以提交。")
+        return _(
+            "提交前检查：%(errors)d 项错误须改正（其中 %(missing)d 项未填），"
+            "%(warnings)d 项提示须在“说明”中解释。"
+        ) % {
+            "errors": len(self.errors),
+            "missing": int((self.errors["rule"] == "required").sum()),
+            "warnings": len(self.unexplained),
+        }
+
+
+def check_submission(submission: Submission) -> SubmissionCheck:
+    """Run the submit stage's validation on ``submission`` (nothing is written)."""
+    from .validation import validate_round_values
+
+    indicators = indicators_owed(
+        submission.round, department=submission.department, source=submission.source
+    )
+    issues = validate_round_values(
+        submission.round,
+        source=submission.source,
+        place_ids=[submission.place_id],
+        stage="submit",
+        indicator_ids=[i.pk for i in indicators],
+    )
+    explained = set(
+        Value.objects.filter(
+            round=submission.round,
+            place=submission.place,
+            source=submission.source,
+            indicator__in=indicators,
+        )
+        .exclude(note="")
+        .values_list("indicator__code", flat=True)
+    )
+    return SubmissionCheck(issues.assign(explained=issues["indicator"].isin(explained)))
+
+
 @transaction.atomic
 def submit_submission(submission: Submission, *, acting_user, note: str = "") -> Submission:
     """Submit a draft or returned data set.
 
-    Refused while validation finds errors, or warnings whose value carries no written
-    explanation (the value's note); the refusal lists every issue.
+    Refused while :func:`check_submission` finds errors (missing required values
+    included), or warnings whose value carries no written explanation (the value's
+    note); the refusal says what the entry page's summary says and lists every issue.
     """
-    from .validation import validate_round_values
-
     submission = _locked(submission)
-    indicators = indicators_owed(submission.round, department=submission.department)
+    indicators = indicators_owed(
+        submission.round, department=submission.department, source=submission.source
+    )
     check_may_enter(
         acting_user,
         submission.round,
@@ -189,43 +260,20 @@ def submit_submission(submission: Submission, *, acting_user, note: str = "") ->
     if submission.round.status != RoundStatus.OPEN:
         raise WorkflowError(_("体检轮次已截止，不能提交。"))
     _require_status(submission, {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}, _("提交"))
-    issues = validate_round_values(
-        submission.round,
-        source=submission.source,
-        place_ids=[submission.place_id],
-        stage="submit",
-        indicator_ids=[i.pk for i in indicators],
-    )
-    errors = issues[issues["severity"] == "error"]
-    if not errors.empty:
+    check = check_submission(submission)
+    blocking = check.blocking
+    if not blocking.empty:
         raise WorkflowError(
-            _("有 %(count)d 项错误，不能提交：") % {"count": len(errors)}
-            + "\n"
-            + "\n".join(errors["message"]),
-            issues=errors,
-        )
-    explained = set(
-        Value.objects.filter(
-            round=submission.round, place=submission.place, source=submission.source
-        )
-        .exclude(note="")
-        .values_list("indicator__code", flat=True)
-    )
-    warnings = issues[(issues["severity"] == "warning") & ~issues["indicator"].isin(explained)]
-    if not warnings.empty:
-        raise WorkflowError(
-            _("有 %(count)d 项提示需要填写说明后才能提交：") % {"count": len(warnings)}
-            + "\n"
-            + "\n".join(warnings["message"]),
-            issues=warnings,
+            _("不能提交。") + check.summary + "\n" + "\n".join(blocking["message"]),
+            issues=blocking,
         )
     return _move(
         submission,
         SubmissionStatus.SUBMITTED,
-        SubmissionEvent.SUBMITTED,
+        "submitted",
         acting_user=acting_user,
         note=note,
-        data={"warnings": len(issues)},
+        data={"warnings": len(check.issues)},
     )
 
 

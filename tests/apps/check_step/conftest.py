@@ -20,6 +20,7 @@ from citycheck.core.choices import Role
 from citycheck.indicators.models import (
     IndicatorSystem,
     Rollup,
+    SourceKind,
 )
 from citycheck.places.models import PlaceLevel, UnitType
 from citycheck.testing import build_departments, build_places, build_system, build_user
@@ -73,6 +74,9 @@ INDICATORS = [
     ("share_b", "乙类比例", "%", "statistics", Rollup.NONE, "", "health_comfort"),
     ("resident_total", "常住人口", "万人", "statistics", Rollup.SUM, "", "health_comfort"),
 ]
+# Measured from spatial data: what a commissioned third-party evaluator owes (rules file,
+# third_party.source_kinds); the others are statistics, which come through the self-check.
+SPATIAL = {"green_space_rate", "park_green_area_per_capita"}
 # The system builder's spec: every indicator higher-better, one decimal, ordered as listed.
 INDICATOR_FIELDS = {
     code: {
@@ -85,6 +89,7 @@ INDICATOR_FIELDS = {
         "dimension": dimension,
         "order": order,
         "decimals": 1,
+        "source_kind": SourceKind.SPATIAL if code in SPATIAL else SourceKind.STATISTICS,
     }
     for order, (code, name, unit, department, rollup, formula, dimension) in enumerate(INDICATORS)
 }

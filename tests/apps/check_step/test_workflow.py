@@ -91,7 +91,7 @@ def test_warning_needs_a_written_explanation(province):
     values = {"green_space_rate": 75.0}  # beyond the plausible 10–60 %: a warning
     fill(province, values={**{k: v for k, v in province_values().items()}, **values})
     submission = province.submission(COUNTY)
-    with pytest.raises(workflow.WorkflowError, match="需要填写说明"):
+    with pytest.raises(workflow.WorkflowError, match="1 项提示须在“说明”中解释"):
         workflow.submit_submission(submission, acting_user=province.users["county"])
     value = Value.objects.get(place__code=COUNTY, indicator__code="green_space_rate")
     services.save_values(

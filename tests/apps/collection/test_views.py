@@ -217,7 +217,8 @@ def test_evaluator_enters_third_party_values_only_for_its_places(client, provinc
     submission = open_submission(client, province, COUNTY, Source.SELF_CHECK)
     assert submission.source == Source.THIRD_PARTY
     fill_and_save(client, submission)
-    assert Value.objects.filter(source=Source.THIRD_PARTY, place__code=COUNTY).count() == 6
+    # It owes (and its form shows) only the indicators measured from spatial data.
+    assert Value.objects.filter(source=Source.THIRD_PARTY, place__code=COUNTY).count() == 2
     assert client.get(entry_url(province, "360104")).status_code == 403
 
 
