@@ -123,6 +123,23 @@ def render_report(
     return write_document(document, formats, Path(out_dir), file_stem(release, place))
 
 
+QUARTERS = (1, 2, 3, 4)
+
+
+def render_bulletin(release: Release, quarter: int, formats, out_dir) -> list[Path]:
+    """Render the quarterly bulletin (季度通报) of the year after ``release``'s round — the
+    projects of a round are built in the following year — in ``formats`` into ``out_dir``,
+    named by its Chinese title (江西省2025年第2季度城市更新工作通报.pdf); returns the files.
+    The command's ``--bulletin`` and the bulletin page both call this."""
+    _check_release(release, preview=False)
+    formats = check_formats(formats)
+    if quarter not in QUARTERS:
+        raise ReportError(_("quarter: 季度须为 1–4，收到 %(quarter)s") % {"quarter": quarter})
+    with translation.override(REPORT_LANGUAGE):
+        document = summaries.quarterly_bulletin(release, quarter)
+    return write_document(document, formats, Path(out_dir), f"{document.subject}{document.title}")
+
+
 def render_all(
     release: Release,
     formats,

@@ -5,6 +5,7 @@ from . import views
 app_name = "reports"
 urlpatterns = [
     path("", views.report_list, name="report_list"),
+    path("bulletin/", views.bulletin, name="bulletin"),
     path("dashboard/", views.province_dashboard, name="province_dashboard"),
     path("dashboard/<str:code>/", views.city_dashboard, name="city_dashboard"),
     path("releases/<int:pk>/map/<str:code>.json", views.dashboard_map, name="dashboard_map"),

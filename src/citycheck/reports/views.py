@@ -22,10 +22,11 @@ from django.views.decorators.http import require_POST
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.core import access
-from citycheck.places.models import Place
+from citycheck.places.models import Place, PlaceLevel
 
 from . import dashboard, parts, services
 from . import render as renderers
+from .forms import BulletinForm
 
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -102,8 +103,40 @@ def report_list(request):
             "places": places,
             "archive_ready": bool(archive and archive.exists()),
             "formats": services.FORMATS,
+            "may_bulletin": may_bulletin(request.user),
         },
     )
+
+
+def may_bulletin(user) -> bool:
+    """Province users issue the quarterly bulletin."""
+    return user.is_superuser or bool(user.place_id and user.place.level == PlaceLevel.PROVINCE)
+
+
+@login_required
+def bulletin(request):
+    """The quarterly bulletin (季度通报) for province users: choose a published release and
+    a quarter, download the file the ``citycheck report --bulletin`` command writes."""
+    user = request.user
+    if not may_bulletin(user):
+        raise PermissionDenied(_("季度通报只对省级用户开放。"))
+    releases = access.restrict(Release.objects.select_related("round"), user).filter(
+        status=ReleaseStatus.PUBLISHED
+    )
+    form = BulletinForm(request.GET if "quarter" in request.GET else None, releases=releases)
+    if form.is_valid():
+        release, quarter, fmt = (form.cleaned_data[k] for k in ("release", "quarter", "format"))
+        with tempfile.TemporaryDirectory() as folder:
+            (path,) = services.render_bulletin(release, quarter, [fmt], folder)
+            data, name = path.read_bytes(), path.name
+        response = FileResponse(iter([data]), content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = content_disposition(
+            name,
+            f"{release.round.year + 1}-q{quarter}-bulletin.{fmt}",
+            as_attachment=fmt != "html",
+        )
+        return response
+    return render(request, "reports/bulletin.html", {"form": form})
 
 
 @login_required

@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import translation
 from tqdm import tqdm
 
 from citycheck.assessment.models import Release, ReleaseStatus
 from citycheck.places.models import Place
-from citycheck.reports import parts, services, summaries
+from citycheck.reports import parts, services
 
 
 class Command(BaseCommand):
@@ -44,12 +43,7 @@ class Command(BaseCommand):
             if options["all"]:
                 paths = self._all(release, formats, out, options["workers"])
             elif options["bulletin"]:
-                with translation.override(services.REPORT_LANGUAGE):
-                    document = summaries.quarterly_bulletin(release, options["bulletin"])
-                stem = f"{document.date[:4]}-q{options['bulletin']}-bulletin-r{release.pk}"
-                paths = services.write_document(
-                    document, services.check_formats(formats), out, stem
-                )
+                paths = services.render_bulletin(release, options["bulletin"], formats, out)
             else:
                 place = None
                 if options["place"]:
