@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from citycheck.engine.formulas import (
+    MAX_NESTING,
     CycleError,
     DivisionByZeroWarning,
     FormulaError,
@@ -178,3 +179,18 @@ def test_random_text_never_executes_code(text):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivisionByZeroWarning)
             assert len(evaluate(formula, frame)) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["(" * 5_000 + "a" + ")" * 5_000, "-" * 5_000 + "a", "abs(" * 5_000 + "a" + ")" * 5_000],
+)
+def test_deep_nesting_is_refused_with_a_parse_error_not_a_recursion_error(text):
+    with pytest.raises(ParseError, match=f"nested more than {MAX_NESTING} levels"):
+        parse(text)
+
+
+def test_nesting_a_real_formula_would_use_is_fine():
+    depth = 30
+    formula = parse("(" * depth + "a + 1" + ")" * depth)
+    assert evaluate(formula, pd.DataFrame({"a": [1.0]})).tolist() == [2.0]

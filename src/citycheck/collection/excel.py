@@ -39,7 +39,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from citycheck.core.access import check_place
 from citycheck.core.choices import Action
-from citycheck.core.excel import append_row, is_formula_text, unescape_text
+from citycheck.core.excel import (
+    append_row,
+    is_formula_text,
+    parts_declaring_doctype,
+    unescape_text,
+)
 from citycheck.core.numbers import NumberError, parse_number
 from citycheck.engine.standards import describe as describe_standard
 from citycheck.indicators.models import Indicator, Standard
@@ -343,6 +348,20 @@ def check_xlsx_file(content: bytes, *, name: str = "") -> None:
                         )
                     ]
                 )
+        if declaring := parts_declaring_doctype(archive):
+            raise UploadError(
+                [
+                    (
+                        None,
+                        None,
+                        None,
+                        _(
+                            "文件的 %(part)s 含有文档类型声明（DOCTYPE），Excel 文件不应含有，已拒绝。"
+                        )
+                        % {"part": declaring[0]},
+                    )
+                ]
+            )
         names = {entry.filename for entry in entries}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             raise UploadError(
@@ -357,9 +376,13 @@ def check_xlsx_file(content: bytes, *, name: str = "") -> None:
 def _read_meta(workbook) -> dict:
     if META_SHEET not in workbook.sheetnames:
         raise UploadError([(None, None, None, _("不是本平台下载的模板：缺少模板信息（_meta）。"))])
-    pairs = {
-        row[0]: row[1] for row in workbook[META_SHEET].iter_rows(values_only=True) if row and row[0]
-    }
+    try:
+        rows = list(workbook[META_SHEET].iter_rows(values_only=True))
+    except Exception as bad:  # damaged sheet XML (undefined entity, bad markup …)
+        raise UploadError(
+            [(META_SHEET, None, None, _("无法读取工作表：%(error)s") % {"error": bad})]
+        ) from bad
+    pairs = {row[0]: row[1] for row in rows if row and row[0]}
     digest = pairs.pop("digest", None)
     try:
         meta = {
@@ -620,7 +643,11 @@ def preview_upload(
                 (title, None, None, _("您无权填报 %(place)s 的数据。") % {"place": sheet_place})
             )
             continue
-        sheet_rows = list(workbook[title].iter_rows(values_only=True))
+        try:
+            sheet_rows = list(workbook[title].iter_rows(values_only=True))
+        except Exception as bad:  # damaged sheet XML (undefined entity, bad markup …)
+            problems.append((title, None, None, _("无法读取工作表：%(error)s") % {"error": bad}))
+            continue
         rows, sheet_problems = _parse_sheet(
             sheet_rows, layouts.get(title, ([], set())), title, codes
         )

@@ -43,3 +43,27 @@ def unescape_text(value):
 def append_row(sheet, values: Iterable) -> None:
     """Append ``values`` to an openpyxl worksheet as a row, text escaped."""
     sheet.append([escape_text(value) for value in values])
+
+
+DOCTYPE_MARKS = tuple(
+    "<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+
+
+def parts_declaring_doctype(archive) -> list[str]:
+    """Names of the parts of an Office file (an open ``zipfile.ZipFile``) that declare a
+    document type. Office files never do; a DOCTYPE is how XML entity attacks (billion
+    laughs, external entities) start, so such a file is refused before any parser reads it.
+    The parts are read in chunks, in UTF-8 and UTF-16."""
+    overlap = max(len(mark) for mark in DOCTYPE_MARKS)
+    found = []
+    for entry in archive.infolist():
+        with archive.open(entry) as part:
+            tail = b""
+            while chunk := part.read(1 << 20):
+                window = tail + chunk
+                if any(mark in window for mark in DOCTYPE_MARKS):
+                    found.append(entry.filename)
+                    break
+                tail = window[-overlap:]
+    return found

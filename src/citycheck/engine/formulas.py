@@ -32,6 +32,7 @@ import pandas as pd
 
 __all__ = [
     "FUNCTIONS",
+    "MAX_NESTING",
     "Binary",
     "Call",
     "CycleError",
@@ -50,6 +51,9 @@ __all__ = [
 
 # Function name -> (minimum, maximum) number of arguments.
 FUNCTIONS = {"min": (2, None), "max": (2, None), "abs": (1, 1)}
+# Deepest nesting of parentheses, function arguments and signs: far above any real
+# formula, far below Python's recursion limit (parsing and evaluation recurse).
+MAX_NESTING = 100
 
 _TOKEN = re.compile(
     r"""
@@ -185,6 +189,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0  # expressions open (parentheses, arguments, signs): see MAX_NESTING
 
     @property
     def current(self) -> _Token:
@@ -206,11 +211,15 @@ class _Parser:
         return self.advance()
 
     def expression(self, min_power: int = 0):
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"formula nested more than {MAX_NESTING} levels deep")
         left = self.prefix()
         while self.current.kind == "op" and _BINARY_POWER.get(self.current.text, -1) > min_power:
             operator = self.advance()
             right = self.expression(_BINARY_POWER[operator.text])
             left = Binary(operator.text, left, right, operator.position)
+        self.depth -= 1
         return left
 
     def prefix(self):

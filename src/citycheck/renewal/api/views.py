@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -101,10 +101,13 @@ class ProgressBoardView(APIView):
             as_of = dt.date.fromisoformat(f"{month}-01") if month else dt.date.today()
         except ValueError as exc:
             raise ValidationError({"as_of": _("应为 YYYY-MM")}) from exc
-        year = request.query_params.get("year")
-        board = services.progress_board(
-            as_of=as_of, user=request.user, year=int(year) if year else None
-        )
+        year = request.query_params.get("year") or None
+        if year is not None:
+            try:
+                year = serializers.IntegerField(min_value=2000, max_value=2100).run_validation(year)
+            except ValidationError as exc:
+                raise ValidationError({"year": exc.detail}) from exc
+        board = services.progress_board(as_of=as_of, user=request.user, year=year)
 
         def records(frame, key):
             # Through JSON so that NaN becomes null and dates ISO strings.
