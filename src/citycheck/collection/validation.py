@@ -182,7 +182,7 @@ def _earlier_values(round_: Round, place_ids) -> pd.DataFrame:
     rows = Value.objects.filter(
         place_id__in=place_ids,
         round__year__lt=round_.year,
-        round__year__gte=round_.year - 6,
+        round__year__gte=round_.year - 5,
         source__in=[Source.ADOPTED, Source.SELF_CHECK],
         value__isnull=False,
     ).values_list("place__code", "round__year", "indicator__code", "source", "value")
@@ -462,9 +462,9 @@ def _against_history(value: float, previous: float, median: float) -> str:
         if abs(off) >= 0.0005:
             parts.append(
                 (
-                    _("比近年中位数（%(median)s）高 %(percent)s")
+                    _("比近五年中位数（%(median)s）高 %(percent)s")
                     if off > 0
-                    else _("比近年中位数（%(median)s）低 %(percent)s")
+                    else _("比近五年中位数（%(median)s）低 %(percent)s")
                 )
                 % args
             )
