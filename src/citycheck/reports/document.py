@@ -107,6 +107,9 @@ class Document:
     date: str  # the release's publication date: reports regenerate identically
     sections: list[Section] = field(default_factory=list)
     draft: bool = False
+    # Made from the demo's generated data (Round.is_synthetic): the cover and the header of
+    # every page say 演示数据（合成）.
+    synthetic: bool = False
     # The language the words were written in; the renderers write the document in it.
     language: str = field(default_factory=active_language)
 

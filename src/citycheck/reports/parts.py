@@ -77,7 +77,8 @@ def release_label(release: Release) -> str:
 
 
 def new_document(release: Release, title: str, subject: str) -> Document:
-    """An empty document with the cover of ``release``: issuer, date, draft mark. The data
+    """An empty document with the cover of ``release``: issuer, date, draft and synthetic
+    marks. The data
     version (with the input digest) is stated in the body, where the data are described."""
     published = release.published_at or release.created
     return Document(
@@ -86,6 +87,7 @@ def new_document(release: Release, title: str, subject: str) -> Document:
         issuer=issuer(release),
         date=published.replace(microsecond=0).isoformat(),
         draft=release.status == ReleaseStatus.DRAFT,
+        synthetic=release.round.is_synthetic,
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from docx import Document as WordDocument
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
@@ -34,6 +35,8 @@ from .document import Document, Figure, Paragraph, Table, is_chinese
 FORMATS = ("docx", "pdf", "html")
 CELL_SHADES = {"green": "D9F0D3", "yellow": "FFF2B3", "red": "F8C9C4"}
 BODY_FONT, HEADING_FONT = "宋体", "黑体"
+# Under the 演示数据（合成） mark of a synthetic round's report (as the pages' badge says).
+SYNTHETIC_NOTE = gettext_noop("由演示数据生成器产生，不是真实统计数据。")
 
 
 def chart_images(document: Document) -> dict[int, bytes]:
@@ -150,6 +153,17 @@ def write_docx(document: Document, path: Path, images: dict[int, bytes]) -> None
         paragraph = word.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _set_font(paragraph.add_run(_("（草稿，未发布）")), HEADING_FONT, 16)
+    if document.synthetic:
+        for text, size in ((_("演示数据（合成）"), 16), (_(SYNTHETIC_NOTE), 12)):
+            paragraph = word.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = paragraph.add_run(text)
+            _set_font(run, HEADING_FONT, size, bold=size > 12)
+            run.font.color.rgb = RGBColor(0x8A, 0x4B, 0x00)
+        # The first section's header is inherited by the sections added after it.
+        header = word.sections[0].header.paragraphs[0]
+        header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _set_font(header.add_run(_("演示数据（合成）")), BODY_FONT, 9)
     for _blank in range(6):
         word.add_paragraph()
     for text in (document.issuer, document.date[:10]):
