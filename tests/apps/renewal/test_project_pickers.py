@@ -175,3 +175,13 @@ def test_what_if_without_places_to_compare_explains_the_missing_index(library):
     assert "同级地区中只有 1 个有 2024 年的数值，没有可比较的地区，无法计算相对指数。" in text
     assert 'id="index"' not in text and "→" not in text
     assert "同级 4 个地区中已有 1 个" in text
+
+
+def test_what_if_shows_the_sign_of_an_index_rise(library):
+    province, (park, _drainage, _nanchang) = library
+    park.targets = [{"indicator": "green_space", "expected_change": 4.0}]  # passes 濂溪区
+    park.save()
+    admin = client_for(province.users[Role.PROVINCE_ADMIN])
+    page = admin.get(reverse("renewal:what_if"), {"round": 2024, "place": "360403"})
+    change = page.context["result"]["index"]["change"]
+    assert change > 0 and f"（+{change:.2f}）" in page.content.decode()
