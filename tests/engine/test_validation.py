@@ -116,3 +116,34 @@ def test_unit_scale(entered, last_year, flagged):
 def test_bad_parameter_names_itself(values):
     with pytest.raises(ParameterError, match="`low`"):
         v.check_range(values, low=[1, 2])
+
+
+def test_history_outliers_with_a_spread_floor_ignore_a_small_step():
+    """A series that barely moved, then 4 % up: the plain score is beyond 6; with the MAD
+    floored at 10 % of the median the value is ordinary, and a real jump still shows."""
+    index = pd.MultiIndex.from_product([["p1"], [2020, 2021, 2022, 2023]])
+    history = pd.DataFrame({"a": [80.0, 80.5, 81.0, 81.2]}, index=index)
+    now = pd.DataFrame({"a": [84.0]}, index=["p1"])
+    assert not v.history_outliers(now, history).empty
+    assert v.history_outliers(now, history, min_spread=0.1).empty
+    jump = v.history_outliers(now * 2, history, min_spread=0.1)
+    assert jump[["place", "indicator"]].values.tolist() == [["p1", "a"]]
+
+
+def test_peer_outliers_with_a_spread_floor_tolerate_a_ceiling():
+    """Most places at 100 %: a place at 90 % is not an outlier with the floor; 30 % is."""
+    peers = pd.DataFrame({"a": [100.0, 99.5, 100.0, 99.0, 100.0, 98.0]}, index=list("uvwxyz"))
+    assert not v.peer_outliers(pd.DataFrame({"a": [90.0]}, index=["p1"]), peers=peers).empty
+    mild = v.peer_outliers(pd.DataFrame({"a": [90.0]}, index=["p1"]), peers=peers, min_spread=0.1)
+    assert mild.empty
+    far = v.peer_outliers(pd.DataFrame({"a": [30.0]}, index=["p1"]), peers=peers, min_spread=0.1)
+    assert far["place"].tolist() == ["p1"]
+
+
+@pytest.mark.parametrize("check", [v.history_outliers, v.peer_outliers])
+def test_a_negative_spread_floor_names_the_parameter(check):
+    values = pd.DataFrame({"a": [1.0]}, index=["p1"])
+    history = pd.DataFrame({"a": [1.0]}, index=pd.MultiIndex.from_tuples([("p1", 2020)]))
+    args = (values, history) if check is v.history_outliers else (values,)
+    with pytest.raises(ParameterError, match="min_spread"):
+        check(*args, min_spread=-0.1)
