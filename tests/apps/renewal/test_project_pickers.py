@@ -16,6 +16,7 @@ from citycheck.diagnosis.models import Problem, ProblemStatus
 from citycheck.renewal.models import ProgressReport, ProjectStatus, RenewalProject
 from citycheck.renewal.services import project_types
 
+from .test_api import client_for as api_client_for
 from .test_forms import GOOD_EDIT, client_for
 
 
@@ -185,3 +186,19 @@ def test_what_if_shows_the_sign_of_an_index_rise(library):
     page = admin.get(reverse("renewal:what_if"), {"round": 2024, "place": "360403"})
     change = page.context["result"]["index"]["change"]
     assert change > 0 and f"（+{change:.2f}）" in page.content.decode()
+
+
+def test_the_api_asks_for_the_reason_of_lowered_progress_on_its_field(adopted):
+    park, _admin, province = adopted
+    api = api_client_for(province.users[Role.PROVINCE_ADMIN])
+    url = reverse("renewal-api:renewalproject-report", args=[park.pk])
+    api.post(url, {"month": "2025-06-01", "percent_complete": 15}, format="json")
+    refused = api.post(url, {"month": "2025-07-01", "percent_complete": 12}, format="json")
+    assert refused.status_code == 400 and "下调原因" in refused.json()["lowered_reason"]
+    taken = api.post(
+        url,
+        {"month": "2025-07-01", "percent_complete": 12, "lowered_reason": "重新核定"},
+        format="json",
+    )
+    assert taken.status_code == 200 and "lowered_reason" not in taken.json()
+    assert ChangeRecord.objects.get(event="progress_lowered").note == "重新核定"

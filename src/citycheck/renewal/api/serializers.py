@@ -33,6 +33,11 @@ class RenewalProjectSerializer(serializers.ModelSerializer):
 
 
 class ProgressReportSerializer(serializers.ModelSerializer):
+    # Required when the progress is below the latest earlier month's; kept in the audit.
+    lowered_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=500
+    )
+
     class Meta:
         model = ProgressReport
         fields = [
@@ -43,5 +48,6 @@ class ProgressReportSerializer(serializers.ModelSerializer):
             "investment",
             "milestones",
             "blockers",
+            "lowered_reason",
         ]
         read_only_fields = ["id", "project"]

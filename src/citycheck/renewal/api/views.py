@@ -74,8 +74,8 @@ class RenewalProjectViewSet(RestrictedReadOnlyViewSet):
             report = services.report_progress(
                 project, acting_user=request.user, **form.validated_data
             )
-        except ValueError as exc:
-            raise ValidationError({"percent_complete": str(exc)}) from exc
+        except services.ProgressError as exc:
+            raise ValidationError({exc.field: str(exc)}) from exc
         return Response(ProgressReportSerializer(report).data)
 
 
