@@ -21,6 +21,7 @@ api_patterns = [
     path("diagnosis/", include("citycheck.diagnosis.api.urls")),
     path("renewal/", include("citycheck.renewal.api.urls")),
     path("portal/", include("citycheck.portal.api.urls")),
+    path("auth/", include("citycheck.core.api.auth")),
 ]
 
 urlpatterns = [

@@ -6,6 +6,7 @@ Operators configure a deployment through environment variables only:
 ``CITYCHECK_VAR_DIR``, ``CITYCHECK_REPORT_ISSUER``.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -57,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "citycheck.core.middleware.RequestIdMiddleware",
+    # Last: turns a lockout found during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "citycheck.urls"
@@ -97,9 +102,25 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login lockout (django-axes, docs/security.md): at AXES_FAILURE_LIMIT wrong passwords
+# for one username from one address, that pair is refused, even with the right password,
+# for AXES_COOLOFF_TIME; a successful login resets the count. Covers the login page, the
+# admin and HTTP Basic on the API (all go through authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 6  # five tries; the sixth wrong password locks out
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "core/lockout.html"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -133,11 +154,27 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# HTTP Basic on the API (username and password on every request). Production can switch it
+# off (CITYCHECK_API_BASIC_AUTH=0) and let machine clients use tokens (/api/auth/token/).
+CITYCHECK_API_BASIC_AUTH = os.environ.get("CITYCHECK_API_BASIC_AUTH", "1") == "1"
+# API tokens (django-rest-knox): stored as a hash, valid 90 days, at most 10 per user.
+REST_KNOX = {"TOKEN_TTL": dt.timedelta(days=90), "TOKEN_LIMIT_PER_USER": 10, "AUTO_REFRESH": False}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "knox.auth.TokenAuthentication",
+        *(
+            ["rest_framework.authentication.BasicAuthentication"]
+            if CITYCHECK_API_BASIC_AUTH
+            else []
+        ),
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Per client address (anonymous) or user; "login" is the token endpoint's own scope.
+    "DEFAULT_THROTTLE_RATES": {"anon": "300/minute", "user": "3000/minute", "login": "10/minute"},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

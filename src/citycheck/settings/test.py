@@ -5,7 +5,7 @@ import os
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import DATABASES, REST_FRAMEWORK
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or get_random_secret_key()  # a new one per run
 
@@ -21,3 +21,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CITYCHECK_JOBS_MODE = "inline"
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests need no collectstatic
 CITYCHECK_PEER_CACHE_SECONDS = 0  # tests change peers between validations
+# One in-process cache serves every test, whose users reuse the same ids: the API rate
+# limits would trip across tests; tests/apps/security sets them where it tests them.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "login": None},
+}
