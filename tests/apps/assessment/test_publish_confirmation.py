@@ -26,11 +26,13 @@ def test_publish_asks_first_then_publishes_on_confirmation(client, province, dra
     release_page = client.get(reverse("assessment:release", args=[draft.pk])).content.decode()
     confirm_url = reverse("assessment:release_publish", args=[draft.pk])
     assert f'href="{confirm_url}"' in release_page  # a link to the question, not a POST
+    assert "演示数据（合成）" in release_page  # the test province's round is synthetic
 
     page = client.get(confirm_url)
     assert page.status_code == 200
     text = page.content.decode()
     assert "将对所有人公开" in text
+    assert "演示数据（合成）" in text
     assert "县（市、区） 4 个地区的城市健康指数" in text
     assert "3 项指标的数值和得分" in text
     assert f"当前已发布的评价结果 #{published.pk} 将被替代" in text
