@@ -49,6 +49,10 @@ class MonthField(forms.DateField):
             ) from None
 
 
+class ProgressBoardForm(forms.Form):
+    as_of = MonthField(label=_("调度月份"), required=False)
+
+
 class ProjectImportForm(forms.Form):
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
 

@@ -41,6 +41,7 @@ from .filtersets import RenewalProjectFilterSet
 from .forms import (
     CandidateForm,
     CandidateSelectionForm,
+    ProgressBoardForm,
     ProgressReportForm,
     ProjectImportForm,
     ProjectStatusForm,
@@ -384,11 +385,11 @@ ROLLUP_COLUMNS = {
 
 @login_required
 def progress_board(request):
-    month = request.GET.get("as_of") or dt.date.today().strftime("%Y-%m")
-    try:
-        as_of = dt.date.fromisoformat(f"{month}-01")
-    except ValueError:
-        as_of = dt.date.today().replace(day=1)
+    """The month's dispatch (this month unless ``as_of`` names another); a month written
+    wrongly is answered beside the field, over this month's board (status 400)."""
+    form = ProgressBoardForm(request.GET)
+    valid = form.is_valid()
+    as_of = (valid and form.cleaned_data["as_of"]) or dt.date.today().replace(day=1)
     board = services.progress_board(as_of=as_of, user=request.user)
     projects = RenewalProject.objects.select_related("place").in_bulk(list(board.flags.index))
     place_names = dict(Place.objects.values_list("code", "name_zh"))
@@ -421,8 +422,9 @@ def progress_board(request):
         "flag_columns": FLAG_COLUMNS.values(),
         "rollup_columns": ROLLUP_COLUMNS.values(),
         "rollups": rollups,
+        "form": form,
     }
-    return render(request, "renewal/progress_board.html", context)
+    return render(request, "renewal/progress_board.html", context, status=200 if valid else 400)
 
 
 def _annual_round(year) -> Round:

@@ -202,3 +202,15 @@ def test_the_api_asks_for_the_reason_of_lowered_progress_on_its_field(adopted):
     )
     assert taken.status_code == 200 and "lowered_reason" not in taken.json()
     assert ChangeRecord.objects.get(event="progress_lowered").note == "重新核定"
+
+
+def test_the_progress_board_month_is_a_month_picker_with_a_clear_refusal(adopted):
+    _park, admin, _province = adopted
+    board = reverse("renewal:progress_board")
+    page = admin.get(board, {"as_of": "2025年8月"})
+    assert page.status_code == 200 and page.context["as_of"] == dt.date(2025, 8, 1)
+    assert '<input type="month" name="as_of" value="2025-08"' in page.content.decode()
+    refused = admin.get(board, {"as_of": "八月"})
+    assert refused.status_code == 400
+    assert "应写成“年-月”，如 2025-06 或 2025年6月；收到“八月”" in refused.content.decode()
+    assert refused.context["as_of"] == dt.date.today().replace(day=1)
