@@ -27,6 +27,8 @@ def test_publish_asks_first_then_publishes_on_confirmation(client, province, dra
     confirm_url = reverse("assessment:release_publish", args=[draft.pk])
     assert f'href="{confirm_url}"' in release_page  # a link to the question, not a POST
     assert "演示数据（合成）" in release_page  # the test province's round is synthetic
+    release_list = client.get(reverse("assessment:release_list")).content.decode()
+    assert "演示数据（合成）" in release_list
 
     page = client.get(confirm_url)
     assert page.status_code == 200
