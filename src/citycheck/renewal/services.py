@@ -302,7 +302,7 @@ def propose_project_for_problem(problem: Problem, *, acting_user) -> tuple[Renew
 
 def _rescore(project: RenewalProject) -> None:
     """Recompute the priority of ``project`` (not saved) from its problems and its current
-    budget, as the proposal would score it; a project without problems keeps none."""
+    budget, as the proposal would score it; a project without problems keeps what it has."""
     problems = list(project.problems.select_related("place", "round"))
     if not problems:
         return
@@ -327,7 +327,8 @@ def set_project_status(project: RenewalProject, status: str, *, acting_user) -> 
 
 
 class CandidateError(ValueError):
-    """An edit of a candidate that is not allowed; the message names the field."""
+    """A candidate edit or a proposal from a problem that is refused; the message says why
+    (naming the field for an edit)."""
 
 
 @transaction.atomic
