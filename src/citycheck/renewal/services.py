@@ -593,13 +593,26 @@ def import_projects(path: str | Path, *, acting_user=None) -> list[RenewalProjec
     whole file and nothing is written. With ``acting_user`` only places the user may change
     are accepted (another place's code is refused like an unknown one).
     """
+    from zipfile import ZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
+    from citycheck.core.excel import is_formula_text, parts_declaring_doctype, unescape_text
+
+    with ZipFile(path) as archive:
+        if declaring := parts_declaring_doctype(archive):
+            message = _("文件的 %(part)s 含有文档类型声明（DOCTYPE），Excel 文件不应含有，已拒绝。")
+            raise ProjectImportError([(1, "A", message % {"part": declaring[0]})])
     workbook = load_workbook(path, read_only=True, data_only=True)
     if TEMPLATE_SHEET not in workbook.sheetnames:
         raise ProjectImportError([(1, "A", _("缺少工作表“%(sheet)s”") % {"sheet": TEMPLATE_SHEET})])
-    rows = list(workbook[TEMPLATE_SHEET].iter_rows(values_only=True))
+    try:
+        rows = list(workbook[TEMPLATE_SHEET].iter_rows(values_only=True))
+    except Exception as bad:  # damaged sheet XML (undefined entity, bad markup …)
+        raise ProjectImportError(
+            [(1, "A", _("无法读取工作表：%(error)s") % {"error": bad})]
+        ) from bad
     header = [str(h).strip() if h is not None else "" for h in (rows[0] if rows else [])]
     expected = [label for label, _field in TEMPLATE_COLUMNS]
     issues: list[tuple[int, str, str]] = []
@@ -628,7 +641,16 @@ def import_projects(path: str | Path, *, acting_user=None) -> list[RenewalProjec
                 strict=False,
             )
         )
-        row_issues: list[tuple[int, str, str]] = []
+        row_issues: list[tuple[int, str, str]] = [
+            (
+                number,
+                letter[field],
+                _("含有公式（或以 =、+、-、@ 开头的文字），请只填写数值，文字请改写。"),
+            )
+            for field, value in raw.items()
+            if is_formula_text(value)
+        ]
+        raw = {field: unescape_text(value) for field, value in raw.items()}
         place = places.get(str(raw["place"] or "").strip())
         if place is None:
             row_issues.append(

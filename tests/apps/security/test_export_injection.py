@@ -12,7 +12,9 @@ from openpyxl import load_workbook
 from citycheck.core.choices import Role
 from citycheck.diagnosis import services as diagnosis
 from citycheck.diagnosis.models import Problem
+from citycheck.renewal.models import RenewalProject
 from tests.apps.renewal.conftest import library, province, test_catalogue  # noqa: F401
+from tests.apps.renewal.test_services import GOOD_ROW, template
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +50,54 @@ def test_problem_export_escapes_the_review_reason(client, province):  # noqa: F8
     export = client.get(reverse("diagnosis:problem_export"), {"year": province.open_round.year})
     assert export.status_code == 200
     assert_escaped(export.content, [ATTACKS[1]])
+
+
+def project_upload(client, content, name="projects.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("renewal:project_import"), {"file": SimpleUploadedFile(name, content)}
+    )
+
+
+def test_an_exported_project_file_imports_back_with_its_text_unchanged(
+    client,
+    library,  # noqa: F811
+):
+    places, (park, _drainage, _nanchang) = library
+    park.name = ATTACKS[0]
+    park.save(update_fields=["name"])
+    client.force_login(places.users[Role.PROVINCE_ADMIN])
+    exported = client.get(reverse("renewal:project_export"), {"year": park.year}).content
+    RenewalProject.objects.all().delete()
+    answer = project_upload(client, exported)
+    assert answer.status_code == 302, answer.content.decode()
+    assert RenewalProject.objects.filter(name=ATTACKS[0]).exists()
+
+
+@pytest.mark.parametrize("typed", ATTACKS)
+def test_project_import_refuses_text_a_spreadsheet_reads_as_a_formula(
+    client,
+    province,  # noqa: F811
+    tmp_path,
+    typed,
+):
+    path = template(tmp_path / "projects.xlsx", [GOOD_ROW])
+    workbook = load_workbook(path)
+    name = workbook.active.cell(2, 2)
+    name.value, name.data_type = typed, "s"  # typed as text, not a formula
+    workbook.save(path)
+    client.force_login(province.users[Role.PROVINCE_ADMIN])
+    page = project_upload(client, path.read_bytes()).content.decode()
+    assert "项目库!B2: 含有公式" in page and not RenewalProject.objects.exists()
+
+
+def test_project_import_refuses_a_doctype(client, province, tmp_path):  # noqa: F811
+    from .test_malformed_input import rewrite_part, with_doctype
+
+    path = template(tmp_path / "projects.xlsx", [GOOD_ROW])
+    content = rewrite_part(path.read_bytes(), "xl/worksheets/sheet1.xml", with_doctype)
+    client.force_login(province.users[Role.PROVINCE_ADMIN])
+    answer = project_upload(client, content)
+    assert answer.status_code == 400 and "DOCTYPE" in answer.content.decode()
+    assert not RenewalProject.objects.exists()
