@@ -3,8 +3,10 @@
 :func:`load_rules` reads the rules file into a :class:`RuleSet`;
 :func:`validate_round_values` applies it to the values of places in a round (stored
 values, optionally overlaid with uploaded ones) with the engine's checks
-(:mod:`citycheck.engine.validation`) and returns an issue frame with a Chinese message
-per issue. It runs on save, on upload and on submit; only submit requires every value.
+(:mod:`citycheck.engine.validation`) and returns an issue frame with a message per issue
+in the active language (:func:`issue_messages`: names, values, units and comparisons,
+never codes or scores). It runs on save, on upload and on submit; only submit requires
+every value.
 """
 
 from __future__ import annotations
@@ -240,7 +242,9 @@ def validate_round_values(
     Returns
     -------
     DataFrame
-        The engine's issue columns plus ``message`` (Chinese), errors first.
+        The engine's issue columns plus ``previous`` (last year's value), ``median``
+        (of the place's last five years) and ``message`` (active language), errors
+        first; one warning per value.
     """
     if stage not in STAGES:
         raise ValueError(f"validate_round_values(stage): must be one of {STAGES}; got {stage!r}")
