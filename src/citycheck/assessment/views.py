@@ -319,6 +319,7 @@ def _publish_confirmation(request, release: Release):
         "problems": services.release_problems(release)
         if release.status == ReleaseStatus.DRAFT
         else [_("该版本已发布或已被替代")],
+        "provisional_reasons": services.provisional_reasons(release),
     }
     return render(request, "assessment/release_publish.html", context)
 

@@ -193,12 +193,15 @@ def _load_values() -> dict:
         )
         run = _DemoRound(round_, people, indicator_by_code, counts)
         for number, place in enumerate(all_places):
-            if not published and place.code in late_counties:
+            if not published and place.code in late_counties - DEMO_LOGIN_PLACES:
                 continue  # not started yet
             run.enter(place, entered[Source.SELF_CHECK].loc[place.code])
-            stage = (
-                "accepted" if published else _OPEN_ROUND_STAGES[number % len(_OPEN_ROUND_STAGES)]
-            )
+            if published:
+                stage = "accepted"
+            elif place.code in DEMO_LOGIN_PLACES:
+                stage = "draft"  # the demo logins' own work in the open round
+            else:
+                stage = _OPEN_ROUND_STAGES[number % len(_OPEN_ROUND_STAGES)]
             run.advance(place, stage, returned=number % RETURN_EVERY == RETURN_EVERY - 1)
         if published:
             run.third_party(entered[Source.THIRD_PARTY])
@@ -211,8 +214,13 @@ def _load_values() -> dict:
     return counts
 
 
-# Where the open round's places stand (in turn): most are accepted, some wait for a step.
+# Where the open round's places stand (in turn): most are accepted, some wait for a step;
+# the places of the named city and county logins are in draft, so that a new user who signs
+# in with them finds the round's work to do.
 _OPEN_ROUND_STAGES = ["accepted", "accepted", "draft", "accepted", "submitted", "city_approved"]
+DEMO_LOGIN_PLACES = {
+    login.place for login in DEMO_LOGINS if login.role in (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
+}
 
 
 @dataclass
