@@ -7,6 +7,7 @@ progress and downloads 南昌市's report; the portal then shows 2025. No respon
 is a 4xx or 5xx and the browser logs no error. Screenshots: test-artifacts/demo2025_*.png.
 """
 
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from .test_county_login import ARTIFACTS, browser_page  # noqa: F401
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "citycheck-demo"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 COUNTY, CITY = "360121", "360100"
 
 
@@ -209,10 +212,31 @@ def test_the_demo_round_2025_is_finished_in_the_browser(live_server, browser_pag
     assert report.status == 200
     assert "filename*=UTF-8''" in report.headers["content-disposition"]
 
+    # the pages of the walk read in one language: English ones carry no Chinese in their
+    # navigation, headings and tables' headers, Chinese ones no English words there
+    # (a project's heading is its name, data that exists only in Chinese)
+    pages = {
+        "/collection/rounds/": "nav.mainnav, h1, th",
+        county_submission.removeprefix(live_server.url): "nav.mainnav, h1, th",
+        f"/assessment/releases/{release.pk}/": "nav.mainnav, h1, th",
+        "/diagnosis/problems/?year=2025": "nav.mainnav, h1, th",
+        f"/renewal/projects/{project.pk}/": "nav.mainnav, th",
+    }
+    for language, foreign in (("zh-hans", LATIN_WORD), ("en", CJK)):
+        switch = page.locator(f"form.langswitch button[value={language}]")
+        if switch.is_enabled():  # the current language's button is disabled
+            switch.click()
+        page.wait_for_selector(f"html[lang={language}]")
+        for path, chrome_selector in pages.items():
+            walk.go(path)
+            chrome = " ".join(page.locator(chrome_selector).all_inner_texts())
+            assert not foreign.search(chrome), (language, path, foreign.findall(chrome)[:5])
+    walk.shoot("9_project_page_en")
+
     # and the public sees 2025
     page.context.clear_cookies()
     walk.go("/portal/")
     assert "2025" in page.inner_text("h1")
-    walk.shoot("9_portal")
+    walk.shoot("10_portal")
     assert walk.failures == []
     assert page.console_errors == []
