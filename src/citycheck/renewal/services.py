@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from citycheck.accounts.models import Department, department_names, name_departments
 from citycheck.assessment.models import Release, ReleaseStatus
 from citycheck.collection.models import Round, RoundKind, RoundStatus, Source, Value
+from citycheck.core import access
 from citycheck.core.choices import Action
 from citycheck.core.language import localized, unit_label
 from citycheck.core.models import record_event
@@ -165,11 +166,13 @@ def propose_projects(round_: Round, *, acting_user=None) -> list[RenewalProject]
     """Candidate projects for the round's confirmed problems, with their priority.
 
     One candidate per place and project type (addressing all its problems), planned for
-    the following year; a candidate that already exists is left as it is.
+    the following year; a candidate that already exists is left as it is. With an
+    ``acting_user``, only the problems of places the user may change are proposed for.
     """
-    problems = list(
-        round_.problems.filter(status=ProblemStatus.CONFIRMED).select_related("place", "round")
-    )
+    confirmed = round_.problems.filter(status=ProblemStatus.CONFIRMED)
+    if acting_user is not None:
+        confirmed = access.restrict(confirmed, acting_user, Action.CHANGE)
+    problems = list(confirmed.select_related("place", "round"))
     if not problems:
         return []
     scored = _scored(_candidates(problems, project_types().values()))

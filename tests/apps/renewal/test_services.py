@@ -169,3 +169,19 @@ def test_propose_command(confirmed):
     call_command("projects", "propose", "--round", "2024", stdout=out)
     assert "candidate projects proposed" in out.getvalue()
     assert ProgressReport.objects.count() == 0
+
+
+def test_a_county_proposes_only_for_its_own_place(client, confirmed):
+    """Issue 16 item 7: proposing from the web creates candidates only where the user may
+    change data, never for another city's places."""
+    county = confirmed.users[Role.COUNTY_ADMIN]
+    client.force_login(county)
+    response = client.post("/renewal/projects/propose/", {"year": confirmed.open_round.year})
+    assert response.status_code == 302
+    places = set(RenewalProject.objects.values_list("place__code", flat=True))
+    assert places <= {county.place.code}
+    # the province, proposing for the same round, gets 浔阳区's (the place with problems)
+    services.propose_projects(
+        confirmed.open_round, acting_user=confirmed.users[Role.PROVINCE_ADMIN]
+    )
+    assert "360403" in set(RenewalProject.objects.values_list("place__code", flat=True))
