@@ -347,9 +347,8 @@ def _renewal_sections(release: Release, place: Place) -> list[Section]:
         from citycheck.diagnosis.models import Problem, ProblemStatus
 
         problems = list(
-            Problem.objects.filter(round=release.round, place=place)
+            Problem.objects.filter(round=release.round, place=place, status=ProblemStatus.CONFIRMED)
             .select_related("round")
-            .exclude(status=ProblemStatus.DISMISSED)
             .order_by("-points", "disease")
         )
         if problems:

@@ -144,9 +144,9 @@ def place_panel(release: Release, place: Place) -> dict:
         from citycheck.diagnosis.models import Problem, ProblemStatus
 
         problems = list(
-            Problem.objects.filter(round=release.round, place=place)
-            .exclude(status=ProblemStatus.DISMISSED)
-            .order_by("-points")
+            Problem.objects.filter(
+                round=release.round, place=place, status=ProblemStatus.CONFIRMED
+            ).order_by("-points")
         )
     projects = content.renewal_projects(place, release.round.year)
     return {

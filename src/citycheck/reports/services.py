@@ -12,6 +12,7 @@ for the on-screen preview, writes in the active language.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import re
@@ -32,6 +33,7 @@ from citycheck.assessment.services import code_version
 from citycheck.core.choices import Action
 from citycheck.core.jobs import start_job
 from citycheck.core.models import record_event
+from citycheck.diagnosis.models import Problem
 from citycheck.places.models import Place
 
 from . import content, parts, render, summaries
@@ -194,11 +196,15 @@ def render_all(
 
 
 def archive_dir(release: Release) -> Path:
-    """Where a published release's rendered files and archive are kept: per release and
-    per version of the code that renders them, so an upgrade renders them anew rather than
-    serving files an older renderer wrote."""
+    """Where a published release's rendered files and archive are kept: per release, per
+    version of the code that renders them and per state of the round's problem reviews, so
+    an upgrade or a review (a problem confirmed or dismissed) renders them anew rather than
+    serving files written before it."""
     renderer = re.sub(r"[^0-9A-Za-z.+-]", "_", code_version())
-    return Path(settings.MEDIA_ROOT) / "reports" / str(release.pk) / renderer
+    reviews = Problem.objects.filter(round=release.round).order_by("pk")
+    state = repr(list(reviews.values_list("pk", "status", "last_updated")))
+    reviewed = hashlib.sha256(state.encode()).hexdigest()[:12]
+    return Path(settings.MEDIA_ROOT) / "reports" / str(release.pk) / renderer / reviewed
 
 
 def archive_path(release: Release) -> Path:

@@ -115,8 +115,7 @@ def _common_problems(release: Release) -> Section:
     from citycheck.diagnosis.models import Problem, ProblemStatus
 
     counts = list(
-        Problem.objects.filter(round=release.round)
-        .exclude(status=ProblemStatus.DISMISSED)
+        Problem.objects.filter(round=release.round, status=ProblemStatus.CONFIRMED)
         .values("disease_name")
         .annotate(places=Count("place", distinct=True))
         .order_by("-places", "disease_name")

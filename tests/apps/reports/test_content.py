@@ -12,7 +12,7 @@ from citycheck.accounts.models import Department
 from citycheck.assessment.labels import standard_label
 from citycheck.collection.models import Round
 from citycheck.core.choices import Role
-from citycheck.diagnosis.models import Problem, Severity
+from citycheck.diagnosis.models import Problem, ProblemStatus, Severity
 from citycheck.indicators.models import (
     BaseFigure,
     Direction,
@@ -144,6 +144,7 @@ def test_tables_name_project_types_and_departments_not_their_codes(
         points=5,
         departments=["housing", "resources"],
         first_year=2024,
+        status=ProblemStatus.CONFIRMED,
     )
     docx_path, html_path = services.render_report(
         published_release, county, ["docx", "html"], tmp_path

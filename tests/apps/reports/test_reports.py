@@ -15,7 +15,7 @@ from citycheck.assessment.models import Level
 from citycheck.core.choices import Role
 from citycheck.core.jobs import start_job
 from citycheck.core.models import ChangeRecord, Job
-from citycheck.diagnosis.models import Problem, Severity
+from citycheck.diagnosis.models import Problem, ProblemStatus, Severity
 from citycheck.renewal.models import ProjectStatus, RenewalProject
 from citycheck.reports import services
 from citycheck.reports.content import city_report
@@ -157,6 +157,7 @@ def test_problems_projects_and_recheck_fill_their_sections(province, published_r
         points=5,
         explanation="积水点数量高于标准值。",
         first_year=2024,
+        status=ProblemStatus.CONFIRMED,
     )
     Problem.objects.create(
         round=province.published_round,
@@ -293,3 +294,28 @@ def test_the_archive_jobs_page_links_to_the_archive(
     client.force_login(admin)
     page = client.get(reverse("job", args=[job.pk])).content.decode()
     assert reverse("reports:archive_download", args=[published_release.pk]) in page
+
+
+def test_reports_show_only_reviewed_problems_and_files_follow_reviews(
+    province, published_release, media_root
+):
+    """Issue 16 item 6: an unreviewed problem is in no report, dashboard or file; a file
+    rendered before a review is not served after it."""
+    county = province.places["county"]
+    problem = Problem.objects.create(
+        round=province.open_round,
+        place=county,
+        disease="waterlogging",
+        disease_name="内涝频发",
+        dimension="safe",
+        severity=Severity.SEVERE,
+        points=5,
+        explanation="积水点数量高于标准值。",
+        first_year=2024,
+    )
+    before = services.report_file(published_release, county, "html")
+    assert "内涝频发" not in before.read_text(encoding="utf-8")
+    problem.status = ProblemStatus.CONFIRMED
+    problem.save()
+    after = services.report_file(published_release, county, "html")
+    assert after != before and "内涝频发" in after.read_text(encoding="utf-8")
