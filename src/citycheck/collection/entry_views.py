@@ -56,9 +56,26 @@ def entry(request, pk, code):
         source = Source.THIRD_PARTY
     if source not in services.ENTERED_SOURCES:
         raise Http404
-    department = user.department if user.role == Role.DEPARTMENT_FILLER else None
-    submission = services.submission_for(round_, place, source, department)
+    submission = services.submission_for(round_, place, source, _filler_department(user))
     return redirect("collection:submission", pk=submission.pk)
+
+
+def _filler_department(user):
+    """The department whose indicators alone a department filler sees and fills."""
+    return user.department if user.role == Role.DEPARTMENT_FILLER else None
+
+
+def indicators_shown(user, submission: Submission) -> list:
+    """The submission's indicators as ``user`` sees them: what the submission owes, and of
+    those only its own department's for a department filler (the values API's rule)."""
+    owed = services.indicators_owed(
+        submission.round, department=submission.department, source=submission.source
+    )
+    department = _filler_department(user)
+    if department is None or submission.department_id == department.pk:
+        return owed
+    own = {i.pk for i in services.indicators_owed(submission.round, department=department)}
+    return [i for i in owed if i.pk in own]
 
 
 def _submission(request, pk) -> Submission:
@@ -166,9 +183,7 @@ def entry_rows(
 def _form_context(request, submission, *, posted=None, **extra) -> dict:
     """The entry form with the same check submit runs (:func:`workflow.check_submission`):
     its summary line and its issues beside each value, missing values included."""
-    indicators = services.indicators_owed(
-        submission.round, department=submission.department, source=submission.source
-    )
+    indicators = indicators_shown(request.user, submission)
     may_enter = _may_enter(request.user, submission, indicators)
     check = workflow.check_submission(submission)
     writable = (
@@ -193,9 +208,7 @@ def submission_view(request, pk):
     """The data-entry and review page of one submission."""
     submission = _submission(request, pk)
     user = request.user
-    indicators = services.indicators_owed(
-        submission.round, department=submission.department, source=submission.source
-    )
+    indicators = indicators_shown(request.user, submission)
     context = _form_context(request, submission)
     context.update(
         steps=_allowed_steps(user, submission, _may_enter(user, submission, indicators)),
@@ -220,6 +233,8 @@ def submission_save(request, pk):
     """Save a draft. htmx swaps the form back in with new versions and validation; a
     stale version refuses the whole save and shows who changed what, when, to which value."""
     submission = _submission(request, pk)
+    # every owed indicator, not only those shown: a value posted for another department's
+    # indicator is refused by the service with its reason, never silently dropped
     indicators = services.indicators_owed(
         submission.round, department=submission.department, source=submission.source
     )
@@ -403,7 +418,7 @@ def submission_template(request, pk):
     content = excel.build_template(
         submission.round,
         [submission.place],
-        department=submission.department,
+        department=submission.department or _filler_department(request.user),
         source=submission.source,
         acting_user=request.user,
     )

@@ -205,9 +205,14 @@ def test_department_filler_fills_only_its_indicators(client, province):
     codes = [r["indicator"].code for _d, rows in page.context["groups"] for r in rows]
     assert codes == ["green_space_rate", "park_green_area_per_capita"]
     assert "save-ok" in save(client, part, form_data(client, part, GOOD_VALUES)).content.decode()
-    # On the county's whole form, another department's indicator is refused.
+    # The county's whole form shows the department only its own indicators, and a value
+    # posted for another department's indicator is refused with the reason.
     whole = services.submission_for(province.round, province.places[COUNTY], Source.SELF_CHECK)
-    response = save(client, whole, form_data(client, whole, {"schools": 3}))
+    data = form_data(client, whole)
+    schools = province.indicators["schools"].pk
+    assert f"value-{schools}" not in data
+    data.update({f"value-{schools}": "3", f"version-{schools}": 0})
+    response = save(client, whole, data)
     assert "不属于您的部门" in response.content.decode()
     assert not Value.objects.filter(indicator__code="schools").exists()
 
