@@ -196,6 +196,7 @@ def _form_context(request, submission, *, posted=None, **extra) -> dict:
             submission, indicators, user=request.user, posted=posted, issues=check.issues
         ),
         "check": check,
+        "may_enter": may_enter,
         "writable": writable,
         "show_rollup": submission.place.level == PlaceLevel.CITY
         and submission.source == Source.SELF_CHECK,
@@ -207,11 +208,9 @@ def _form_context(request, submission, *, posted=None, **extra) -> dict:
 def submission_view(request, pk):
     """The data-entry and review page of one submission."""
     submission = _submission(request, pk)
-    user = request.user
-    indicators = indicators_shown(request.user, submission)
     context = _form_context(request, submission)
     context.update(
-        steps=_allowed_steps(user, submission, _may_enter(user, submission, indicators)),
+        steps=_allowed_steps(request.user, submission, context["may_enter"]),
         comments=workflow.comment_thread(submission),
         return_reason=workflow.return_reason(submission),
         evidence=submission.evidence.select_related("uploaded_by", "indicator"),

@@ -145,20 +145,28 @@ def test_readings_are_edited_on_drafts_kept_with_author_and_frozen_by_publicatio
     assert "绿地建设成效明显。" in docx_text(path)
 
 
+def waterlogging(province, **fields):
+    """A severe waterlogging problem of 东湖区 in the 2024 round (open unless ``fields``
+    say otherwise)."""
+    return Problem.objects.create(
+        **{
+            "round": province.open_round,
+            "place": province.places["county"],
+            "disease": "waterlogging",
+            "disease_name": "城市内涝",
+            "dimension": "safe",
+            "severity": Severity.SEVERE,
+            "points": 5,
+            "explanation": "积水点数量高于标准值。",
+            "first_year": 2024,
+            **fields,
+        }
+    )
+
+
 def test_problems_projects_and_recheck_fill_their_sections(province, published_release):
     county = province.places["county"]
-    problem = Problem.objects.create(
-        round=province.open_round,
-        place=county,
-        disease="waterlogging",
-        disease_name="城市内涝",
-        dimension="safe",
-        severity=Severity.SEVERE,
-        points=5,
-        explanation="积水点数量高于标准值。",
-        first_year=2024,
-        status=ProblemStatus.CONFIRMED,
-    )
+    problem = waterlogging(province, status=ProblemStatus.CONFIRMED)
     Problem.objects.create(
         round=province.published_round,
         place=county,
@@ -302,17 +310,7 @@ def test_reports_show_only_reviewed_problems_and_files_follow_reviews(
     """Issue 16 item 6: an unreviewed problem is in no report, dashboard or file; a file
     rendered before a review is not served after it."""
     county = province.places["county"]
-    problem = Problem.objects.create(
-        round=province.open_round,
-        place=county,
-        disease="waterlogging",
-        disease_name="内涝频发",
-        dimension="safe",
-        severity=Severity.SEVERE,
-        points=5,
-        explanation="积水点数量高于标准值。",
-        first_year=2024,
-    )
+    problem = waterlogging(province, disease_name="内涝频发")
     before = services.report_file(published_release, county, "html")
     assert "内涝频发" not in before.read_text(encoding="utf-8")
     problem.status = ProblemStatus.CONFIRMED
