@@ -17,10 +17,15 @@ APPS = [
     "indicators",
     "collection",
     "assessment",
+    "survey",
+    "spatial",
     "diagnosis",
     "renewal",
+    "monitoring",
     "reports",
+    "supervision",
     "portal",
+    "exchange",
 ]
 
 

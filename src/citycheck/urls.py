@@ -20,7 +20,12 @@ api_patterns = [
     path("assessment/", include("citycheck.assessment.api.urls")),
     path("diagnosis/", include("citycheck.diagnosis.api.urls")),
     path("renewal/", include("citycheck.renewal.api.urls")),
+    path("survey/", include("citycheck.survey.api.urls")),
+    path("spatial/", include("citycheck.spatial.api.urls")),
+    path("monitoring/", include("citycheck.monitoring.api.urls")),
+    path("supervision/", include("citycheck.supervision.api.urls")),
     path("portal/", include("citycheck.portal.api.urls")),
+    path("exchange/", include("citycheck.exchange.api.urls")),
     path("auth/", include("citycheck.core.api.auth")),
 ]
 
@@ -42,5 +47,10 @@ urlpatterns = [
     path("diagnosis/", include("citycheck.diagnosis.urls")),
     path("renewal/", include("citycheck.renewal.urls")),
     path("reports/", include("citycheck.reports.urls")),
+    path("survey/", include("citycheck.survey.urls")),
+    path("spatial/", include("citycheck.spatial.urls")),
+    path("monitoring/", include("citycheck.monitoring.urls")),
+    path("supervision/", include("citycheck.supervision.urls")),
     path("portal/", include("citycheck.portal.urls")),
+    path("exchange/", include("citycheck.exchange.urls")),
 ]

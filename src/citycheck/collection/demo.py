@@ -21,7 +21,6 @@ from itertools import repeat
 import pandas as pd
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
 from django.utils import timezone
 
 from citycheck.accounts.models import Department, User
@@ -87,12 +86,8 @@ DEMO_LOGINS = [
 ]
 
 
-def demo_loaded() -> bool:
-    return Round.objects.filter(is_synthetic=True).exists()
-
-
-def load_demo(*, progress=print) -> dict:
-    """Load the whole Jiangxi demo into the configured database (idempotent per step)."""
+def load_reference(progress=print) -> dict:
+    """Places, boundaries, indicator systems and the demo's users."""
     systems_dir = settings.DATA_DIR / "systems"
     with acting(None):
         progress("places …")
@@ -108,9 +103,18 @@ def load_demo(*, progress=print) -> dict:
             indicator_services.load_crosswalk(path)
         progress("users …")
         _create_users()
-        progress("synthetic values 2021–2025 …")
-        counts = _load_values()
-    return counts
+    return {"places": Place.objects.count(), "users": User.objects.count()}
+
+
+def load_rounds(progress=print) -> dict:
+    """The rounds 2021–2025, entered, checked and accepted by the demo's people."""
+    progress("synthetic values 2021–2025 …")
+    with acting(None):
+        return _load_values()
+
+
+# `citycheck demo` runs these (citycheck.core.demo), each in one transaction.
+DEMO_STAGES = [("reference", load_reference), ("rounds", load_rounds)]
 
 
 def _create_users():
@@ -145,7 +149,6 @@ def _create_users():
         )
 
 
-@transaction.atomic
 def _load_values() -> dict:
     system = IndicatorSystem.objects.filter(code=DEMO_SYSTEM).order_by("-version").first()
     if Round.objects.filter(is_synthetic=True, system=system).exists():

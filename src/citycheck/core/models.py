@@ -206,3 +206,20 @@ class Job(models.Model):
         type(self).objects.filter(pk=self.pk).update(
             progress=self.progress, message=self.message, last_report=self.last_report
         )
+
+
+class DemoStage(models.Model):
+    """A stage of ``citycheck demo`` that finished: the set-up resumes after the last one.
+
+    Each stage runs in one transaction and records itself in the same transaction, so a
+    set-up killed half-way leaves whole stages only (:mod:`citycheck.core.demo`).
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    finished = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["finished"]
+
+    def __str__(self):
+        return self.name

@@ -1,6 +1,6 @@
 """The whole cycle on the Jiangxi demo, so that a new user can click through every step.
 
-After :func:`citycheck.collection.demo.load_demo` has loaded the synthetic rounds, each
+After the collection stages (:mod:`citycheck.collection.demo`) have loaded the synthetic rounds, each
 published round is assessed with the province's method and the release published, the
 problem lists are written and confirmed, the earlier problems re-checked, and the top
 candidate projects adopted and reported on month by month. Everything goes through the
@@ -29,7 +29,7 @@ DEMO_ADMIN = "province_admin"
 PROJECTS_ADOPTED_PER_ROUND = 30
 
 
-def run_demo_cycle(*, progress=print, random_state: int = 2021) -> dict:
+def run_demo_cycle(progress=print, *, random_state: int = 2021) -> dict:
     """Assess, publish, diagnose, re-check and plan projects for the demo's closed rounds
     (each round is published with its release); rounds that already have a published
     release are left as they are."""
@@ -94,3 +94,7 @@ def _months(start: dt.date, end: dt.date) -> list[dt.date]:
         months.append(month)
         month = (month + dt.timedelta(days=32)).replace(day=1)
     return months
+
+
+# `citycheck demo` runs this after the rounds are loaded (citycheck.core.demo).
+DEMO_STAGES = [("cycle", run_demo_cycle)]

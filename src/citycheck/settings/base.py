@@ -43,10 +43,18 @@ INSTALLED_APPS = [
     "citycheck.indicators",
     "citycheck.collection",
     "citycheck.assessment",
+    # Sources of the check beside the self-check: they write values of a round.
+    "citycheck.survey",
+    "citycheck.spatial",
     "citycheck.diagnosis",
     "citycheck.renewal",
+    # Between rounds and above the projects: watching, dispatching, appraising.
+    "citycheck.monitoring",
     "citycheck.reports",
+    "citycheck.supervision",
     "citycheck.portal",
+    # Exchange with other instances (the level above, cities with their own platform).
+    "citycheck.exchange",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SpatialConfig(AppConfig):
+    name = "citycheck.spatial"
+    verbose_name = _("空间分析")

@@ -1,0 +1,2 @@
+app_name = "supervision-api"
+urlpatterns: list = []

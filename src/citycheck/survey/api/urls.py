@@ -1,0 +1,2 @@
+app_name = "survey-api"
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+app_name = "survey"
+urlpatterns: list = []
