@@ -223,3 +223,19 @@ class DemoStage(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PeriodicRun(models.Model):
+    """When a periodic task (:mod:`citycheck.core.schedule`) last started: the row is
+    claimed by a conditional update, so two processes never both run one task's turn."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_run = models.DateTimeField()
+    last_finished = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
