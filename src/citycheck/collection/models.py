@@ -410,6 +410,7 @@ class ChangeChannel(models.TextChoices):
     BATCH = "batch", _("批量接口")
     ADJUDICATION = "adjudication", _("省级裁定")
     ACCEPTANCE = "acceptance", _("省级采纳")
+    EXCHANGE = "exchange", _("下级平台报送")
 
 
 class ValueChangeQuerySet(PlaceScopedQuerySet):
