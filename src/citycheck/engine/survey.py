@@ -77,7 +77,9 @@ def _coded_margins(margins: Any, controls: Any, n: int):
     for variable, categories in margins.items():
         values = np.asarray(categories)
         if values.shape != (n,):
-            raise ParameterError(f"margins[{variable!r}]", f"an array of {n} categories", values.shape)
+            raise ParameterError(
+                f"margins[{variable!r}]", f"an array of {n} categories", values.shape
+            )
         totals = controls[variable]
         if not isinstance(totals, Mapping) or not totals:
             raise ParameterError(f"controls[{variable!r}]", "a dict category -> total", totals)
@@ -87,7 +89,7 @@ def _coded_margins(margins: Any, controls: Any, n: int):
             raise ParameterError(f"controls[{variable!r}]", "positive totals", totals)
         codes = pd.Index(levels).get_indexer(values)
         if (codes < 0).any():
-            unknown = values[np.argmax(codes < 0)]
+            unknown = values[np.argmax(codes < 0)].item()
             raise RakingError(
                 f"respondent category {unknown!r} of {variable!r} has no control total",
                 variable=variable,
@@ -96,6 +98,7 @@ def _coded_margins(margins: Any, controls: Any, n: int):
         present = np.bincount(codes, minlength=len(levels))
         if (present == 0).any():
             empty = levels[int(np.argmax(present == 0))]
+            empty = empty.item() if isinstance(empty, np.generic) else empty
             raise RakingError(
                 f"control category {empty!r} of {variable!r} has no respondent",
                 variable=variable,
@@ -301,9 +304,7 @@ def likert_to_score(answers: Any, points: int = 5) -> np.ndarray:
 def _group_matrix(groups: np.ndarray):
     labels, codes = np.unique(groups, return_inverse=True)
     n = codes.size
-    indicator = sparse.csr_matrix(
-        (np.ones(n), (codes, np.arange(n))), shape=(labels.size, n)
-    )
+    indicator = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(labels.size, n))
     return labels, codes, indicator
 
 
@@ -420,9 +421,7 @@ def scores(
     for start in range(0, array.shape[1], block):
         y = array[:, start : start + block]
         answered = ~np.isnan(y)
-        mean, se, counts, weight_sum, effective_n = _ratio_means(
-            indicator, codes, y, answered, w
-        )
+        mean, se, counts, weight_sum, effective_n = _ratio_means(indicator, codes, y, answered, w)
         if method == "taylor":
             low, high = mean - z * se, mean + z * se
         else:
@@ -454,9 +453,7 @@ def scores(
     return result
 
 
-def roll_up(
-    result: pd.DataFrame, parent: Mapping, population: Mapping
-) -> pd.DataFrame:
+def roll_up(result: pd.DataFrame, parent: Mapping, population: Mapping) -> pd.DataFrame:
     """Combine group scores into their parents, weighted by population.
 
     A parent's score is ``sum(P_k * score_k) / sum(P_k)`` over its children ``k`` with a
