@@ -134,7 +134,7 @@ def test_rake_checks_its_parameters(kwargs, parameter):
     base, margins = census_sample(n=100)
     with pytest.raises(ParameterError, match=f"^`{parameter}` must be"):
         rake(base, margins, CONTROLS, **kwargs)
-    with pytest.raises(ParameterError, match="^`weights` must be"):
+    with pytest.raises(ParameterError, match=r"^`weights` must be"):
         rake(-base, margins, CONTROLS)
 
 
