@@ -28,6 +28,7 @@ class Source(models.TextChoices):
     SELF_CHECK = "self_check", _("城市自体检")
     THIRD_PARTY = "third_party", _("第三方评估")
     SURVEY = "survey", _("满意度调查")
+    SPATIAL = "spatial", _("空间分析")
     ADOPTED = "adopted", _("采信值")
 
 
@@ -411,6 +412,7 @@ class ChangeChannel(models.TextChoices):
     ADJUDICATION = "adjudication", _("省级裁定")
     ACCEPTANCE = "acceptance", _("省级采纳")
     EXCHANGE = "exchange", _("下级平台报送")
+    SPATIAL = "spatial", _("空间分析")
 
 
 class ValueChangeQuerySet(PlaceScopedQuerySet):
