@@ -48,9 +48,13 @@ var/.static: $(VENV)/.synced node_modules/.installed $(shell find src/citycheck 
 	$(BIN)/citycheck collectstatic --noinput -v0
 	@touch $@
 
+# The background jobs run in a separate `citycheck worker` process (never inside the web
+# server), started beside gunicorn and stopped with it.
 run: setup
 	$(BIN)/citycheck demo --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	@$(BIN)/citycheck worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(BIN)/gunicorn citycheck.wsgi:application --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
 
 test: setup test-sqlite test-postgres

@@ -111,8 +111,9 @@ def record_event(obj, event: str, *, acting_user=None, note: str = "", data=None
 class Job(models.Model):
     """A long computation (an assessment run, a batch of reports) and its progress.
 
-    Runs on a Celery worker when a broker is configured, otherwise in a thread of the
-    web process (embedded mode); either way the page polls ``progress``. While a job is
+    Runs on a Celery worker when a broker is configured, otherwise on a ``citycheck
+    worker`` process that claims it from this table (embedded mode, never inside the web
+    process); either way the page polls ``progress``. While a job is
     queued or running, an identical request (same ``key``) joins it instead of starting
     another (:func:`citycheck.core.jobs.start_job`).
     """
@@ -147,6 +148,10 @@ class Job(models.Model):
     )
     # Users whose identical request joined the job while it ran; they see it too.
     joined_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # The process running it ("host:pid:start time"), so a worker finds the jobs of one
+    # that died; and how many times a worker took it up (an interrupted job reruns once).
+    worker = models.CharField(max_length=120, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     last_report = models.DateTimeField(null=True, blank=True)

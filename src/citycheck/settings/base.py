@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "citycheck.core.middleware.RequestIdMiddleware",
+    "citycheck.core.middleware.JobLimitMiddleware",
     # Last: turns a lockout found during authentication into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -205,7 +206,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Background jobs: Celery on Redis when a broker is configured, inline otherwise.
+# Background jobs: Celery on Redis when a broker is configured; otherwise queued in the
+# database for `citycheck worker` (started by `make run`), never run in the web process.
+CITYCHECK_JOBS_MODE = "database"
+# Jobs a user may have queued or running at once; a further request is refused (429).
+CITYCHECK_JOBS_PER_USER = int(os.environ.get("CITYCHECK_JOBS_PER_USER", "3"))
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -213,11 +218,29 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Logs on standard error, each line with its request id; one JSON object a line when
+# CITYCHECK_LOG_FORMAT=json (production's default). citycheck's own loggers say at INFO
+# what each request, job and periodic task did and how long it took.
+CITYCHECK_LOG_FORMAT = os.environ.get("CITYCHECK_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "citycheck.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "citycheck.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": CITYCHECK_LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "citycheck": {"level": os.environ.get("CITYCHECK_LOG_LEVEL", "INFO")},
+    },
 }
 # API documentation pages load their JavaScript from our static files, not a CDN.
 SPECTACULAR_SETTINGS.update(

@@ -18,7 +18,7 @@ STORAGES = {
 }
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CITYCHECK_JOBS_MODE = "inline"
+CITYCHECK_JOBS_MODE = "inline"  # jobs run within the request in tests
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests need no collectstatic
 CITYCHECK_PEER_CACHE_SECONDS = 0  # tests change peers between validations
 # One in-process cache serves every test, whose users reuse the same ids: the API rate
