@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from citycheck.collection.models import Round
-from citycheck.core import access
+from citycheck.core import access, cached_json
 from citycheck.core.choices import Action
 from citycheck.places.models import Boundary, Place, PlaceLevel
 
@@ -113,12 +113,35 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
             else [],
             provisional_reasons=services.provisional_reasons(release),
             decisions=services.data_decisions(release),
-            map_data=_map_data(index_rows),
+            # The map's GeoJSON is fetched from release_map (cached, compressed).
+            has_map=Boundary.objects.filter(
+                place__in=[row.place_id for row in index_rows]
+            ).exists(),
             other_releases=access.restrict(Release.objects.all(), self.request.user).exclude(
                 pk=release.pk
             )[:20],
         )
         return context
+
+
+def release_map(request, pk: int):
+    """The map of a release (GeoJSON of its ranked places with their index): encoded and
+    compressed once per published release and language, revalidated by its ETag."""
+    release = get_object_or_404(access.restrict(Release.objects.all(), request.user), pk=pk)
+
+    def build():
+        index_rows = (
+            Result.objects.restrict(request.user)
+            .filter(release=release, level=Level.INDEX)
+            .select_related("place")
+            .order_by("place__level", "rank", "place__code")
+        )
+        return _map_data(index_rows) or {"type": "FeatureCollection", "features": []}
+
+    published = release.status == ReleaseStatus.PUBLISHED
+    return cached_json.json_response(
+        request, f"release-map:{release.pk}" if published else None, build
+    )
 
 
 def _map_data(index_rows) -> dict | None:

@@ -99,12 +99,12 @@ class Problem(ChangeLoggedModel):
     def description(self) -> str:
         """Evidence, causes and lead departments in the page's language; unlike the
         stored ``explanation`` it leaves the place, disease and severity to the page."""
-        return wording.description(self)
+        return wording.description(self, getattr(self, "department_lookup", None))
 
     @property
     def department_names(self) -> list[str]:
         """The lead departments by name in the page's language (stored as names or codes)."""
-        return name_departments(self.departments)
+        return name_departments(self.departments, getattr(self, "department_lookup", None))
 
     @property
     def recheck_items(self) -> list[dict]:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from citycheck.accounts.models import department_names
 from citycheck.collection.models import Round, RoundKind
 from citycheck.core import access
 from citycheck.core.choices import Action
@@ -48,14 +49,27 @@ def _year(params) -> int | None:
     return int(year) if year.isdigit() else None
 
 
+def with_department_names(problems):
+    """``problems`` (a page's rows) sharing one lookup of the departments' names, so their
+    descriptions name the lead departments without a query per row."""
+    names = department_names()
+    for problem in problems:
+        problem.department_lookup = names
+    return problems
+
+
 class ProblemListView(RestrictedListView):
-    queryset = Problem.objects.select_related("place", "round")
+    # The page shows neither the signals nor the re-check evidence: not decoded.
+    queryset = Problem.objects.select_related("place", "round").defer(
+        "signals", "recheck_evidence", "recheck_explanation", "status_reason", "explanation"
+    )
 
     def get_queryset(self):
         return _filtered(super().get_queryset(), self.request.GET)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        with_department_names(context["object_list"])
         context.update(
             query=self.request.GET.urlencode(),
             diseases=[(d.code, d.name_zh) for d in services.catalogue().diseases],
@@ -192,6 +206,8 @@ def recheck(request):
             ("recurring", recurring, "recurring_page"),
         )
     }
+    for name in pages:
+        with_department_names(pages[name]["page"].object_list)
     context = {
         "year": year,
         "years": years,

@@ -14,14 +14,14 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
-from citycheck.core import access
+from citycheck.core import access, cached_json
 from citycheck.places.models import Place, PlaceLevel
 
 from . import dashboard, parts, services
@@ -251,7 +251,8 @@ def province_dashboard(request):
             level_name=_("设区市") if level == "city" else _("县（市、区）"),
             top=top,
             data={
-                "map": dashboard.map_features(release, top),
+                # The map is fetched (cached, compressed), not inlined in the page.
+                "map_top": top.code,
                 "map_url": reverse("reports:dashboard_map", args=[release.pk, "CODE"]),
                 "ranking": dashboard.ranking(release, level),
                 "matrix": dashboard.warning_matrix(release, level),
@@ -268,7 +269,12 @@ def dashboard_map(request, pk: int, code: str):
     """The children of place ``code`` coloured by index (the drill-down of the map)."""
     release = visible_release(request.user, pk)
     parent = get_object_or_404(Place, code=code)
-    return JsonResponse(dashboard.map_features(release, parent))
+    published = release.status == ReleaseStatus.PUBLISHED
+    return cached_json.json_response(
+        request,
+        f"dashboard-map:{release.pk}:{parent.pk}" if published else None,
+        lambda: dashboard.map_features(release, parent),
+    )
 
 
 @login_required

@@ -30,6 +30,7 @@ def published(province, method):
 def urls_of(release, code="360102"):
     return [
         reverse("assessment:release", args=[release.pk]),
+        reverse("assessment:release_map", args=[release.pk]),
         reverse("assessment:release_place", args=[release.pk, code]),
         reverse("assessment:release_export", args=[release.pk]),
         reverse("assessment:release_diff") + f"?a={release.pk}&b={release.pk}",
@@ -80,7 +81,9 @@ def test_everybody_sees_a_published_release(client, province, published):
         assert response.status_code == 200, url
     ranking = client.get(reverse("assessment:release", args=[published.pk])).content.decode()
     assert "1–1" in ranking or "1–2" in ranking  # the rank interval of the best county
-    assert 'id="map-data"' in ranking and '"FeatureCollection"' in ranking
+    map_url = reverse("assessment:release_map", args=[published.pk])
+    assert map_url in ranking  # the map is fetched, not inlined
+    assert client.get(map_url).json()["type"] == "FeatureCollection"
     results = client.get(f"/api/assessment/results/?release={published.pk}&level=index")
     ranks = {r["place"]: r["rank"] for r in results.json()["results"]}
     assert ranks == {"360102": 1, "360103": 2, "360402": 3, "360403": 4}

@@ -1,5 +1,8 @@
 """Report pages and dashboards for logged-in users."""
 
+import gzip
+import json
+
 from django.urls import reverse
 
 from citycheck.core.choices import Role
@@ -18,7 +21,16 @@ def test_province_dashboard_ranks_maps_and_lights(client, province, published_re
     client.force_login(province.users[Role.PROVINCE_ADMIN])
     data = page_data(client.get(reverse("reports:province_dashboard")))
     assert [r["code"] for r in data["ranking"]] == ["360102", "360103", "360402", "360403"]
-    assert {f["properties"]["code"] for f in data["map"]["features"]} == {"360100", "360400"}
+    # the map is fetched, not inlined: compressed, cached and revalidated by its ETag
+    assert "map" not in data
+    top = client.get(data["map_url"].replace("CODE", data["map_top"]), HTTP_ACCEPT_ENCODING="gzip")
+    assert top["Content-Encoding"] == "gzip" and top["ETag"]
+    features = json.loads(gzip.decompress(top.content))["features"]
+    assert {f["properties"]["code"] for f in features} == {"360100", "360400"}
+    again = client.get(
+        data["map_url"].replace("CODE", data["map_top"]), HTTP_IF_NONE_MATCH=top["ETag"]
+    )
+    assert again.status_code == 304
     assert data["matrix"]["dimensions"] == ["生态宜居", "安全韧性"]
     assert len(data["matrix"]["cells"]) == 4 * 2
     assert data["trend"]["years"] == [2024]

@@ -3,7 +3,12 @@
   const { json, draw: chart, mapOption, radarOption, trendOption } = window.citycheckCharts;
   const data = json("dashboard-data") || {};
   const labels = json("dashboard-labels") || {};
-  if (data.map && document.getElementById("dashboard-map")) {
+  // The map's boundaries are fetched once per release (cached and compressed on the
+  // server, revalidated by ETag), not inlined in the page.
+  const mapTop = data.map_url && document.getElementById("dashboard-map")
+    ? fetch(data.map_url.replace("CODE", data.map_top)).then(response => response.json())
+    : null;
+  if (mapTop) mapTop.then(topMap => {
     const stack = [];
     const title = document.getElementById("map-title");
     const back = document.getElementById("map-back");
@@ -17,7 +22,7 @@
       title.textContent = caption;
       back.hidden = stack.length === 0;
     }
-    show("top", data.map, title.textContent);
+    show("top", topMap, title.textContent);
     map.on("click", params => {
       if (!params.data) return;
       if (!params.data.hasChildren) {  // a county: nothing below it, open its dashboard
@@ -36,7 +41,7 @@
       const [caption, name, collection] = stack.pop();
       show(name, collection, caption);
     });
-  }
+  });
   if (data.ranking) {
     const ranking = chart("dashboard-ranking", {
       tooltip: {}, grid: { left: 90 },
