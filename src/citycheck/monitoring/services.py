@@ -1,0 +1,730 @@
+"""The only writers of monitoring data: ingest, tokens, rule evaluation, the warnings' life
+cycle (acknowledge, handle, close out, escalate) and notifications.
+
+Every function takes a keyword-only ``acting_user`` and records its step with
+``record_event`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citycheck.accounts.models import User
+from citycheck.core import access
+from citycheck.core.bulk import insert_rows
+from citycheck.core.choices import Action, Role
+from citycheck.core.context import acting
+from citycheck.core.models import record_event
+from citycheck.core.numbers import NumberError, parse_number
+from citycheck.engine.monitoring import evaluate_rules
+from citycheck.places.models import Place, PlaceYear
+
+from .models import (
+    EarlyWarning,
+    Feed,
+    Frequency,
+    IngestBatch,
+    IngestToken,
+    MonitoringIndicator,
+    Notification,
+    NotificationPreference,
+    Observation,
+    Rule,
+    WarningStatus,
+    period_from_ordinal,
+)
+
+MAX_BATCH_ROWS = 5000
+
+
+class MonitoringError(ValueError):
+    """A step that cannot be taken; the message is for the person who asked."""
+
+
+class ScopeError(PermissionDenied):
+    """A row lies outside what the token (or user) may write: nothing is written."""
+
+
+# ---------------------------------------------------------------------------------------
+# Ingest
+
+
+@dataclass
+class Refusal:
+    row: int  # 1-based, in the order sent
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    unchanged: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    replayed: bool = False
+    batch_id: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "accepted": self.accepted,
+            "unchanged": self.unchanged,
+            "replayed": self.replayed,
+            "refused": [r.as_dict() for r in self.refused],
+        }
+
+
+_PERIOD = {
+    Frequency.DAILY: re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),
+    Frequency.MONTHLY: re.compile(r"^(\d{4})-(\d{2})$"),
+    Frequency.QUARTERLY: re.compile(r"^(\d{4})-Q([1-4])$"),
+}
+
+
+def parse_period(frequency: str, text) -> dt.date:
+    """The first day of the period written ``text`` (2025-03-14, 2025-03 or 2025-Q1)."""
+    match = _PERIOD[frequency].match(str(text).strip())
+    if not match:
+        raise ValueError
+    numbers = [int(part) for part in match.groups()]
+    if frequency == Frequency.DAILY:
+        return dt.date(*numbers)
+    if frequency == Frequency.MONTHLY:
+        return dt.date(numbers[0], numbers[1], 1)
+    return dt.date(numbers[0], (numbers[1] - 1) * 3 + 1, 1)
+
+
+def _period_written(frequency: str) -> str:
+    return {"daily": "2025-03-14", "monthly": "2025-03", "quarterly": "2025-Q1"}[frequency]
+
+
+class _Lookups:
+    """Places and indicators by code, loaded once per process and refreshed on a miss."""
+
+    places: dict[str, tuple[int, str, str]] = {}
+    indicators: dict[str, MonitoringIndicator] = {}
+
+    @classmethod
+    def place(cls, code: str):
+        if code not in cls.places:
+            cls.places = {
+                c: (pk, path, level)
+                for c, pk, path, level in Place.objects.filter(active=True).values_list(
+                    "code", "pk", "path", "level"
+                )
+            }
+        return cls.places.get(code)
+
+    @classmethod
+    def indicator(cls, code: str):
+        if code not in cls.indicators:
+            cls.indicators = {i.code: i for i in MonitoringIndicator.objects.select_related("feed")}
+        return cls.indicators.get(code)
+
+    @classmethod
+    def clear(cls):
+        cls.places, cls.indicators = {}, {}
+
+
+def batch_digest(rows) -> str:
+    return hashlib.sha256(
+        json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def ingest(
+    rows: list[dict],
+    *,
+    feed: Feed,
+    acting_user=None,
+    scope: Place | None = None,
+    token: IngestToken | None = None,
+    batch_id: str = "",
+    today: dt.date | None = None,
+) -> IngestResult:
+    """Check and store observations; all or nothing.
+
+    ``rows`` are mappings with ``place`` (division code), ``indicator`` (monitoring
+    indicator code), ``period`` (written as the indicator's frequency: 2025-03-14, 2025-03,
+    2025-Q1), ``value`` and optionally ``unit``. A row for a place outside ``scope`` or an
+    indicator of another feed raises :class:`ScopeError` (nothing written). Rows with an
+    unknown place, indicator or period, a wrong unit, a future period, a bad number or a
+    value differing from the one already stored are refused with the reason, and then
+    nothing of the batch is written; a row equal to the stored one is left unchanged.
+    With a ``batch_id``, a batch already accepted is answered as it was (``replayed``) and
+    nothing is written again.
+    """
+    today = today or timezone.localdate()
+    result = IngestResult(batch_id=batch_id)
+    if len(rows) > MAX_BATCH_ROWS:
+        result.refused.append(Refusal(0, "rows", _("一批最多 %(n)d 行。") % {"n": MAX_BATCH_ROWS}))
+        return result
+    digest = batch_digest(rows)
+    if batch_id:
+        done = IngestBatch.objects.filter(feed=feed, batch_id=batch_id).first()
+        if done is not None:
+            if done.digest != digest:
+                raise MonitoringError(
+                    _("批次号 %(id)s 已用于内容不同的另一批数据。") % {"id": batch_id}
+                )
+            return IngestResult(
+                accepted=done.accepted, unchanged=done.unchanged, replayed=True, batch_id=batch_id
+            )
+    checked = []  # (row number, place id, indicator, period, value)
+    for number, row in enumerate(rows, start=1):
+        checked_row = _check_row(number, row, feed, scope, today, result.refused)
+        if checked_row is not None:
+            checked.append(checked_row)
+    # Duplicates: within the batch, and against what is stored.
+    seen: dict[tuple, tuple[int, float]] = {}
+    fresh = []
+    for number, place_id, indicator, period, value in checked:
+        key = (place_id, indicator.pk, period)
+        if key in seen:
+            if seen[key][1] != value:
+                result.refused.append(
+                    Refusal(
+                        number,
+                        "value",
+                        _("与本批第 %(row)d 行重复但数值不同。") % {"row": seen[key][0]},
+                    )
+                )
+            else:
+                result.unchanged += 1
+            continue
+        seen[key] = (number, value)
+        fresh.append((number, place_id, indicator, period, value))
+    stored = _stored_values(fresh)
+    new_rows = []
+    for number, place_id, indicator, period, value in fresh:
+        old = stored.get((place_id, indicator.pk, period))
+        if old is None:
+            new_rows.append((place_id, indicator.pk, period, value))
+        elif old == value:
+            result.unchanged += 1
+        else:
+            result.refused.append(
+                Refusal(
+                    number,
+                    "value",
+                    _("该期已有不同的数值 %(old)s；更正请先撤回原数据。") % {"old": old},
+                )
+            )
+    if result.refused:
+        result.refused.sort(key=lambda r: r.row)
+        return result
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            batch = IngestBatch(
+                feed=feed,
+                batch_id=batch_id or f"auto-{digest[:16]}-{now:%Y%m%d%H%M%S%f}",
+                token=token,
+                digest=digest,
+                accepted=len(new_rows),
+                unchanged=result.unchanged,
+            )
+            with acting(acting_user):
+                batch.save()
+            insert_rows(
+                Observation,
+                ["place_id", "indicator_id", "period", "value", "source", "received", "batch_id"],
+                ((p, i, d, v, feed.code, now, batch.pk) for p, i, d, v in new_rows),
+            )
+            record_event(
+                batch,
+                "ingested",
+                acting_user=acting_user,
+                data={"accepted": len(new_rows), "unchanged": result.unchanged},
+            )
+    except IntegrityError:
+        # A concurrent retry of the same batch (or the same rows) won the race.
+        if batch_id and IngestBatch.objects.filter(feed=feed, batch_id=batch_id).exists():
+            return ingest(
+                rows,
+                feed=feed,
+                acting_user=acting_user,
+                scope=scope,
+                token=token,
+                batch_id=batch_id,
+                today=today,
+            )
+        raise MonitoringError(_("部分数据已被同时提交，请重试。")) from None
+    result.accepted = len(new_rows)
+    return result
+
+
+def _check_row(number, row, feed, scope, today, refused):
+    if not isinstance(row, dict):
+        refused.append(Refusal(number, "-", _("每行应为一个对象。")))
+        return None
+    indicator = _Lookups.indicator(str(row.get("indicator", "")))
+    if indicator is None:
+        refused.append(
+            Refusal(
+                number,
+                "indicator",
+                _("未知的监测指标“%(code)s”。") % {"code": row.get("indicator", "")},
+            )
+        )
+        return None
+    if indicator.feed_id != feed.pk:
+        raise ScopeError(
+            _("第 %(row)d 行：指标 %(code)s 不属于数据来源 %(feed)s。")
+            % {"row": number, "code": indicator.code, "feed": feed.code}
+        )
+    place = _Lookups.place(str(row.get("place", "")))
+    if place is None or place[2] not in indicator.levels:
+        refused.append(
+            Refusal(
+                number,
+                "place",
+                _("未知的地区代码“%(code)s”，或该指标不监测这一层级。")
+                % {"code": row.get("place", "")},
+            )
+        )
+        return None
+    place_id, path, _level = place
+    if scope is not None and not path.startswith(scope.path):
+        raise ScopeError(
+            _("第 %(row)d 行：地区 %(code)s 不在令牌的地区范围内。")
+            % {"row": number, "code": row.get("place")}
+        )
+    try:
+        period = parse_period(indicator.frequency, row.get("period", ""))
+    except (ValueError, TypeError):
+        refused.append(
+            Refusal(
+                number,
+                "period",
+                _("无法识别的期“%(period)s”，应写作 %(example)s。")
+                % {
+                    "period": row.get("period", ""),
+                    "example": _period_written(indicator.frequency),
+                },
+            )
+        )
+        return None
+    if period > today:
+        refused.append(
+            Refusal(number, "period", _("期 %(period)s 在未来。") % {"period": row["period"]})
+        )
+        return None
+    unit = row.get("unit")
+    if unit not in (None, "") and str(unit).strip() != indicator.unit:
+        refused.append(
+            Refusal(
+                number,
+                "unit",
+                _("单位“%(unit)s”不符，该指标的单位为“%(expected)s”。")
+                % {"unit": unit, "expected": indicator.unit},
+            )
+        )
+        return None
+    try:
+        value = parse_number(row.get("value"))
+    except (NumberError, TypeError) as bad:
+        refused.append(
+            Refusal(number, "value", str(bad) if isinstance(bad, NumberError) else _("缺少数值。"))
+        )
+        return None
+    if value is None:
+        refused.append(Refusal(number, "value", _("缺少数值。")))
+        return None
+    return number, place_id, indicator, period, float(value)
+
+
+def _stored_values(rows) -> dict:
+    if not rows:
+        return {}
+    places = {r[1] for r in rows}
+    indicators = {r[2].pk for r in rows}
+    periods = {r[3] for r in rows}
+    return {
+        (p, i, d): v
+        for p, i, d, v in Observation.objects.filter(
+            place_id__in=places, indicator_id__in=indicators, period__in=periods
+        ).values_list("place_id", "indicator_id", "period", "value")
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Tokens
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_token(name: str, *, feed: Feed, place: Place, acting_user, rate: str = "") -> tuple:
+    """A new ingest token; returns ``(token, key)`` — the key is shown once, only its
+    digest is kept."""
+    if (
+        acting_user is not None
+        and not acting_user.is_superuser
+        and not Place.objects.restrict(acting_user, Action.MANAGE).filter(pk=place.pk).exists()
+    ):
+        raise PermissionDenied(_("无权为该地区签发接入令牌。"))
+    key = "cct_" + secrets.token_urlsafe(32)
+    token = IngestToken(name=name, feed=feed, place=place, digest=_hash(key), prefix=key[:8])
+    token.rate = rate
+    token.created_by = acting_user
+    with acting(acting_user):
+        token.save()
+    record_event(token, "issued", acting_user=acting_user)
+    return token, key
+
+
+def token_for_key(key: str) -> IngestToken | None:
+    """The active token whose key this is."""
+    return (
+        IngestToken.objects.select_related("feed", "place")
+        .filter(digest=_hash(key), revoked__isnull=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def revoke_token(token: IngestToken, *, acting_user) -> None:
+    token.snapshot()
+    token.revoked = timezone.now()
+    with acting(acting_user):
+        token.save()
+    record_event(token, "revoked", acting_user=acting_user)
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluation
+
+
+def observations_frame(as_of: dt.date, indicators=None) -> pd.DataFrame:
+    """Observations up to ``as_of`` as the engine's long frame (place code, indicator code,
+    period ordinal, value)."""
+    queryset = Observation.objects.filter(period__lte=as_of)
+    if indicators is not None:
+        queryset = queryset.filter(indicator__in=indicators)
+    frame = pd.DataFrame.from_records(
+        queryset.values_list(
+            "place__code", "indicator__code", "indicator__frequency", "period", "value"
+        ),
+        columns=["place", "indicator", "frequency", "period", "value"],
+    )
+    if frame.empty:
+        return frame.drop(columns="frequency")
+    dates = pd.to_datetime(frame["period"])
+    ordinal = dates.dt.year * 12 + dates.dt.month - 1
+    ordinal = ordinal.where(
+        frame["frequency"] != Frequency.QUARTERLY, dates.dt.year * 4 + (dates.dt.month - 1) // 3
+    )
+    daily = frame["frequency"] == Frequency.DAILY
+    if daily.any():
+        ordinal[daily] = [d.toordinal() for d in frame.loc[daily, "period"]]
+    frame["period"] = ordinal.astype("int64")
+    return frame.drop(columns="frequency")
+
+
+def rules_frame() -> tuple[pd.DataFrame, dict]:
+    rules = list(Rule.objects.filter(active=True).select_related("indicator", "department"))
+    by_key = {(r.code, r.city_class): r for r in rules}
+    frame = pd.DataFrame(
+        [
+            {
+                "code": r.code,
+                "kind": r.kind,
+                "indicator": r.indicator.code if r.indicator else "",
+                "city_class": r.city_class,
+                "comparison": r.comparison,
+                "threshold": r.threshold,
+                "low": r.low,
+                "high": r.high,
+                "window": r.window,
+                "horizon": r.horizon,
+                "method": r.method,
+                "coverage": r.coverage,
+                "components": tuple(r.components or ()),
+                "level": r.level,
+                "department": r.department.code,
+                "periods_per_year": r.indicator.periods_per_year if r.indicator else 12,
+            }
+            for r in rules
+        ]
+    )
+    for column in ("threshold", "low", "high"):
+        if column in frame:
+            frame[column] = frame[column].astype(float)
+    return frame, by_key
+
+
+def city_classes(year: int) -> dict[str, str]:
+    classes = {}
+    for code, city_class in (
+        PlaceYear.objects.filter(year__lte=year)
+        .order_by("year")
+        .values_list("place__code", "city_class")
+    ):
+        classes[code] = city_class
+    return classes
+
+
+@transaction.atomic
+def evaluate(as_of: dt.date | None = None, *, acting_user=None) -> dict:
+    """Evaluate every active rule on the observations up to ``as_of`` (default today):
+    raise a warning for each new (rule, place), update the open one when the rule fires
+    again on a later period. Returns counts."""
+    as_of = as_of or timezone.localdate()
+    rules, by_key = rules_frame()
+    counts = {"raised": 0, "updated": 0, "firing": 0}
+    if rules.empty:
+        return counts
+    observations = observations_frame(as_of)
+    if observations.empty:
+        return counts
+    classes = city_classes(as_of.year)
+    found = evaluate_rules(observations, rules, city_classes=classes)
+    counts["firing"] = len(found)
+    if found.empty:
+        return counts
+    places = {p.code: p for p in Place.objects.filter(code__in=found["place"].unique())}
+    indicators = {i.code: i for i in MonitoringIndicator.objects.all()}
+    open_ = {
+        (w.rule.code, w.place_id): w
+        for w in EarlyWarning.objects.not_closed().select_related("rule")
+    }
+    with acting(acting_user):
+        for row in found.itertuples(index=False):
+            place = places[row.place]
+            rule = by_key.get((row.rule, classes.get(row.place, ""))) or by_key[(row.rule, "")]
+            indicator = indicators[row.indicator]
+            period = period_from_ordinal(indicator.frequency, int(row.period))
+            fields = {
+                "period": period,
+                "value": float(row.value),
+                "reference": _number(row.reference),
+                "forecast": _number(row.forecast),
+                "lower": _number(row.lower),
+                "upper": _number(row.upper),
+                "periods_ahead": None if pd.isna(row.periods_ahead) else int(row.periods_ahead),
+            }
+            warning = open_.get((row.rule, place.pk))
+            if warning is not None:
+                if warning.period < period:
+                    warning.snapshot()
+                    for name, value in fields.items():
+                        setattr(warning, name, value)
+                    warning.save()
+                    record_event(warning, "fired_again", acting_user=acting_user)
+                    counts["updated"] += 1
+                continue
+            warning = EarlyWarning.objects.create(
+                rule=rule,
+                place=place,
+                indicator=indicator,
+                department=rule.department,
+                level=rule.level,
+                deadline=as_of + dt.timedelta(days=rule.deadline_days),
+                raised=timezone.now(),
+                **fields,
+            )
+            record_event(warning, "raised", acting_user=acting_user, data={"as_of": as_of})
+            notify(warning, "raised", place)
+            counts["raised"] += 1
+    return counts
+
+
+def _number(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
+# ---------------------------------------------------------------------------------------
+# The warning's life cycle
+
+
+def _lock(warning: EarlyWarning) -> EarlyWarning:
+    return (
+        EarlyWarning.objects.select_for_update().select_related("place", "rule").get(pk=warning.pk)
+    )
+
+
+def _may_change(user, warning) -> bool:
+    return EarlyWarning.objects.restrict(user, Action.CHANGE).filter(pk=warning.pk).exists()
+
+
+def may_close(user, warning) -> bool:
+    """Closing out (销号) is for the level above the warning's place, with approval rights."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    if user.place is None or user.role in (Role.DEPARTMENT_FILLER, Role.EVALUATOR):
+        return False
+    return (
+        access.may(user, Action.APPROVE)
+        and warning.place.path.startswith(user.place.path)
+        and warning.place.pk != user.place.pk
+    )
+
+
+@transaction.atomic
+def acknowledge(warning: EarlyWarning, *, acting_user) -> EarlyWarning:
+    """签收: the responsible department (or the place's administrator) takes it up."""
+    warning = _lock(warning)
+    if not _may_change(acting_user, warning):
+        raise PermissionDenied(_("无权签收该预警。"))
+    if warning.status != WarningStatus.OPEN:
+        raise MonitoringError(_("只有待签收的预警可以签收。"))
+    warning.snapshot()
+    warning.status = WarningStatus.ACKNOWLEDGED
+    with acting(acting_user):
+        warning.save()
+    record_event(warning, "acknowledged", acting_user=acting_user)
+    return warning
+
+
+@transaction.atomic
+def handle(warning: EarlyWarning, *, acting_user, measures: str, evidence=None) -> EarlyWarning:
+    """处置: the measures taken (required) and evidence (a file, optional)."""
+    warning = _lock(warning)
+    if not _may_change(acting_user, warning):
+        raise PermissionDenied(_("无权处置该预警。"))
+    if warning.status not in (WarningStatus.OPEN, WarningStatus.ACKNOWLEDGED):
+        raise MonitoringError(_("该预警已处置或已销号。"))
+    if not (measures or "").strip():
+        raise MonitoringError(_("请填写处置措施。"))
+    warning.snapshot()
+    warning.status = WarningStatus.HANDLED
+    warning.measures = measures.strip()
+    if evidence is not None:
+        warning.evidence = evidence
+    with acting(acting_user):
+        warning.save()
+    record_event(warning, "handled", acting_user=acting_user, note=warning.measures)
+    notify(warning, "handled", warning.place.parent or warning.place)
+    return warning
+
+
+@transaction.atomic
+def close_out(warning: EarlyWarning, *, acting_user, note: str = "") -> EarlyWarning:
+    """销号 by the level above the place, once handled."""
+    warning = _lock(warning)
+    if not may_close(acting_user, warning):
+        raise PermissionDenied(_("预警由上一级销号：您的账号不能为该地区的预警销号。"))
+    if warning.status != WarningStatus.HANDLED:
+        raise MonitoringError(_("只有已处置的预警可以销号。"))
+    warning.snapshot()
+    warning.status = WarningStatus.CLOSED
+    warning.closing_note = note.strip()
+    with acting(acting_user):
+        warning.save()
+    record_event(warning, "closed_out", acting_user=acting_user, note=warning.closing_note)
+    return warning
+
+
+@transaction.atomic
+def escalate_overdue(today: dt.date | None = None, *, acting_user=None) -> int:
+    """Escalate every overdue warning one level up (county → city → province) and give it
+    a new deadline; a warning already at the province stays there, overdue."""
+    today = today or timezone.localdate()
+    count = 0
+    for warning in (
+        EarlyWarning.objects.overdue(today)
+        .select_for_update()
+        .select_related("place", "escalated_to", "rule")
+    ):
+        current = warning.escalated_to or warning.place
+        above = current.parent
+        if above is None:
+            continue
+        warning.snapshot()
+        warning.escalated_to = above
+        warning.escalations += 1
+        warning.deadline = today + dt.timedelta(days=warning.rule.deadline_days)
+        with acting(acting_user):
+            warning.save()
+        record_event(warning, "escalated", acting_user=acting_user, data={"to": above.code})
+        notify(warning, "escalated", above)
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------
+# Notifications
+
+
+def recipients(warning: EarlyWarning, place: Place):
+    """The people told about ``warning`` at ``place``: its administrators and the
+    responsible department's fillers there."""
+    return User.objects.filter(place=place, is_active=True).filter(
+        Q(role__in=[Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.COUNTY_ADMIN])
+        | Q(role=Role.DEPARTMENT_FILLER, department=warning.department_id)
+    )
+
+
+def notify(warning: EarlyWarning, event: str, place: Place) -> int:
+    users = list(recipients(warning, place).values_list("pk", flat=True))
+    Notification.objects.bulk_create(
+        [Notification(user_id=pk, warning=warning, event=event) for pk in users]
+    )
+    return len(users)
+
+
+def set_preference(user, mail: str) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.get_or_create(user=user)
+    preference.mail = mail
+    preference.save()
+    return preference
+
+
+EVENT_WORDS = {"raised": "新预警", "escalated": "预警升级", "handled": "预警已处置，待销号"}
+
+
+def send_digests(now: dt.datetime | None = None) -> int:
+    """One e-mail per user with notices not mailed yet (unless the user chose no mail);
+    returns the number of mails sent."""
+    now = now or timezone.now()
+    pending = Notification.objects.filter(mailed__isnull=True).select_related(
+        "user", "warning__place", "warning__rule"
+    )
+    by_user: dict[int, list[Notification]] = {}
+    for notice in pending:
+        by_user.setdefault(notice.user_id, []).append(notice)
+    no_mail = set(
+        NotificationPreference.objects.filter(mail=NotificationPreference.Mail.NONE).values_list(
+            "user_id", flat=True
+        )
+    )
+    sent = 0
+    for user_id, notices in by_user.items():
+        user = notices[0].user
+        if user_id not in no_mail and user.email:
+            lines = [
+                f"- {EVENT_WORDS.get(n.event, n.event)}：{n.warning.place.name_zh} "
+                f"{n.warning.rule.name_zh}（{n.warning.get_level_display()}，"
+                f"办理期限 {n.warning.deadline:%Y-%m-%d}）"
+                for n in notices
+            ]
+            send_mail(
+                f"城市体检监测预警每日摘要（{now:%Y-%m-%d}）：{len(notices)} 条",
+                "\n".join(["您负责范围内的监测预警：", *lines, "", "请登录平台查看和办理。"]),
+                None,
+                [user.email],
+            )
+            sent += 1
+        Notification.objects.filter(pk__in=[n.pk for n in notices]).update(mailed=now)
+    return sent
