@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "exchange-api"
-urlpatterns: list = []
+urlpatterns = [
+    path("instance/", views.InstanceView.as_view(), name="instance"),
+    path("packages/", views.PackageView.as_view(), name="packages"),
+]
