@@ -1,0 +1,289 @@
+"""The monthly dispatch (每月调度): the only writer of dispatch months and city reports.
+
+The province opens a month with a deadline; every prefecture-level city then has one
+report for it. A city's report takes its figures from the platform when it is submitted
+(its and its counties' renewal projects and their monthly progress, the tasks of their
+local plans) beside the city's own words; the province reminds the cities that have not
+reported and closes the month, which marks the rest overdue. The board compares each
+city's figures with its report of the month before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from citycheck.core.access import check_place, may
+from citycheck.core.choices import Action
+from citycheck.core.excel import append_row
+from citycheck.core.models import record_event
+from citycheck.places.models import Place, PlaceLevel
+from citycheck.renewal.models import ProgressReport, ProjectStatus, RenewalProject
+from citycheck.renewal.services import progress_board
+
+from .models import DispatchMonth, DispatchReport, DispatchStatus, LocalPlan, PlanTask, TaskStatus
+
+DEADLINE_DAY = 10  # of the following month, unless the province sets another
+# The figures a report carries, in the order the board and the sheet show them.
+FIGURES = (
+    "projects",
+    "reported",
+    "percent_complete",
+    "late",
+    "stalled",
+    "tasks",
+    "tasks_done",
+    "tasks_delayed",
+)
+
+
+def figure_labels() -> dict[str, str]:
+    return {
+        "projects": _("在建项目"),
+        "reported": _("本月报送进度的项目"),
+        "percent_complete": _("平均形象进度（%）"),
+        "late": _("滞后项目"),
+        "stalled": _("停滞项目"),
+        "tasks": _("方案任务"),
+        "tasks_done": _("已完成任务"),
+        "tasks_delayed": _("滞后任务"),
+    }
+
+
+class DispatchError(ValueError):
+    """A dispatch step that is refused; ``field`` names the field to correct."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+def may_run(user) -> bool:
+    """Province users with the manage action run the dispatch."""
+    return may(user, Action.MANAGE) and (
+        user.is_superuser or (user.place_id is not None and user.place.level == PlaceLevel.PROVINCE)
+    )
+
+
+def _require_runner(user) -> None:
+    if not may_run(user):
+        raise PermissionDenied(_("只有省级管理员可以组织月度调度。"))
+
+
+def first_of(month: dt.date) -> dt.date:
+    return month.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def cities():
+    return Place.objects.filter(level=PlaceLevel.CITY).order_by("code")
+
+
+@transaction.atomic
+def open_month(
+    month: dt.date, *, deadline: dt.date | None = None, acting_user, is_synthetic: bool = False
+) -> DispatchMonth:
+    """Open ``month``'s dispatch with a pending report for every city (an already open
+    month is returned as it is)."""
+    _require_runner(acting_user)
+    month = first_of(month)
+    deadline = deadline or (month_end(month) + dt.timedelta(days=DEADLINE_DAY))
+    if deadline < month:
+        raise DispatchError("deadline", _("截止日期不能早于调度月份"))
+    dispatch, created = DispatchMonth.objects.get_or_create(
+        month=month, defaults={"deadline": deadline, "is_synthetic": is_synthetic}
+    )
+    if created:
+        DispatchReport.objects.bulk_create(
+            [DispatchReport(month=dispatch, place=city) for city in cities()]
+        )
+        record_event(
+            dispatch, "dispatch_opened", acting_user=acting_user, data={"deadline": deadline}
+        )
+    return dispatch
+
+
+def city_figures(place: Place, month: dt.date) -> dict:
+    """The platform's figures of ``place`` and its counties for ``month``."""
+    subtree = Place.objects.subtree_of(place)
+    projects = RenewalProject.objects.filter(place__in=subtree).exclude(
+        status__in=[ProjectStatus.CANDIDATE, ProjectStatus.CANCELLED]
+    )
+    project_ids = list(projects.filter(start__lte=month_end(month)).values_list("pk", flat=True))
+    reports = ProgressReport.objects.filter(project__in=project_ids, month=first_of(month))
+    percents = list(reports.values_list("percent_complete", flat=True))
+    flags = progress_board(as_of=month_end(month)).flags
+    flags = flags[flags.index.isin(project_ids)] if not flags.empty else flags
+    tasks = dict(
+        PlanTask.objects.filter(plan__in=LocalPlan.objects.filter(place__in=subtree))
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return {
+        "projects": len(project_ids),
+        "reported": len(percents),
+        "percent_complete": round(sum(percents) / len(percents), 1) if percents else None,
+        "late": int(flags["late"].sum()) if not flags.empty else 0,
+        "stalled": int(flags["stalled"].sum()) if not flags.empty else 0,
+        "tasks": sum(tasks.values()),
+        "tasks_done": tasks.get(TaskStatus.DONE, 0),
+        "tasks_delayed": tasks.get(TaskStatus.DELAYED, 0),
+    }
+
+
+@transaction.atomic
+def submit_report(
+    report: DispatchReport,
+    *,
+    summary: str,
+    task_updates: dict[int, str] | None = None,
+    acting_user,
+    submitted_on: dt.date | None = None,
+) -> DispatchReport:
+    """Submit (or correct, while the month is open) a city's report: the plan tasks'
+    statuses given in ``task_updates`` (task id → status) are recorded first, then the
+    figures are taken. ``submitted_on`` is today unless a replay (the demo) says otherwise;
+    a report after the deadline is marked late."""
+    from .plans import set_task_status
+
+    check_place(acting_user, report.place, Action.CHANGE)
+    if report.month.status != DispatchMonth.Status.OPEN:
+        raise DispatchError(
+            "month", _("%(month)s 的调度已截止，不能再报送") % {"month": report.month}
+        )
+    if not summary.strip():
+        raise DispatchError("summary", _("请填写本月工作情况"))
+    subtree = Place.objects.subtree_of(report.place)
+    for task_id, status in (task_updates or {}).items():
+        task = PlanTask.objects.filter(pk=task_id, plan__place__in=subtree).first()
+        if task is None:
+            raise DispatchError("tasks", _("任务 %(id)s 不属于本市的实施方案") % {"id": task_id})
+        if task.status != status:
+            set_task_status(task, status=status, note=task.note, acting_user=acting_user)
+    day = submitted_on or timezone.localdate()
+    report.snapshot()
+    report.summary = summary.strip()
+    report.figures = city_figures(report.place, report.month.month)
+    report.status = DispatchStatus.SUBMITTED
+    report.submitted_at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    report.submitted_by = acting_user
+    report.late = day > report.month.deadline
+    report.save()
+    record_event(report, "dispatch_submitted", acting_user=acting_user, data={"late": report.late})
+    return report
+
+
+@transaction.atomic
+def remind(dispatch: DispatchMonth, *, acting_user) -> list[DispatchReport]:
+    """Remind every city that has not reported: each reminder is counted and recorded."""
+    _require_runner(acting_user)
+    if dispatch.status != DispatchMonth.Status.OPEN:
+        raise DispatchError("month", _("%(month)s 的调度已截止") % {"month": dispatch})
+    pending = list(dispatch.reports.filter(status=DispatchStatus.PENDING).select_related("place"))
+    for report in pending:
+        report.snapshot()
+        report.reminders += 1
+        report.save()
+        record_event(
+            report, "dispatch_reminded", acting_user=acting_user, data={"n": report.reminders}
+        )
+    return pending
+
+
+@transaction.atomic
+def close_month(dispatch: DispatchMonth, *, acting_user) -> list[DispatchReport]:
+    """Close the month: reports still pending become overdue (returned)."""
+    _require_runner(acting_user)
+    if dispatch.status == DispatchMonth.Status.CLOSED:
+        return []
+    overdue = list(dispatch.reports.filter(status=DispatchStatus.PENDING).select_related("place"))
+    for report in overdue:
+        report.snapshot()
+        report.status = DispatchStatus.OVERDUE
+        report.save()
+    dispatch.snapshot()
+    dispatch.status = DispatchMonth.Status.CLOSED
+    dispatch.closed_at = timezone.now()
+    dispatch.save()
+    record_event(
+        dispatch, "dispatch_closed", acting_user=acting_user, data={"overdue": len(overdue)}
+    )
+    return overdue
+
+
+@dataclass
+class BoardRow:
+    report: DispatchReport
+    figures: list  # (key, value, change since last month or None)
+    overdue: bool  # not reported and past the deadline (or closed)
+
+
+def board(dispatch: DispatchMonth, *, today: dt.date | None = None) -> list[BoardRow]:
+    """Every city's report of the month with its change since the month before."""
+    today = today or timezone.localdate()
+    previous = DispatchMonth.objects.filter(month__lt=dispatch.month).order_by("-month").first()
+    before = (
+        {r.place_id: r.figures for r in previous.reports.filter(status=DispatchStatus.SUBMITTED)}
+        if previous
+        else {}
+    )
+    rows = []
+    for report in dispatch.reports.select_related("place", "submitted_by").order_by("place__code"):
+        last = before.get(report.place_id, {})
+        figures = []
+        for key in FIGURES:
+            value = report.figures.get(key)
+            old = last.get(key)
+            change = value - old if value is not None and old is not None else None
+            figures.append((key, value, change))
+        overdue = report.status == DispatchStatus.OVERDUE or (
+            report.status == DispatchStatus.PENDING and today > dispatch.deadline
+        )
+        rows.append(BoardRow(report, figures, overdue))
+    return rows
+
+
+def overdue_places(dispatch: DispatchMonth, *, today: dt.date | None = None) -> list[Place]:
+    return [row.report.place for row in board(dispatch, today=today) if row.overdue]
+
+
+def export_sheet(dispatch: DispatchMonth, stream, *, today: dt.date | None = None) -> None:
+    """The month's dispatch sheet as an Excel workbook written to ``stream``."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"{dispatch.month:%Y-%m}"
+    labels = figure_labels()
+    append_row(
+        sheet,
+        [_("地区代码"), _("地区"), _("状态"), _("报送时间"), _("逾期"), _("催报次数")]
+        + [labels[k] for k in FIGURES]
+        + [_("较上月变化：") + labels[k] for k in FIGURES]
+        + [_("本月工作情况")],
+    )
+    for row in board(dispatch, today=today):
+        report = row.report
+        append_row(
+            sheet,
+            [
+                report.place.code,
+                report.place.name_zh,
+                report.get_status_display(),
+                report.submitted_at.date().isoformat() if report.submitted_at else "",
+                _("是") if row.overdue or report.late else "",
+                report.reminders,
+            ]
+            + [value for _key, value, _change in row.figures]
+            + [change for _key, _value, change in row.figures]
+            + [report.summary],
+        )
+    book.save(stream)
