@@ -315,6 +315,11 @@ class EarlyWarning(ChangeLoggedModel):
     def __str__(self):
         return f"{self.place.name_zh} {self.rule.name_zh} {self.period:%Y-%m}"
 
+    def serialize(self) -> dict:
+        data = super().serialize()
+        data["evidence"] = self.evidence.name or ""
+        return data
+
     @property
     def is_overdue(self) -> bool:
         return (
