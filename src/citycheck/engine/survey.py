@@ -205,8 +205,9 @@ def trim(
 
     Each round caps the weights above ``cap * median(weights)`` and rakes the result to
     the controls; raking can push weights over the cap again, so rounds repeat until the
-    largest weight is within 0.1 % of the cap or ``max_rounds`` is reached (the weights
-    of the last round are returned: they meet the controls and come closest to the cap).
+    largest weight is within 0.1 % of the cap, a round lowers the largest ratio to the
+    median by less than 0.1 %, or ``max_rounds`` is reached (the weights of the last
+    round are returned: they always meet the controls).
     Where a cell is so scarce in the sample that the cap and the controls cannot both
     hold, the controls win: check ``w.max() / np.median(w)`` afterwards.
 
@@ -238,10 +239,13 @@ def trim(
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
         raise ParameterError("max_rounds", "a positive integer", max_rounds)
     w = rake(w, margins, controls, tol=tol, max_iter=max_iter)
+    previous = np.inf
     for _round in range(max_rounds):
         limit = cap * np.median(w)
-        if w.max() <= limit * 1.001:
+        ratio = w.max() / np.median(w)
+        if ratio <= cap * 1.001 or ratio > previous * 0.999:
             break
+        previous = ratio
         w = rake(np.minimum(w, limit), margins, controls, tol=tol, max_iter=max_iter)
     return w
 
@@ -301,36 +305,54 @@ def likert_to_score(answers: Any, points: int = 5) -> np.ndarray:
     return (array - 1.0) / (points - 1) * 100.0
 
 
-def _group_matrix(groups: np.ndarray):
+def _group_matrix(groups: np.ndarray, w: np.ndarray):
+    """Group labels and the stacked sparse sums (ones, w, w**2) x group x respondent."""
     labels, codes = np.unique(groups, return_inverse=True)
-    n = codes.size
-    indicator = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(labels.size, n))
-    return labels, codes, indicator
+    n, g = codes.size, labels.size
+    rows = np.concatenate([codes, codes + g, codes + 2 * g])
+    columns = np.tile(np.arange(n), 3)
+    data = np.concatenate([np.ones(n), w, w * w])
+    return labels, sparse.csr_matrix((data, (rows, columns)), shape=(3 * g, n))
 
 
-def _ratio_means(indicator, codes, y, answered, w):
-    """Weighted means and Taylor standard errors per group x column of ``y`` (a block)."""
-    wm = answered * w[:, None]
-    y0 = np.where(answered, y, 0.0)
-    denominator = np.asarray(indicator @ wm)
-    numerator = np.asarray(indicator @ (wm * y0))
-    counts = np.asarray(indicator @ answered.astype(float))
-    squares = np.asarray(indicator @ (wm * wm))
+def _ratio_means(sums_matrix, y):
+    """Weighted means and Taylor standard errors per group x column of ``y`` (a block).
+
+    One sparse product of (1, w, w**2) per group with (answered, y, y**2) gives every
+    group sum the estimator needs; the linearised variance ``sum(w_i**2 (y_i -
+    mean)**2)`` is expanded around the scale's midpoint 50 (values then lie in [-50, 50],
+    so the expansion loses no meaningful precision).
+    """
+    k = y.shape[1]
+    g = sums_matrix.shape[0] // 3
+    stacked = np.empty((y.shape[0], 3 * k))  # C order, as the sparse product wants it
+    answered, centred, squared = stacked[:, :k], stacked[:, k : 2 * k], stacked[:, 2 * k :]
+    np.isnan(y, out=answered)
+    np.subtract(y, 50.0, out=centred)
+    np.copyto(centred, 0.0, where=answered == 1.0)
+    np.subtract(1.0, answered, out=answered)
+    np.multiply(centred, centred, out=squared)
+    sums = np.asarray(sums_matrix @ stacked)
+    counts, s_w2 = sums[:g, :k], sums[2 * g :, :k]
+    denominator, numerator = sums[g : 2 * g, :k], sums[g : 2 * g, k : 2 * k]
+    s_w2y, s_w2y2 = sums[2 * g :, k : 2 * k], sums[2 * g :, 2 * k :]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = numerator / denominator
         # Linearised values z_i = w_i (y_i - mean_g) / W_g; var = n/(n-1) sum z_i^2.
-        residual = np.where(answered, y0 - mean[codes], 0.0) * w[:, None]
-        z2 = np.asarray(indicator @ (residual * residual)) / denominator**2
-        variance = np.where(counts > 1, counts / (counts - 1) * z2, np.nan)
-        effective_n = denominator**2 / squares
-    return mean, np.sqrt(variance), counts, denominator, effective_n
+        z2 = (s_w2y2 - 2 * mean * s_w2y + mean * mean * s_w2) / denominator**2
+        variance = np.where(counts > 1, counts / (counts - 1) * np.maximum(z2, 0.0), np.nan)
+        effective_n = denominator**2 / s_w2
+    return mean + 50.0, np.sqrt(variance), counts, denominator, effective_n
 
 
-def _bootstrap_se(indicator, y, answered, w, replicates, rng):
+def _bootstrap_se(indicator, y, w, seeds):
+    """Poisson bootstrap: replicate b multiplies every weight by Poisson(1) draws seeded
+    by ``seeds[b]``, so every block of columns sees the same replicate weights."""
+    answered = ~np.isnan(y)
     y0 = np.where(answered, y, 0.0)
     draws = []
-    for _ in range(replicates):
-        wr = w * rng.poisson(1.0, size=w.size)
+    for seed in seeds:
+        wr = w * np.random.default_rng(seed).poisson(1.0, size=w.size)
         wm = answered * wr[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             draws.append(np.asarray(indicator @ (wm * y0)) / np.asarray(indicator @ wm))
@@ -411,21 +433,26 @@ def scores(
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
         raise ParameterError("block", "a positive integer", block)
     array = values.to_numpy(dtype=float)
-    finite = array[~np.isnan(array)]
-    if finite.size and (finite.min() < 0 or finite.max() > 100):
+    if (
+        array.size
+        and not np.isnan(array).all()
+        and (np.nanmin(array) < 0 or np.nanmax(array) > 100)
+    ):
         raise DataError("`values` must be scores from 0 to 100; use likert_to_score first")
     rng = check_random_state(random_state) if method == "bootstrap" else None
-    labels, codes, indicator = _group_matrix(keys)
+    labels, sums_matrix = _group_matrix(keys, w)
+    indicator = sums_matrix[: len(labels)]
+    if method == "bootstrap":
+        seeds = rng.integers(2**63, size=replicates)
     z = norm.ppf(0.5 + confidence / 2)
     parts = []
     for start in range(0, array.shape[1], block):
         y = array[:, start : start + block]
-        answered = ~np.isnan(y)
-        mean, se, counts, weight_sum, effective_n = _ratio_means(indicator, codes, y, answered, w)
+        mean, se, counts, weight_sum, effective_n = _ratio_means(sums_matrix, y)
         if method == "taylor":
             low, high = mean - z * se, mean + z * se
         else:
-            se, (low, high) = _bootstrap_se(indicator, y, answered, w, replicates, rng)
+            se, (low, high) = _bootstrap_se(indicator, y, w, seeds)
         for name, block_values in (
             ("n", counts),
             ("weight_sum", weight_sum),
