@@ -13,6 +13,7 @@ AREAS = {
     "check": ["bench.check"],
     "reports": ["bench.reports"],
     "http": ["bench.http"],
+    "survey": ["bench.survey"],
 }
 
 
