@@ -312,7 +312,15 @@ def send_package(
     except ValueError:
         answer = None
     if response.status_code == 200 and isinstance(answer, dict) and "body" in answer:
-        return apply_receipt(outgoing, answer, acting_user=acting_user)
+        outgoing.save(update_fields=["attempts", "last_attempt", "last_updated"])
+        try:
+            return apply_receipt(outgoing, answer, acting_user=acting_user)
+        except ExchangeError as exc:
+            # Delivered, but the answer proves nothing: the rows stay pending.
+            outgoing.error = _("回执无效，未记为已报送：%(error)s") % {"error": exc.message}
+            outgoing.save(update_fields=["error", "last_updated"])
+            record_event(outgoing, "receipt_invalid", acting_user=acting_user, note=outgoing.error)
+            return outgoing
     message = (answer or {}).get("message") if isinstance(answer, dict) else None
     outgoing.state = LedgerState.REFUSED
     outgoing.error = _("接收方拒收（HTTP %(status)s）：%(message)s") % {
