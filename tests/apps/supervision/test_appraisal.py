@@ -47,7 +47,7 @@ def test_bad_schemes_are_refused_with_file_line_and_field(tmp_path):
     assert (issue.line, issue.field) == (line, "record")
     assert issue.file.endswith("appraisal-2024.yaml")
     bad = text.replace("record: supervision.dispatch_on_time", "record: survey.satisfaction")
-    with pytest.raises(appraisals.SchemeError, match="survey.satisfaction"):
+    with pytest.raises(appraisals.SchemeError, match=r"survey\.satisfaction"):
         appraisals.load_scheme(write(tmp_path, bad))
 
 
