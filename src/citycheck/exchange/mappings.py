@@ -8,6 +8,7 @@ theirs (with their unit and a conversion factor) and which of ours has no counte
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,19 +144,26 @@ def mapping_files(directory=None) -> list[Path]:
     return sorted(Path(directory or conf.mappings_dir()).glob("*.yaml"))
 
 
+def _version_key(version: str) -> tuple:
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"[.\-]", version)
+    )
+
+
 def find_mapping(ours: tuple[str, int], theirs_system: str | None = None, directory=None):
-    """The newest-named mapping from our system (code, version), optionally to one system
-    of theirs; None when there is none. Files with problems are skipped here (``citycheck
-    exchange mappings`` reports them)."""
-    found = None
+    """The mapping of the highest version from our system (code, version), optionally to
+    one system of theirs; None when there is none. Files with problems are skipped here
+    (``citycheck exchange mappings`` reports them)."""
+    found = []
     for path in mapping_files(directory):
         try:
             mapping = read_mapping(path)
         except MappingError:
             continue
         if mapping.ours == tuple(ours) and theirs_system in (None, mapping.theirs[0]):
-            found = mapping
-    return found
+            found.append(mapping)
+    return max(found, key=lambda m: _version_key(m.version), default=None)
 
 
 def coverage(mapping: Mapping, our_indicators: dict[str, str], their_units=None) -> pd.DataFrame:
