@@ -63,7 +63,7 @@ class AccessibilityError(EngineError):
     """Bad network or point data; ``rows`` lists the offending row labels (may be empty)."""
 
     def __init__(self, message: str, rows: Sequence = ()):
-        self.rows = list(rows)
+        self.rows = [r.item() if isinstance(r, np.generic) else r for r in rows]
         if self.rows:
             shown = ", ".join(repr(r) for r in self.rows[:_SHOWN_ROWS])
             more = (
@@ -197,11 +197,15 @@ class Network:
         negative = length < 0
         if negative.any():
             raise AccessibilityError("edges with a negative length", edges.index[negative])
-        oneway = (
-            edges["oneway"].fillna(False).astype(bool).to_numpy()
-            if "oneway" in edges.columns
-            else np.zeros(len(edges), bool)
-        )
+        oneway = np.zeros(len(edges), bool)
+        if "oneway" in edges.columns:
+            flags = edges["oneway"]
+            if not (pd.api.types.is_bool_dtype(flags) or flags.isin([0, 1, True, False]).all()):
+                raise AccessibilityError(
+                    "the `oneway` column must hold true/false (0/1)",
+                    edges.index[~flags.isin([0, 1, True, False]).to_numpy()],
+                )
+            oneway = flags.astype(bool).to_numpy()
         self.metric_crs = _metric_crs(self.crs, x, y)
         self._to_metric = Transformer.from_crs(self.crs, self.metric_crs, always_xy=True)
         mx, my = self._project(x, y)
