@@ -20,3 +20,10 @@ CACHES = {
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
     }
 }
+
+# Periodic tasks (citycheck.core.schedule) on Celery beat: beat calls run_periodic every
+# minute and each task runs when its own interval has elapsed; the schedule is kept in
+# the database (django-celery-beat), editable in the admin.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_celery_beat"]  # noqa: F405
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {"citycheck-periodic": {"task": "citycheck.run_periodic", "schedule": 60.0}}
