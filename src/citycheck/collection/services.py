@@ -48,6 +48,9 @@ from .models import (
 
 # The sources a filler enters; adopted values are written by acceptance and adjudication.
 ENTERED_SOURCES = (Source.SELF_CHECK, Source.THIRD_PARTY)
+# Sources the province may adopt a value from: the entered ones and the satisfaction
+# survey's weighted figures (written by citycheck.survey, never typed).
+ADJUDICABLE_SOURCES = (*ENTERED_SOURCES, Source.SURVEY)
 
 
 class CheckStepError(Exception):
@@ -667,7 +670,7 @@ def adjudicate(
 ) -> Adjudication:
     """Record the adopted value (采信值) and who chose it and why.
 
-    ``chosen_source`` self_check or third_party takes that source's stored value;
+    ``chosen_source`` self_check, third_party or survey takes that source's stored value;
     ``adopted`` takes ``value`` as given (e.g. after a site visit).
     """
     check_place(acting_user, place, Action.APPROVE)
@@ -677,10 +680,10 @@ def adjudicate(
         raise CheckStepError(_("请填写采信理由。"))
     stored = dict(
         Value.objects.filter(
-            round=round_, place=place, indicator=indicator, source__in=ENTERED_SOURCES
+            round=round_, place=place, indicator=indicator, source__in=ADJUDICABLE_SOURCES
         ).values_list("source", "value")
     )
-    if chosen_source in ENTERED_SOURCES:
+    if chosen_source in ADJUDICABLE_SOURCES:
         if stored.get(chosen_source) is None:
             raise CheckStepError(
                 _("%(place)s 的指标 %(indicator)s 没有该来源的数值。")
@@ -688,7 +691,7 @@ def adjudicate(
             )
         value = stored[chosen_source]
     elif chosen_source != Source.ADOPTED or value is None:
-        raise CheckStepError(_("采信来源须为自体检值、第三方值，或给出核定的数值。"))
+        raise CheckStepError(_("采信来源须为自体检值、第三方值、满意度调查值，或给出核定的数值。"))
     adjudication, _created = Adjudication.objects.update_or_create(
         round=round_,
         place=place,
