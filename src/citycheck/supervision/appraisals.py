@@ -528,9 +528,12 @@ def _weight(appraisal: Appraisal, criterion: str) -> float:
 
 
 @transaction.atomic
-def score_by_hand(score: AppraisalScore, *, points, evidence: str, acting_user) -> AppraisalScore:
+def score_by_hand(
+    score: AppraisalScore, *, points, evidence: str, acting_user, retotal: bool = True
+) -> AppraisalScore:
     """Score a manual, bonus or penalty item: refused without evidence. The points are
-    entered as positive numbers (a penalty's are taken off)."""
+    entered as positive numbers (a penalty's are taken off). ``retotal=False`` leaves the
+    totals to one :func:`retotal` after a batch of scores."""
     _require_runner(acting_user)
     _draft_only(score.appraisal)
     if score.kind == "computed":
@@ -542,8 +545,17 @@ def score_by_hand(score: AppraisalScore, *, points, evidence: str, acting_user) 
     score.points = -value if score.kind == "penalty" else value
     score.evidence = {**score.evidence, "text": evidence.strip(), "by": acting_user.get_username()}
     score.save()
-    _retotal(score.appraisal)
+    if retotal:
+        _retotal(score.appraisal)
     return score
+
+
+@transaction.atomic
+def retotal(appraisal: Appraisal, *, acting_user) -> None:
+    """Recompute totals, ranks and outcomes after a batch of hand scores."""
+    _require_runner(acting_user)
+    _draft_only(appraisal)
+    _retotal(appraisal)
 
 
 @transaction.atomic
