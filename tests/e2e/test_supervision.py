@@ -21,10 +21,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_province_runs_dispatch_and_issues_bulletin(
     live_server,
-    browser_page,
-    province,
-    projects,
-    published_release,
+    browser_page,  # noqa: F811
+    province,  # noqa: F811
+    projects,  # noqa: F811
+    published_release,  # noqa: F811
     media_root,  # noqa: F811
 ):
     page = browser_page
