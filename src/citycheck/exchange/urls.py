@@ -1,2 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "exchange"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ledger, name="ledger"),
+    path("submit/", views.submit, name="submit"),
+    path("sent/<str:package_id>/", views.sent, name="sent"),
+    path("sent/<str:package_id>/retry/", views.retry, name="retry"),
+    path("sent/<str:package_id>/package.json", views.download, name="download"),
+    path("receipts/upload/", views.receipt_upload, name="receipt_upload"),
+    path("packages/upload/", views.package_upload, name="package_upload"),
+    path("received/<int:pk>/", views.received, name="received"),
+    path("received/<int:pk>/receipt.json", views.received_receipt, name="received_receipt"),
+]

@@ -1,0 +1,224 @@
+"""The exchange pages: the submission ledger (what was sent to the level above and what
+came back), packages received from below, and offline hand-over by file. Managers only."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from citycheck.collection.models import Round, RoundStatus
+from citycheck.core.access import may
+from citycheck.core.choices import Action
+
+from . import conf, package, services
+from .models import (
+    OutgoingPackage,
+    Peer,
+    PeerRelation,
+    ReceivedPackage,
+    RowState,
+)
+
+
+def _manager(request):
+    if not may(request.user, Action.MANAGE):
+        raise PermissionDenied(_("只有省级管理员可以查看和进行平台间报送。"))
+
+
+@login_required
+def ledger(request):
+    _manager(request)
+    uppers = list(Peer.objects.filter(relation=PeerRelation.UPPER, active=True))
+    rounds = list(Round.objects.exclude(status=RoundStatus.PUBLISHED).select_related("system"))
+    rounds += list(Round.objects.filter(status=RoundStatus.PUBLISHED).select_related("system")[:3])
+    flagged = []
+    for peer in uppers:
+        for round_ in rounds:
+            changed = services.changed_since_submission(peer, round_)
+            if not changed.empty:
+                flagged.append(
+                    {"peer": peer, "round": round_, "rows": changed.head(50), "count": len(changed)}
+                )
+    context = {
+        "instance": services.describe_instance(),
+        "mode": conf.instance_mode(),
+        "uppers": uppers,
+        "lowers": Peer.objects.filter(relation=PeerRelation.LOWER),
+        "rounds": rounds,
+        "sent": OutgoingPackage.objects.select_related("peer", "round", "created_by")[:100],
+        "received": ReceivedPackage.objects.select_related("peer", "round")[:100],
+        "flagged": flagged,
+    }
+    return render(request, "exchange/ledger.html", context)
+
+
+@login_required
+@require_POST
+def submit(request):
+    _manager(request)
+    round_ = get_object_or_404(Round, pk=request.POST.get("round") or 0)
+    peer = get_object_or_404(Peer, pk=request.POST.get("peer") or 0, relation=PeerRelation.UPPER)
+    try:
+        outgoing = services.prepare_package(
+            round_,
+            peer,
+            acting_user=request.user,
+            only_changed=request.POST.get("scope") != "all",
+        )
+    except services.ExchangeError as error:
+        messages.error(request, error.message)
+        return redirect("exchange:ledger")
+    if request.POST.get("send") == "file" or not peer.url:
+        messages.info(request, _("数据包已生成，请下载后以文件方式交给上级平台。"))
+    else:
+        outgoing = services.send_package(outgoing, acting_user=request.user)
+        _report(request, outgoing)
+    return redirect("exchange:sent", package_id=outgoing.package_id)
+
+
+def _report(request, outgoing):
+    if outgoing.has_receipt:
+        messages.success(
+            request,
+            _("上级平台回执：%(state)s（接收 %(accepted)s 行，退回 %(rejected)s 行）")
+            % {
+                "state": outgoing.get_state_display(),
+                "accepted": outgoing.accepted_rows,
+                "rejected": outgoing.rejected_rows,
+            },
+        )
+    else:
+        messages.error(request, f"{outgoing.get_state_display()}：{outgoing.error}")
+
+
+@login_required
+def sent(request, package_id):
+    _manager(request)
+    outgoing = get_object_or_404(
+        OutgoingPackage.objects.select_related("peer", "round"), package_id=package_id
+    )
+    rejected = outgoing.lines.filter(state=RowState.REJECTED).select_related("place", "indicator")
+    manifest = json.loads(outgoing.package)["manifest"]
+    return render(
+        request,
+        "exchange/sent.html",
+        {
+            "outgoing": outgoing,
+            "manifest": manifest,
+            "rejected": rejected[:500],
+            "rejected_count": rejected.count(),
+            "pending": outgoing.lines.filter(state=RowState.PENDING).count(),
+            "may_send": bool(outgoing.peer.url) and not outgoing.has_receipt,
+        },
+    )
+
+
+@login_required
+@require_POST
+def retry(request, package_id):
+    _manager(request)
+    outgoing = get_object_or_404(OutgoingPackage, package_id=package_id)
+    if outgoing.peer.url and not outgoing.has_receipt:
+        outgoing = services.send_package(outgoing, acting_user=request.user)
+        _report(request, outgoing)
+    return redirect("exchange:sent", package_id=outgoing.package_id)
+
+
+@login_required
+def download(request, package_id):
+    _manager(request)
+    outgoing = get_object_or_404(OutgoingPackage, package_id=package_id)
+    response = HttpResponse(outgoing.package, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{outgoing.package_id}.json"'
+    return response
+
+
+def _upload(request, field):
+    upload = request.FILES.get(field)
+    if upload is None:
+        raise services.ExchangeError(_("请选择文件。"))
+    if upload.size > conf.max_bytes():
+        raise services.ExchangeError(_("文件过大。"))
+    return upload.read()
+
+
+@login_required
+@require_POST
+def receipt_upload(request):
+    """A receipt file brought back from the level above (offline hand-over)."""
+    _manager(request)
+    try:
+        answer = json.loads(_upload(request, "file").decode("utf-8"))
+        package_id = (
+            (answer.get("body") or {}).get("package_id") if isinstance(answer, dict) else None
+        )
+        outgoing = OutgoingPackage.objects.filter(package_id=package_id or "").first()
+        if outgoing is None:
+            raise services.ExchangeError(_("回执对应的数据包不在报送记录中。"))
+        outgoing = services.apply_receipt(outgoing, answer, acting_user=request.user)
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        messages.error(request, _("回执文件不是有效的 JSON。"))
+        return redirect("exchange:ledger")
+    except services.ExchangeError as error:
+        messages.error(request, error.message)
+        return redirect("exchange:ledger")
+    _report(request, outgoing)
+    return redirect("exchange:sent", package_id=outgoing.package_id)
+
+
+@login_required
+@require_POST
+def package_upload(request):
+    """A package file from a lower instance (offline hand-over): received like a POST."""
+    _manager(request)
+    try:
+        document = services.read_body(_upload(request, "file"), gzipped=False)
+        _receipt, repeated = services.receive_package(document, channel="file")
+    except services.Refusal as refusal:
+        messages.error(request, f"{refusal.code}: {refusal.message}")
+        return redirect("exchange:ledger")
+    except services.ExchangeError as error:
+        messages.error(request, error.message)
+        return redirect("exchange:ledger")
+    manifest = document["manifest"]
+    received = ReceivedPackage.objects.get(
+        peer__code=manifest["sender"], package_id=manifest["package_id"]
+    )
+    if repeated:
+        messages.info(request, _("该数据包此前已接收，以下为当时的回执。"))
+    return redirect("exchange:received", pk=received.pk)
+
+
+@login_required
+def received(request, pk):
+    _manager(request)
+    item = get_object_or_404(ReceivedPackage.objects.select_related("peer", "round"), pk=pk)
+    body = item.receipt["body"]
+    return render(
+        request,
+        "exchange/received.html",
+        {
+            "item": item,
+            "body": body,
+            "rejections": body.get("rejections", [])[:500],
+            "reasons": package.REASONS,
+        },
+    )
+
+
+@login_required
+def received_receipt(request, pk):
+    _manager(request)
+    item = get_object_or_404(ReceivedPackage, pk=pk)
+    response = HttpResponse(
+        json.dumps(item.receipt, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="receipt-{item.package_id}.json"'
+    return response
