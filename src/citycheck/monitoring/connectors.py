@@ -52,7 +52,7 @@ class Connector:
         raise NotImplementedError
 
     def pull(self, *, today: dt.date | None = None, acting_user=None) -> dict:
-        """Fetch and ingest each period; returns counts."""
+        """Fetch and ingest each period; returns counts (periods taken before not counted)."""
         today = today or timezone.localdate()
         counts = {"periods": 0, "accepted": 0, "refused": 0, "conflicts": 0}
         for period in self.periods(today):
@@ -69,6 +69,8 @@ class Connector:
                 counts["conflicts"] += 1
                 logger.warning("%s: %s was revised by the platform; not taken", self.name, period)
                 continue
+            if result.replayed:
+                continue  # taken before
             counts["periods"] += 1
             counts["accepted"] += result.accepted
             counts["refused"] += len(result.refused)
