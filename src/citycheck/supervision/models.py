@@ -299,3 +299,46 @@ class AppraisalTotal(ChangeLoggedModel):
 
     def __str__(self):
         return f"{self.place_id} {self.total:g}"
+
+
+class ProvinceTask(ChangeLoggedModel):
+    """A task of the province's own plan (省实施方案), with its responsible provincial
+    departments; loaded from ``data/supervision/plan_tasks.yaml``."""
+
+    number = models.PositiveSmallIntegerField(_("序号"), unique=True)
+    programme_number = models.PositiveSmallIntegerField(_("工程序号"))
+    programme = models.CharField(_("工程"), max_length=100)
+    title = models.CharField(_("任务"), max_length=200)
+    departments = models.ManyToManyField(
+        "accounts.Department", related_name="province_tasks", verbose_name=_("责任单位")
+    )
+    others = models.JSONField(_("其他责任单位"), default=list)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("省级任务")
+        verbose_name_plural = _("省级任务")
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+
+class ProvinceTaskReport(ChangeLoggedModel):
+    """One department's monthly status of a province task."""
+
+    task = models.ForeignKey(ProvinceTask, on_delete=models.CASCADE, related_name="reports")
+    month = models.DateField(_("月份"))
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=TaskStatus.choices)
+    note = models.TextField(_("进展说明"), blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        unique_together = [("task", "month", "department")]
+        ordering = ["task", "-month", "department"]
+        verbose_name = _("省级任务月度进展")
+        verbose_name_plural = _("省级任务月度进展")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("bulletins/", views.bulletin_list, name="bulletin_list"),
     path("bulletins/<int:pk>/", views.bulletin, name="bulletin"),
     path("bulletins/<int:pk>/<str:fmt>/", views.bulletin_file, name="bulletin_file"),
+    path("tasks/", views.province_tasks, name="province_tasks"),
     path("appraisals/", views.appraisal_list, name="appraisal_list"),
     path("appraisals/<int:pk>/", views.appraisal, name="appraisal"),
     path("appraisals/<int:pk>/file/<str:fmt>/", views.appraisal_file, name="appraisal_file"),

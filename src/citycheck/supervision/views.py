@@ -594,3 +594,62 @@ def appraisal_file(request, pk, fmt):
         _visible_appraisals(request.user).exclude(status=IssueStatus.DRAFT), pk=pk
     )
     return _serve(item.files, fmt, f"{item.number}{item.year}年度考核结果")
+
+
+# ── the province's own tasks ────────────────────────────────────────────────
+
+
+@login_required
+def province_tasks(request):
+    """The province's task list with each department's status this month; a department
+    reports on the tasks that name it."""
+    from citycheck.accounts.models import Department
+    from citycheck.renewal.forms import MonthField
+
+    from . import province_tasks as tasks_service
+    from .models import ProvinceTask, TaskStatus
+
+    if not (_may_see_board(request.user) or request.user.role == "department_filler"):
+        raise PermissionDenied
+    field = MonthField(required=False)
+    error = ""
+    try:
+        month = field.clean(request.GET.get("month") or None) or dt.date.today().replace(day=1)
+    except Exception as exc:  # a ValidationError: shown beside the picker
+        month, error = (
+            dt.date.today().replace(day=1),
+            "；".join(getattr(exc, "messages", [str(exc)])),
+        )
+    status = 400 if error else 200
+    if request.method == "POST":
+        task = get_object_or_404(ProvinceTask, pk=request.POST.get("task"))
+        department = get_object_or_404(Department, pk=request.POST.get("department"))
+        try:
+            tasks_service.report_status(
+                task,
+                month=month,
+                department=department,
+                status=request.POST.get("status", ""),
+                note=request.POST.get("note", "")[:2000],
+                acting_user=request.user,
+            )
+            return redirect(f"{request.path}?month={month:%Y-%m}")
+        except tasks_service.TaskReportError as exc:
+            error, status = str(exc), 400
+    rows = []
+    for task, departments, cells in tasks_service.month_table(month):
+        rows.append(
+            (
+                task,
+                [
+                    (d, *cells[d.pk], tasks_service.may_report(request.user, task, d))
+                    for d in departments
+                ],
+            )
+        )
+    return render(
+        request,
+        "supervision/province_tasks.html",
+        {"rows": rows, "month": month, "statuses": TaskStatus.choices, "error": error},
+        status=status,
+    )

@@ -1,7 +1,6 @@
 """The commands: dispatch remind/close, bulletin --year/--quarter (and --issue),
 appraisal compute/issue."""
 
-
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
