@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citycheck.renewal.forms import MonthField
 
-from .models import Comparison, TaskStatus
+from .models import CaseType, Comparison, TaskStatus
 
 
 class PlanForm(forms.Form):
@@ -99,3 +99,48 @@ class AdjustForm(forms.Form):
         required=False,
         max_length=2000,
     )
+
+
+class CaseForm(forms.Form):
+    place = forms.ChoiceField(label=_("地区"))
+    year = forms.IntegerField(label=_("年度"), min_value=2021, max_value=2035)
+    title = forms.CharField(label=_("案例名称"), max_length=200)
+    case_type = forms.ChoiceField(label=_("类型"), choices=CaseType.choices)
+    summary = forms.CharField(
+        label=_("案例介绍"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
+    )
+    projects = forms.CharField(label=_("关联项目编号（逗号分隔）"), required=False, max_length=500)
+    indicators = forms.CharField(
+        label=_("前后对比指标代码（逗号分隔）"), required=False, max_length=500
+    )
+
+    def __init__(self, *args, places=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].choices = [(p.code, p.name) for p in places]
+
+    def clean_projects(self):
+        text = self.cleaned_data["projects"].replace("，", ",")
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        if not all(t.isdigit() and len(t) < 10 for t in items):
+            raise forms.ValidationError(_("项目编号须为数字，用逗号分隔"))
+        return [int(t) for t in items]
+
+    def clean_indicators(self):
+        text = self.cleaned_data["indicators"].replace("，", ",")
+        return [t.strip() for t in text.split(",") if t.strip()]
+
+
+class CaseFileForm(forms.Form):
+    file = forms.FileField(label=_("照片（JPEG/PNG，≤5 MB）或文件（PDF，≤20 MB）"))
+
+
+class CaseReviewForm(forms.Form):
+    score = forms.CharField(label=_("评分（0–100）"), max_length=20)
+    comment = forms.CharField(label=_("评审意见"), required=False, max_length=2000)
+
+
+class CaseDecisionForm(forms.Form):
+    selected = forms.TypedChoiceField(
+        label=_("决定"), coerce=lambda v: v == "1", choices=[("1", _("入选")), ("0", _("未入选"))]
+    )
+    note = forms.CharField(label=_("评审意见"), max_length=2000, required=False)

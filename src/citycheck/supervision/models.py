@@ -342,3 +342,107 @@ class ProvinceTaskReport(ChangeLoggedModel):
         ordering = ["task", "-month", "department"]
         verbose_name = _("省级任务月度进展")
         verbose_name_plural = _("省级任务月度进展")
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已申报")
+    SHORTLISTED = "shortlisted", _("入围")
+    SELECTED = "selected", _("入选")
+    NOT_SELECTED = "not_selected", _("未入选")
+
+
+class CaseType(models.TextChoices):
+    OLD_COMPOUNDS = "old_compounds", _("老旧小区改造")
+    COMMUNITY = "community", _("完整社区建设")
+    GREEN = "green", _("生态修复与绿地")
+    RESILIENCE = "resilience", _("排水防涝与韧性")
+    HERITAGE = "heritage", _("历史文化保护")
+    SMART = "smart", _("智慧城市")
+
+
+class CaseQuerySet(PlaceScopedQuerySet):
+    place_lookup = "place"
+
+    def published_q(self):
+        return models.Q(status=CaseStatus.SELECTED)
+
+
+class Case(ChangeLoggedModel):
+    """An outstanding renewal case (优秀案例) a city submits for the year's selection;
+    selected cases are public (the portal)."""
+
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="cases")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    title = models.CharField(_("案例名称"), max_length=200)
+    case_type = models.CharField(_("类型"), max_length=20, choices=CaseType.choices)
+    summary = models.TextField(_("案例介绍"))
+    projects = models.ManyToManyField(
+        "renewal.RenewalProject", blank=True, related_name="cases", verbose_name=_("关联项目")
+    )
+    indicators = models.JSONField(
+        _("前后指标"),
+        default=list,
+        help_text=_("[{indicator, name, unit, before_year, before, after_year, after}]"),
+    )
+    status = models.CharField(_("状态"), max_length=14, choices=CaseStatus.choices, default="draft")
+    submitted_at = models.DateTimeField(_("申报时间"), null=True, blank=True)
+    decision_note = models.TextField(_("评审意见"), blank=True)
+    is_synthetic = models.BooleanField(_("演示数据（合成）"), default=False)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "place__code", "pk"]
+        verbose_name = _("优秀案例")
+        verbose_name_plural = _("优秀案例")
+
+    def __str__(self):
+        return self.title
+
+
+class CaseFileQuerySet(PlaceScopedQuerySet):
+    place_lookup = "case__place"
+
+    def published_q(self):
+        return models.Q(case__status=CaseStatus.SELECTED)
+
+
+def case_file_path(instance, filename):
+    # the stored name is ours (a random name and the checked extension), never the upload's
+    return f"supervision/cases/{instance.case_id}/{filename}"
+
+
+class CaseFile(models.Model):
+    """A photo or document of a case, checked by its bytes; the original name is kept
+    only for display."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("照片")
+        DOCUMENT = "document", _("文件")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to=case_file_path)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = CaseFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "kind", "pk"]
+
+
+class CaseReview(ChangeLoggedModel):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.FloatField(_("评分"))
+    comment = models.TextField(_("评审意见"), blank=True)
+
+    class Meta:
+        unique_together = [("case", "reviewer")]
+        ordering = ["case", "reviewer"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_cases
 
 app_name = "supervision"
 urlpatterns = [
@@ -21,6 +21,10 @@ urlpatterns = [
     path("bulletins/", views.bulletin_list, name="bulletin_list"),
     path("bulletins/<int:pk>/", views.bulletin, name="bulletin"),
     path("bulletins/<int:pk>/<str:fmt>/", views.bulletin_file, name="bulletin_file"),
+    path("cases/", views_cases.case_list, name="case_list"),
+    path("cases/new/", views_cases.case_new, name="case_new"),
+    path("cases/<int:pk>/", views_cases.case, name="case"),
+    path("cases/<int:pk>/files/<int:file_pk>/", views_cases.case_file, name="case_file"),
     path("tasks/", views.province_tasks, name="province_tasks"),
     path("appraisals/", views.appraisal_list, name="appraisal_list"),
     path("appraisals/<int:pk>/", views.appraisal, name="appraisal"),
