@@ -434,6 +434,9 @@ class CaseFile(models.Model):
     class Meta:
         ordering = ["case", "kind", "pk"]
 
+    def __str__(self):
+        return self.original_name
+
 
 class CaseReview(ChangeLoggedModel):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reviews")

@@ -6,6 +6,7 @@ on the portal by place, type and year."""
 import io
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -92,7 +93,7 @@ def test_selection_publishes_to_the_portal(small_province, case):
     city = small_province.users[Role.CITY_ADMIN]
     reviewer = small_province.users[Role.PROVINCE_REVIEWER]
     cases.attach_file(case, name="a.png", content=png(), acting_user=city)
-    with pytest.raises(Exception):  # a city does not review
+    with pytest.raises(PermissionDenied):  # a city does not review
         cases.review_case(case, score=90, acting_user=city)
     cases.submit_case(case, acting_user=city)
     with pytest.raises(cases.CaseError, match="0 到 100"):
