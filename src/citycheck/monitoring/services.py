@@ -30,7 +30,7 @@ from citycheck.core.context import acting
 from citycheck.core.models import record_event
 from citycheck.core.numbers import NumberError, parse_number
 from citycheck.engine.monitoring import evaluate_rules
-from citycheck.places.models import Place, PlaceYear
+from citycheck.places.models import Place, PlaceLevel, PlaceYear
 
 from .models import (
     EarlyWarning,
@@ -668,11 +668,18 @@ def escalate_overdue(today: dt.date | None = None, *, acting_user=None) -> int:
 
 
 def recipients(warning: EarlyWarning, place: Place):
-    """The people told about ``warning`` at ``place``: its administrators and the
-    responsible department's fillers there."""
-    return User.objects.filter(place=place, is_active=True).filter(
-        Q(role__in=[Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.COUNTY_ADMIN])
-        | Q(role=Role.DEPARTMENT_FILLER, department=warning.department_id)
+    """The people told about ``warning`` at ``place``: its administrators, and the
+    responsible department's fillers at the place or, for a county, at its city."""
+    department_places = [place.pk] + (
+        [place.parent_id] if place.level == PlaceLevel.COUNTY and place.parent_id else []
+    )
+    return User.objects.filter(is_active=True).filter(
+        Q(place=place, role__in=[Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.COUNTY_ADMIN])
+        | Q(
+            place__in=department_places,
+            role=Role.DEPARTMENT_FILLER,
+            department=warning.department_id,
+        )
     )
 
 
