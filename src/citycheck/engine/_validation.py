@@ -115,7 +115,9 @@ def check_values(values: Any, *, name: str = "values", allow_missing: bool = Tru
             )
         if not np.issubdtype(array.dtype, np.number):
             raise ParameterError(name, "numeric", f"array of dtype {array.dtype}")
-        frame = pd.DataFrame(array.astype(float, copy=True))
+        # One column-major copy that the frame takes as it is: the layout pandas would
+        # make of it anyway (so results are bit for bit the same), without a second copy.
+        frame = pd.DataFrame(np.array(array, dtype=float, order="F", copy=True), copy=False)
         is_array = True
     else:
         raise ParameterError(

@@ -501,16 +501,18 @@ class CompositeIndex:
         present = scores.dropna()
         keys = []
         if present.index.nlevels > 1:
-            keys.append(present.index.get_level_values(self.year_level).astype(str))
+            keys.append(present.index.get_level_values(self.year_level))
         if groups is not None:
             keys.append(groups.reindex(present.index).astype(str).to_numpy())
         if not keys:
             ranks = aggregate.rank_places(present)
         else:
-            combined = pd.Series(
-                ["|".join(parts) for parts in zip(*keys, strict=True)], index=present.index
-            )
-            ranks = aggregate.rank_places(present, groups=combined)
+            # One integer per (year, group), not a joined string per row: the same groups.
+            combined = np.zeros(len(present), dtype=np.int64)
+            for key in keys:
+                codes, uniques = pd.factorize(np.asarray(key), use_na_sentinel=False)
+                combined = combined * len(uniques) + codes
+            ranks = aggregate.rank_places(present, groups=pd.Series(combined, index=present.index))
         return ranks if len(present) == len(scores) else ranks.reindex(scores.index)
 
 
