@@ -139,6 +139,13 @@ def bulletin(request):
     return render(request, "reports/bulletin.html", {"form": form})
 
 
+def life_circle_section(user, place, round_):
+    """The accepted life-circle analysis of the report's place (the spatial app's include)."""
+    from citycheck.spatial.views import report_context
+
+    return report_context(user, place, round_)
+
+
 @login_required
 def report_view(request, pk: int, code: str):
     """A report as a web page; readings editable on drafts for those who may publish."""
@@ -170,6 +177,7 @@ def report_view(request, pk: int, code: str):
                 if getattr(block, "reading_key", "")
             ],
             "formats": services.FORMATS,
+            "life_circle": life_circle_section(request.user, place, release.round),
         },
     )
 

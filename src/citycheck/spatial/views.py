@@ -346,22 +346,24 @@ def export(request, pk: int, fmt: str):
     return response
 
 
-def report_context(place: Place, round_: Round, *, published_only: bool = False) -> dict | None:
+def report_context(user, place: Place | None, round_: Round) -> dict | None:
     """The life-circle section of a city report: the accepted analysis of ``place`` in
-    ``round_`` (published rounds only when ``published_only``), its county table and the
-    gap map of the first facility type with a gap. None when there is none."""
-    analyses = Analysis.objects.filter(
-        dataset__place=place, dataset__round=round_, accepted__isnull=False
+    ``round_`` that ``user`` may see (anyone, once the round is published), its county
+    table and the gap map of the facility type worst covered at the largest band. None
+    when there is none."""
+    if place is None:
+        return None
+    analysis = (
+        Analysis.objects.restrict(user)
+        .filter(dataset__place=place, dataset__round=round_, accepted__isnull=False)
+        .select_related("dataset")
+        .first()
     )
-    if published_only:
-        analyses = analyses.filter(dataset__round__status=RoundStatus.PUBLISHED)
-    analysis = analyses.select_related("dataset").first()
     if analysis is None:
         return None
     types = load_facility_types()
     worst = (
         AreaResult.objects.filter(analysis=analysis, level="city", band=max(types.bands))
-        .exclude(facility_type="park", band=0)
         .order_by("share")
         .first()
     )
