@@ -157,6 +157,7 @@ def ingest(
     token: IngestToken | None = None,
     batch_id: str = "",
     today: dt.date | None = None,
+    any_indicator: bool = False,
 ) -> IngestResult:
     """Check and store observations; all or nothing.
 
@@ -167,6 +168,7 @@ def ingest(
     unknown place, indicator or period, a wrong unit, a future period, a bad number or a
     value differing from the one already stored are refused with the reason, and then
     nothing of the batch is written; a row equal to the stored one is left unchanged.
+    ``any_indicator`` (file imports) accepts indicators of every feed.
     With a ``batch_id``, a batch already accepted is answered as it was (``replayed``) and
     nothing is written again.
     """
@@ -188,7 +190,7 @@ def ingest(
             )
     checked = []  # (row number, place id, indicator, period, value)
     for number, row in enumerate(rows, start=1):
-        checked_row = _check_row(number, row, feed, scope, today, result.refused)
+        checked_row = _check_row(number, row, feed, scope, today, result.refused, any_indicator)
         if checked_row is not None:
             checked.append(checked_row)
     # Duplicates: within the batch, and against what is stored.
@@ -264,13 +266,14 @@ def ingest(
                 token=token,
                 batch_id=batch_id,
                 today=today,
+                any_indicator=any_indicator,
             )
         raise MonitoringError(_("部分数据已被同时提交，请重试。")) from None
     result.accepted = len(new_rows)
     return result
 
 
-def _check_row(number, row, feed, scope, today, refused):
+def _check_row(number, row, feed, scope, today, refused, any_indicator=False):
     if not isinstance(row, dict):
         refused.append(Refusal(number, "-", _("每行应为一个对象。")))
         return None
@@ -284,7 +287,7 @@ def _check_row(number, row, feed, scope, today, refused):
             )
         )
         return None
-    if indicator.feed_id != feed.pk:
+    if indicator.feed_id != feed.pk and not any_indicator:
         raise ScopeError(
             _("第 %(row)d 行：指标 %(code)s 不属于数据来源 %(feed)s。")
             % {"row": number, "code": indicator.code, "feed": feed.code}
@@ -735,3 +738,69 @@ def send_digests(now: dt.datetime | None = None) -> int:
             sent += 1
         Notification.objects.filter(pk__in=[n.pk for n in notices]).update(mailed=now)
     return sent
+
+
+# ---------------------------------------------------------------------------------------
+# File import
+
+
+IMPORT_COLUMNS = ("place", "indicator", "period", "value")
+
+
+class ImportRefused(MonitoringError):
+    """The file was refused; ``refusals`` name the line (1 = the header) and column."""
+
+    def __init__(self, message: str, refusals: list[Refusal]):
+        super().__init__(message)
+        self.refusals = refusals
+
+
+def read_observation_file(name: str, content: bytes) -> list[dict]:
+    """Rows of a CSV (UTF-8) or Excel file with the columns place, indicator, period, value
+    and optionally unit (every cell read as text)."""
+    import io
+
+    if name.lower().endswith(".xlsx"):
+        from citycheck.collection.excel import check_xlsx_file
+
+        check_xlsx_file(content, name=name)
+        frame = pd.read_excel(io.BytesIO(content), dtype=str)
+    elif name.lower().endswith(".csv"):
+        frame = pd.read_csv(io.BytesIO(content), dtype=str, encoding="utf-8-sig")
+    else:
+        raise MonitoringError(_("只能导入 .csv 或 .xlsx 文件。"))
+    missing = [c for c in IMPORT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise MonitoringError(_("文件缺少列：%(columns)s。") % {"columns": ", ".join(missing)})
+    frame = frame.fillna("")
+    return frame.to_dict("records")
+
+
+@transaction.atomic
+def import_file(name: str, content: bytes, *, acting_user=None, today=None) -> IngestResult:
+    """Import an observation file into the ``file_import`` feed, all or nothing; the same
+    file imported again changes nothing. Raises :class:`ImportRefused` naming each bad
+    line (the header is line 1)."""
+    rows = read_observation_file(name, content)
+    feed = Feed.objects.get(code="file_import")
+    digest = hashlib.sha256(content).hexdigest()[:24]
+    total = IngestResult(batch_id=f"file-{digest}")
+    refusals: list[Refusal] = []
+    for start in range(0, len(rows), MAX_BATCH_ROWS):
+        chunk = rows[start : start + MAX_BATCH_ROWS]
+        result = ingest(
+            chunk,
+            feed=feed,
+            acting_user=acting_user,
+            batch_id=f"file-{digest}-{start // MAX_BATCH_ROWS}",
+            today=today,
+            any_indicator=True,
+        )
+        refusals += [Refusal(r.row + start + 1, r.field, r.reason) for r in result.refused]
+        total.accepted += result.accepted
+        total.unchanged += result.unchanged
+        total.replayed = total.replayed or result.replayed
+    if refusals:
+        transaction.set_rollback(True)
+        raise ImportRefused(_("文件未导入：%(n)d 行有误。") % {"n": len(refusals)}, refusals)
+    return total
