@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cases, views
+from . import cases, life_circle, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,5 +9,7 @@ urlpatterns = [
     path("cases/", cases.case_list, name="cases"),
     path("cases/<int:pk>/", cases.case, name="case"),
     path("places/<str:code>/", views.place, name="place"),
+    path("life-circle/", life_circle.life_circle_list, name="life_circle_list"),
+    path("life-circle/<int:pk>/", life_circle.life_circle, name="life_circle"),
     path("reports/<int:pk>/<str:code>.<str:fmt>", views.download, name="download"),
 ]
