@@ -255,6 +255,82 @@ def _dispatch_on_time(year, places):
     return out
 
 
+def _overall_satisfaction(year: int) -> dict[int, float]:
+    from citycheck.survey.models import Kind, Score
+
+    return dict(
+        Score.objects.filter(survey__round__year=year, kind=Kind.OVERALL).values_list(
+            "place_id", "score"
+        )
+    )
+
+
+def _satisfaction(year, places):
+    scores = _overall_satisfaction(year)
+    out = {}
+    for p in places:
+        if p.pk in scores:
+            out[p.pk] = (
+                min(1.0, max(0.0, scores[p.pk] / 100)),
+                {"score": scores[p.pk], "text": "居民满意度 %.1f 分（满分 100）" % scores[p.pk]},
+            )
+    return out
+
+
+def _satisfaction_change(year, places):
+    now, before = _overall_satisfaction(year), _overall_satisfaction(year - 1)
+    out = {}
+    for p in places:
+        if p.pk not in now:
+            continue
+        if p.pk not in before:
+            out[p.pk] = (0.5, {"text": "居民满意度 %.1f 分；无上年调查，按持平计" % now[p.pk]})
+            continue
+        change = now[p.pk] - before[p.pk]
+        out[p.pk] = (
+            min(1.0, max(0.0, 0.5 + change / 10)),
+            {
+                "change": change,
+                "text": "居民满意度较上年 %+.1f 分（+5 分及以上满分，-5 分及以下不得分）" % change,
+            },
+        )
+    return out
+
+
+def _warnings_handled(year, places):
+    from citycheck.monitoring.models import EarlyWarning
+
+    today = timezone.localdate()
+    warnings = list(
+        EarlyWarning.objects.filter(raised__year=year, place__in=places).values_list(
+            "pk", "place_id", "deadline"
+        )
+    )
+    handled = {}
+    for object_id, time in ChangeRecord.objects.filter(
+        content_type=ContentType.objects.get_for_model(EarlyWarning),
+        event="handled",
+        object_id__in=[str(w[0]) for w in warnings],
+    ).values_list("object_id", "time"):
+        handled.setdefault(int(object_id), time)
+    out = {}
+    for p in places:
+        due = [
+            (pk, deadline)
+            for pk, place, deadline in warnings
+            if place == p.pk and (pk in handled or deadline < today)
+        ]
+        in_time = sum(
+            1
+            for pk, deadline in due
+            if pk in handled and timezone.localtime(handled[pk]).date() <= deadline
+        )
+        out[p.pk] = _share(
+            in_time, len(due), "期限内处置的预警 %(n)d / 到期预警 %(d)d 条", "本年度无到期预警"
+        )
+    return out
+
+
 def _model_exists(app: str, model: str) -> Callable[[], bool]:
     def check():
         try:
@@ -264,10 +340,6 @@ def _model_exists(app: str, model: str) -> Callable[[], bool]:
         return True
 
     return check
-
-
-def _not_yet(year, places):  # pragma: no cover - refused by the scheme check first
-    raise AppraisalError("record", _("平台尚无该记录"))
 
 
 RECORDS: dict[str, Record] = {
@@ -282,11 +354,14 @@ RECORDS: dict[str, Record] = {
     ),
     "diagnosis.recheck_improved": Record("复查问题中解决或好转的比例", _recheck_improved),
     "supervision.dispatch_on_time": Record("月度调度按时报送的比例", _dispatch_on_time),
-    # The survey and monitoring apps hold no records yet: a scheme naming these is refused
-    # until their models exist.
-    "survey.satisfaction": Record("满意度及其变化", _not_yet, _model_exists("survey", "Response")),
-    "monitoring.warnings_closed": Record(
-        "预警按时处置", _not_yet, _model_exists("monitoring", "Warning")
+    "survey.satisfaction": Record(
+        "居民满意度综合得分 ÷ 100", _satisfaction, _model_exists("survey", "Score")
+    ),
+    "survey.satisfaction_change": Record(
+        "居民满意度较上年的变化", _satisfaction_change, _model_exists("survey", "Score")
+    ),
+    "monitoring.warnings_handled": Record(
+        "期限内处置的预警比例", _warnings_handled, _model_exists("monitoring", "EarlyWarning")
     ),
 }
 

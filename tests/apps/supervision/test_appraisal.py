@@ -46,8 +46,10 @@ def test_bad_schemes_are_refused_with_file_line_and_field(tmp_path):
     line = next(i for i, row in enumerate(bad.splitlines(), 1) if "renewal.nothing" in row)
     assert (issue.line, issue.field) == (line, "record")
     assert issue.file.endswith("appraisal-2024.yaml")
-    bad = text.replace("record: supervision.dispatch_on_time", "record: survey.satisfaction")
-    with pytest.raises(appraisals.SchemeError, match=r"survey\.satisfaction"):
+    bad = text.replace(
+        "kind: manual\n    weight: 10", "kind: manual\n    weight: 10\n    record: x"
+    )
+    with pytest.raises(appraisals.SchemeError, match="只有 computed"):
         appraisals.load_scheme(write(tmp_path, bad))
 
 
@@ -140,3 +142,71 @@ def test_compute_adjust_and_issue(province, media_root, admin):
 
     again = appraisals.compute_appraisal(2024, acting_user=admin)
     assert again.supersedes == issued
+
+
+def test_the_2025_scheme_counts_satisfaction_and_warnings():
+    records = {
+        c["record"] for c in appraisals.load_scheme(appraisals.scheme_path(2025))["criteria"]
+    }
+    assert {
+        "survey.satisfaction",
+        "survey.satisfaction_change",
+        "monitoring.warnings_handled",
+    } <= records
+
+
+def test_satisfaction_records(province):
+    from citycheck.survey.models import Kind, Questionnaire, Score, Survey
+
+    questionnaire = Questionnaire.objects.create(code="q", version=2021, name_zh="问卷")
+    places = [province.places["city"], province.places["other_city"], province.places["county"]]
+    for round_, scores in ((province.published_round, (80, 70)), (province.open_round, (83, 60))):
+        survey = Survey.objects.create(round=round_, questionnaire=questionnaire)
+        for place, score in zip(places, scores, strict=False):
+            Score.objects.create(
+                survey=survey,
+                place=place,
+                kind=Kind.OVERALL,
+                code="overall",
+                n=100,
+                effective_n=90,
+                score=score,
+            )
+    level = appraisals.RECORDS["survey.satisfaction"].compute(2024, places)
+    change = appraisals.RECORDS["survey.satisfaction_change"].compute(2024, places)
+    assert level[places[0].pk][0] == pytest.approx(0.83)
+    assert change[places[0].pk][0] == pytest.approx(0.8)  # +3 points
+    assert change[places[1].pk][0] == 0  # -10 points
+    assert places[2].pk not in level  # no survey score: no points
+
+
+def test_warnings_handled_in_time(db):
+    from citycheck.core.models import record_event
+    from citycheck.monitoring.models import EarlyWarning, Rule
+    from citycheck.monitoring.testing import build_monitoring_province
+
+    built = build_monitoring_province()
+    rule = Rule.objects.exclude(indicator=None).first()
+    city = built.places["city"]
+
+    def warning(deadline):
+        return EarlyWarning.objects.create(
+            rule=rule,
+            place=city,
+            indicator=rule.indicator,
+            department=rule.department,
+            level=rule.level,
+            period=dt.date(2024, 3, 1),
+            value=1,
+            raised=dt.datetime(2024, 3, 5, tzinfo=dt.UTC),
+            deadline=deadline,
+        )
+
+    on_time = warning(dt.date(2099, 1, 1))
+    record_event(on_time, "handled")
+    warning(dt.date(2024, 4, 1))  # never handled, past its deadline
+    warning(dt.date(2099, 1, 1))  # not due yet: not counted
+    ((share, evidence),) = (
+        appraisals.RECORDS["monitoring.warnings_handled"].compute(2024, [city]).values()
+    )
+    assert share == 0.5 and evidence["denominator"] == 2
