@@ -272,7 +272,7 @@ def _satisfaction(year, places):
         if p.pk in scores:
             out[p.pk] = (
                 min(1.0, max(0.0, scores[p.pk] / 100)),
-                {"score": scores[p.pk], "text": "居民满意度 %.1f 分（满分 100）" % scores[p.pk]},
+                {"score": scores[p.pk], "text": f"居民满意度 {scores[p.pk]:.1f} 分（满分 100）"},
             )
     return out
 
@@ -284,14 +284,14 @@ def _satisfaction_change(year, places):
         if p.pk not in now:
             continue
         if p.pk not in before:
-            out[p.pk] = (0.5, {"text": "居民满意度 %.1f 分；无上年调查，按持平计" % now[p.pk]})
+            out[p.pk] = (0.5, {"text": f"居民满意度 {now[p.pk]:.1f} 分；无上年调查，按持平计"})
             continue
         change = now[p.pk] - before[p.pk]
         out[p.pk] = (
             min(1.0, max(0.0, 0.5 + change / 10)),
             {
                 "change": change,
-                "text": "居民满意度较上年 %+.1f 分（+5 分及以上满分，-5 分及以下不得分）" % change,
+                "text": f"居民满意度较上年 {change:+.1f} 分（+5 分及以上满分，-5 分及以下不得分）",
             },
         )
     return out
