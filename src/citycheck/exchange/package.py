@@ -165,6 +165,10 @@ def observations_csv(frame: pd.DataFrame) -> str:
 def read_observations(text: str) -> pd.DataFrame:
     """The table from CSV text; every column as text except ``OBS_VALUE`` (float, NaN
     for empty). Raises :class:`PackageError` when the header is not :data:`COLUMNS`."""
+    return _read_table(text)[0]
+
+
+def _read_table(text: str) -> tuple[pd.DataFrame, pd.Series]:
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -174,17 +178,14 @@ def read_observations(text: str) -> pd.DataFrame:
             "bad_table",
             "观测值表的表头应为 {}，实际为 {}".format(",".join(COLUMNS), ",".join(frame.columns)),
         )
-    frame["OBS_VALUE"] = pd.to_numeric(
-        frame["OBS_VALUE"].replace("", np.nan), errors="coerce"
-    ).astype(float)
-    return frame
+    raw = frame["OBS_VALUE"]
+    frame["OBS_VALUE"] = pd.to_numeric(raw.replace("", np.nan), errors="coerce").astype(float)
+    return frame, raw
 
 
 def raw_values(text: str) -> pd.Series:
     """The ``OBS_VALUE`` column as written (to tell an empty value from a bad one)."""
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, usecols=["OBS_VALUE"])[
-        "OBS_VALUE"
-    ]
+    return _read_table(text)[1]
 
 
 # ── packages ─────────────────────────────────────────────────────────────────────
@@ -333,14 +334,14 @@ def verify_package(
         )
     _require(OBSERVATIONS in parts, "malformed", f"缺少部分 {OBSERVATIONS}")
     text = parts[OBSERVATIONS]
-    observations = read_observations(text)
+    observations, raw = _read_table(text)
     rows = next(p for p in described if p["name"] == OBSERVATIONS).get("rows")
     _require(
         rows == len(observations) == manifest["counts"].get("observations"),
         "count_mismatch",
         f"观测值行数 {len(observations)} 与清单的 {rows} 不符",
     )
-    return Verified(manifest, observations, raw_values(text), package_digest(package))
+    return Verified(manifest, observations, raw, package_digest(package))
 
 
 # ── row checks at the receiver ───────────────────────────────────────────────────

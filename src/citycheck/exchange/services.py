@@ -18,13 +18,20 @@ import httpx
 import numpy as np
 import pandas as pd
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citycheck.collection.adoption import adopted_values
-from citycheck.collection.models import ChangeChannel, Round, RoundStatus, Source
-from citycheck.collection.services import ValueEntry, indicators_owed, write_values
+from citycheck.collection.models import (
+    ChangeChannel,
+    Round,
+    RoundStatus,
+    Source,
+    Value,
+    ValueChange,
+)
+from citycheck.collection.services import indicators_owed
 from citycheck.core.access import may
 from citycheck.core.choices import Action
 from citycheck.core.models import record_event
@@ -520,24 +527,19 @@ def _import(peer: Peer, verified, channel: str) -> dict:
         bad = np.zeros(len(frame), dtype=bool)
         bad[problems["row"].to_numpy(int) - 1] = True
         good = frame[~bad]
-        values = good["OBS_VALUE"].to_numpy(float)
-        entries = [
-            ValueEntry(place_objects[p], indicators[i], None if np.isnan(v) else float(v), note)
-            for p, i, v, note in zip(
-                good["REF_AREA"], good["INDICATOR"], values, good["COMMENT"], strict=True
-            )
-        ]
-        if entries:
-            write_values(
-                round_,
-                Source.ADOPTED,
-                entries,
-                acting_user=None,
-                channel=ChangeChannel.EXCHANGE,
-                reason=_("数据包 %(id)s（%(peer)s 报送）")
-                % {"id": manifest["package_id"], "peer": peer.name},
-            )
-        accepted = len(entries)
+        accepted = _store_received(
+            round_,
+            pd.DataFrame(
+                {
+                    "place_id": good["REF_AREA"].map({c: p.pk for c, p in place_objects.items()}),
+                    "indicator_id": good["INDICATOR"].map({c: i.pk for c, i in indicators.items()}),
+                    "value": good["OBS_VALUE"].astype(float),
+                    "note": good["COMMENT"].astype(str),
+                }
+            ),
+            reason=_("数据包 %(id)s（%(peer)s 报送）")
+            % {"id": manifest["package_id"], "peer": peer.name},
+        )
         state = package.receipt_state(len(frame), len(frame) - accepted)
     else:
         state = package.REJECTED
@@ -575,6 +577,74 @@ def _import(peer: Peer, verified, channel: str) -> dict:
         data={"package_id": received.package_id, "state": state, **counts},
     )
     return receipt
+
+
+def _store_received(round_: Round, frame: pd.DataFrame, *, reason: str) -> int:
+    """Write received rows as the round's adopted values, with one audit row per change
+    (channel ``exchange``), set-based: a staging table, one upsert, one audit insert, on
+    SQLite and PostgreSQL alike. Returns how many rows were stored."""
+    if frame.empty:
+        return 0
+    value_table, change_table = Value._meta.db_table, ValueChange._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    values = frame["value"].to_numpy(float)
+    rows = list(
+        zip(
+            frame["place_id"].astype("int64").tolist(),
+            frame["indicator_id"].astype("int64").tolist(),
+            np.where(np.isnan(values), None, values).tolist(),
+            frame["note"].tolist(),
+            strict=True,
+        )
+    )
+    source = Source.ADOPTED.value
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS exchange_stage")
+        cursor.execute("DROP TABLE IF EXISTS exchange_prior")
+        cursor.execute(
+            "CREATE TEMP TABLE exchange_stage (place_id bigint, indicator_id bigint,"
+            " value double precision, note text, PRIMARY KEY (place_id, indicator_id))"
+        )
+        cursor.executemany("INSERT INTO exchange_stage VALUES (%s, %s, %s, %s)", rows)
+        # Keys on both staging tables: without them SQLite may loop over the stage for
+        # every stored value (quadratic).
+        cursor.execute(
+            "CREATE TEMP TABLE exchange_prior (id bigint PRIMARY KEY, value double precision,"
+            " note text)"
+        )
+        cursor.execute(
+            "INSERT INTO exchange_prior SELECT v.id, v.value, v.note"
+            f" FROM {value_table} v JOIN exchange_stage s"
+            " ON v.place_id = s.place_id AND v.indicator_id = s.indicator_id"
+            " WHERE v.round_id = %s AND v.source = %s",
+            [round_.pk, source],
+        )
+        cursor.execute(
+            f"INSERT INTO {value_table} (round_id, place_id, indicator_id, source, value, note,"
+            " version, updated_by_id, created, last_updated)"
+            " SELECT %s, place_id, indicator_id, %s, value, note, 1, NULL, %s, %s"
+            " FROM exchange_stage WHERE true"
+            " ON CONFLICT (round_id, place_id, indicator_id, source) DO UPDATE SET"
+            f" value = excluded.value, note = excluded.note, version = {value_table}.version + 1,"
+            " updated_by_id = NULL, last_updated = excluded.last_updated"
+            f" WHERE {value_table}.value IS DISTINCT FROM excluded.value"
+            f" OR {value_table}.note IS DISTINCT FROM excluded.note",
+            [round_.pk, source, now, now],
+        )
+        cursor.execute(
+            f"INSERT INTO {change_table} (value_id, old_value, new_value, old_note, new_note,"
+            " version, user_id, time, channel, reason)"
+            " SELECT v.id, p.value, s.value, coalesce(p.note, ''), s.note, v.version, NULL,"
+            " %s, %s, %s"
+            f" FROM exchange_stage s JOIN {value_table} v ON v.round_id = %s AND v.source = %s"
+            " AND v.place_id = s.place_id AND v.indicator_id = s.indicator_id"
+            " LEFT JOIN exchange_prior p ON p.id = v.id"
+            " WHERE p.id IS NULL OR p.value IS DISTINCT FROM s.value OR p.note IS DISTINCT FROM s.note",
+            [now, ChangeChannel.EXCHANGE.value, reason, round_.pk, source],
+        )
+        cursor.execute("DROP TABLE exchange_stage")
+        cursor.execute("DROP TABLE exchange_prior")
+    return len(rows)
 
 
 def describe_instance() -> dict:
