@@ -353,7 +353,8 @@ def evaluate_rules(
     used = observations["indicator"].isin(simple["indicator"].unique())
     for ppy, group_rules in simple.groupby("periods_per_year"):
         indicators = group_rules["indicator"].unique()
-        frame = observations.loc[used & observations["indicator"].isin(indicators)]
+        keep = used & observations["indicator"].isin(indicators)
+        frame = observations if keep.all() else observations.loc[keep]
         if frame.empty:
             continue
         parts.append(_evaluate_frequency(frame, group_rules, classes, int(ppy)))
@@ -370,8 +371,15 @@ def _empty() -> pd.DataFrame:
 
 def _evaluate_frequency(frame, rules, classes, ppy: int) -> pd.DataFrame:
     """Every rule of one frequency over its observations, laid out as series × periods."""
-    series_codes, series_index = pd.factorize(
-        pd.MultiIndex.from_arrays([frame["place"].to_numpy(), frame["indicator"].to_numpy()])
+    place_codes, place_labels = pd.factorize(frame["place"])
+    indicator_codes, indicator_labels = pd.factorize(frame["indicator"])
+    combined = place_codes.astype(np.int64) * len(indicator_labels) + indicator_codes
+    keys, series_codes = np.unique(combined, return_inverse=True)
+    series_index = pd.MultiIndex.from_arrays(
+        [
+            np.asarray(place_labels)[keys // len(indicator_labels)],
+            np.asarray(indicator_labels)[keys % len(indicator_labels)],
+        ]
     )
     periods = frame["period"].to_numpy(dtype=np.int64)
     first = periods.min()

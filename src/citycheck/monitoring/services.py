@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -804,3 +805,238 @@ def import_file(name: str, content: bytes, *, acting_user=None, today=None) -> I
         transaction.set_rollback(True)
         raise ImportRefused(_("文件未导入：%(n)d 行有误。") % {"n": len(refusals)}, refusals)
     return total
+
+
+# ---------------------------------------------------------------------------------------
+# Bulk loads (file drops of millions of rows)
+
+MAX_LISTED_REFUSALS = 1000
+
+
+def _by_category(column: pd.Series, function) -> pd.Series:
+    """Apply ``function`` to the distinct values of ``column`` only (fast on millions of
+    rows with few distinct values)."""
+    categorical = column.astype("category")
+    mapped = pd.Series([function(value) for value in categorical.cat.categories], dtype=object)
+    codes = categorical.cat.codes.to_numpy()
+    out = mapped.to_numpy()[np.clip(codes, 0, None)] if len(mapped) else np.full(len(codes), None)
+    out = np.where(codes < 0, None, out)
+    return pd.Series(out, index=column.index, dtype=object)
+
+
+@transaction.atomic
+def ingest_frame(
+    frame: pd.DataFrame,
+    *,
+    feed: Feed,
+    batch_id: str,
+    acting_user=None,
+    today: dt.date | None = None,
+    any_indicator: bool = True,
+) -> IngestResult:
+    """:func:`ingest` for a data frame of any size (a file drop of millions of rows), checked
+    column by column and written with COPY on PostgreSQL; the same rules and answers
+    (refusals by row number, 1 = the first row; at most 1,000 listed), all or nothing.
+    Columns ``place``, ``indicator``, ``period``, ``value`` (numbers, or text read by
+    :func:`~citycheck.core.numbers.parse_number`), optional ``unit``."""
+    today = today or timezone.localdate()
+    frame = frame.reset_index(drop=True)
+    result = IngestResult(batch_id=batch_id)
+    if IngestBatch.objects.filter(feed=feed, batch_id=batch_id).exists():
+        done = IngestBatch.objects.get(feed=feed, batch_id=batch_id)
+        return IngestResult(
+            accepted=done.accepted, unchanged=done.unchanged, replayed=True, batch_id=batch_id
+        )
+    n = len(frame)
+    row_number = np.arange(1, n + 1)
+    refusal_field = np.full(n, "", dtype=object)
+    refusal_reason = np.full(n, "", dtype=object)
+
+    def refuse(mask, field_name, reasons):
+        mask = np.asarray(mask, dtype=bool) & (refusal_field == "")
+        refusal_field[mask] = field_name
+        refusal_reason[mask] = reasons[mask] if isinstance(reasons, np.ndarray) else reasons
+
+    indicators = {i.code: i for i in MonitoringIndicator.objects.all()}
+    indicator = _by_category(frame["indicator"].astype(str), indicators.get)
+    unknown = indicator.isna().to_numpy()
+    refuse(unknown, "indicator", _("未知的监测指标。"))
+    if not any_indicator:
+        other_feed = np.array([i is not None and i.feed_id != feed.pk for i in indicator])
+        if other_feed.any():
+            raise ScopeError(_("有的指标不属于数据来源 %(feed)s。") % {"feed": feed.code})
+    places = {
+        code: (pk, level)
+        for code, pk, level in Place.objects.filter(active=True).values_list("code", "pk", "level")
+    }
+    place = _by_category(frame["place"].astype(str), places.get)
+    place_ok = place.notna().to_numpy()
+    levels_ok = _levels_ok(place, indicator)
+    refuse(~place_ok | ~levels_ok, "place", _("未知的地区代码，或该指标不监测这一层级。"))
+    frequency = indicator.map(lambda i: i.frequency if i is not None else None)
+    period = pd.Series([None] * n, dtype=object)
+    for freq in Frequency.values:
+        rows = (frequency == freq).to_numpy()
+        if rows.any():
+            parsed = _by_category(
+                frame.loc[rows, "period"].astype(str), lambda text, f=freq: _safe_period(f, text)
+            )
+            period[rows] = parsed.to_numpy()
+    bad_period = period.isna().to_numpy() & ~unknown
+    refuse(bad_period, "period", _("无法识别的期。"))
+    future = _after(period, today)
+    refuse(future, "period", _("期在未来。"))
+    if "unit" in frame.columns:
+        unit = frame["unit"].fillna("").astype(str).str.strip()
+        expected = indicator.map(lambda i: i.unit if i is not None else "")
+        refuse(((unit != "") & (unit != expected)).to_numpy(), "unit", _("单位不符。"))
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float, copy=True)
+    text = np.flatnonzero(np.isnan(values) & frame["value"].notna().to_numpy())
+    for position in text:
+        number = _safe_number(frame["value"].iat[position])
+        values[position] = np.nan if number is None else number
+    values = pd.Series(values)
+    refuse(values.isna().to_numpy(), "value", _("缺少数值或无法识别的数值。"))
+    keys = pd.DataFrame(
+        {
+            "place_id": place.map(lambda p: p[0] if p is not None else -1).astype("int64"),
+            "indicator_id": indicator.map(lambda i: i.pk if i is not None else -1).astype("int64"),
+            "period": period,
+            "value": values.astype(float),
+        }
+    )
+    key_columns = ["place_id", "indicator_id", "period"]
+    later = keys.duplicated(key_columns, keep="first").to_numpy() & (refusal_field == "")
+    if later.any():
+        firsts = keys.loc[~keys.duplicated(key_columns, keep="first")]
+        compared = (
+            keys.loc[later].reset_index().merge(firsts, on=key_columns, suffixes=("", "_first"))
+        )
+        mask = np.zeros(n, dtype=bool)
+        mask[compared.loc[compared["value"] != compared["value_first"], "index"].to_numpy()] = True
+        refuse(mask, "value", _("与本批另一行重复但数值不同。"))
+    first = ~keys.duplicated(["place_id", "indicator_id", "period"]).to_numpy()
+    result.unchanged += int((~first & (refusal_field == "")).sum())
+    ok = (refusal_field == "") & first
+    candidates = keys.loc[ok]
+    stored = _stored_frame(candidates)
+    if not stored.empty:
+        merged = candidates.reset_index().merge(
+            stored, on=["place_id", "indicator_id", "period"], suffixes=("", "_stored")
+        )
+        same = merged["value"] == merged["value_stored"]
+        result.unchanged += int(same.sum())
+        mask = np.zeros(n, dtype=bool)
+        mask[merged.loc[~same, "index"].to_numpy()] = True
+        refuse(mask, "value", _("该期已有不同的数值；更正请先撤回原数据。"))
+        ok &= ~np.isin(np.arange(n), merged["index"].to_numpy())
+    refused = np.flatnonzero(refusal_field != "")
+    if len(refused):
+        result.refused = [
+            Refusal(int(row_number[i]), refusal_field[i], refusal_reason[i])
+            for i in refused[:MAX_LISTED_REFUSALS]
+        ]
+        result.accepted = 0
+        return result
+    new = keys.loc[ok]
+    now = timezone.now()
+    batch = IngestBatch(
+        feed=feed,
+        batch_id=batch_id,
+        digest=hashlib.sha256(pd.util.hash_pandas_object(keys).to_numpy().tobytes()).hexdigest(),
+        accepted=len(new),
+        unchanged=result.unchanged,
+    )
+    with acting(acting_user):
+        batch.save()
+    _copy_observations(new, feed.code, now, batch.pk)
+    record_event(batch, "ingested", acting_user=acting_user, data={"accepted": len(new)})
+    result.accepted = len(new)
+    return result
+
+
+def _levels_ok(place: pd.Series, indicator: pd.Series) -> np.ndarray:
+    pairs = pd.DataFrame(
+        {
+            "level": place.map(lambda p: p[1] if p is not None else ""),
+            "indicator": indicator.map(lambda i: i.code if i is not None else ""),
+        }
+    )
+    allowed = {(level, i.code) for i in MonitoringIndicator.objects.all() for level in i.levels}
+    combos = pairs.drop_duplicates()
+    good = {
+        (level, code) for level, code in combos.itertuples(index=False) if (level, code) in allowed
+    }
+    key = pairs["level"] + "\x00" + pairs["indicator"]
+    return key.isin([f"{level}\x00{code}" for level, code in good]).to_numpy()
+
+
+def _after(period: pd.Series, today: dt.date) -> np.ndarray:
+    return (
+        _by_category(period.astype(str), lambda text: text != "None" and text > today.isoformat())
+        .fillna(False)
+        .to_numpy(dtype=bool)
+    )
+
+
+def _safe_period(frequency, text):
+    try:
+        return parse_period(frequency, text)
+    except (ValueError, TypeError):
+        return None
+
+
+def _safe_number(text):
+    try:
+        return parse_number(text)
+    except (NumberError, TypeError):
+        return None
+
+
+def _stored_frame(candidates: pd.DataFrame) -> pd.DataFrame:
+    if candidates.empty:
+        return pd.DataFrame(columns=["place_id", "indicator_id", "period", "value"])
+    periods = [p for p in candidates["period"].unique()]
+    stored = Observation.objects.filter(
+        indicator_id__in=candidates["indicator_id"].unique().tolist(),
+        period__gte=min(periods),
+        period__lte=max(periods),
+    ).values_list("place_id", "indicator_id", "period", "value")
+    return pd.DataFrame.from_records(
+        stored.iterator(chunk_size=100_000),
+        columns=["place_id", "indicator_id", "period", "value"],
+    )
+
+
+def _copy_observations(new: pd.DataFrame, source: str, received, batch_pk: int) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        insert_rows(
+            Observation,
+            ["place_id", "indicator_id", "period", "value", "source", "received", "batch_id"],
+            (
+                (p, i, d, v, source, received, batch_pk)
+                for p, i, d, v in new[["place_id", "indicator_id", "period", "value"]].itertuples(
+                    index=False
+                )
+            ),
+        )
+        return
+    import io
+
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    columns = "place_id, indicator_id, period, value, source, received, batch_id"
+    out = new[["place_id", "indicator_id", "period", "value"]].assign(
+        source=source, received=received.isoformat(), batch_id=batch_pk
+    )
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
+        for start in range(0, len(out), 1_000_000):
+            buffer = io.StringIO()
+            out.iloc[start : start + 1_000_000].to_csv(
+                buffer, header=False, index=False, float_format="%.17g"
+            )
+            copy.write(buffer.getvalue())

@@ -189,3 +189,31 @@ def test_rule_file_errors_name_file_line_and_field(province, tmp_path, settings)
         load_monitoring(tmp_path)
     assert (error.value.line, error.value.field) == (9, "threshold")
     assert str(error.value).startswith(f"{tmp_path / 'rules.yaml'}:9: threshold:")
+
+
+def test_bulk_frame_ingest_refuses_like_the_row_ingest_and_stores_the_same(province):
+    import pandas as pd
+
+    rows = [
+        {"place": "360100", "indicator": "waterlogging_points", "period": "2025-03", "value": 3},
+        {"place": "999999", "indicator": "waterlogging_points", "period": "2025-03", "value": 3},
+        {"place": "360100", "indicator": "no_such", "period": "2025-03", "value": 3},
+        {"place": "360100", "indicator": "waterlogging_points", "period": "2025-13", "value": 3},
+        {"place": "360100", "indicator": "waterlogging_points", "period": "2026-01", "value": 3},
+        {"place": "360100", "indicator": "waterlogging_points", "period": "2025-05", "value": "x"},
+        {"place": "360100", "indicator": "waterlogging_points", "period": "2025-03", "value": 4},
+    ]
+    feed = province.feed("file_import")
+    bulk = services.ingest_frame(pd.DataFrame(rows), feed=feed, batch_id="f1", today=TODAY)
+    one = services.ingest(rows, feed=feed, today=TODAY, any_indicator=True)
+    assert [(r.row, r.field) for r in bulk.refused] == [(r.row, r.field) for r in one.refused]
+    assert Observation.objects.count() == 0
+    good = pd.DataFrame(
+        series_rows("360102", "waterlogging_points", [1.5, 2, 3], TODAY.replace(month=1))
+    )
+    assert services.ingest_frame(good, feed=feed, batch_id="f2", today=TODAY).accepted == 3
+    again = services.ingest_frame(good, feed=feed, batch_id="f3", today=TODAY)
+    assert (again.accepted, again.unchanged) == (0, 3)
+    changed = services.ingest_frame(good.assign(value=9), feed=feed, batch_id="f4", today=TODAY)
+    assert [r.row for r in changed.refused] == [1, 2, 3]
+    assert sorted(Observation.objects.values_list("value", flat=True)) == [1.5, 2.0, 3.0]
