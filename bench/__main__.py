@@ -14,6 +14,7 @@ AREAS = {
     "reports": ["bench.reports"],
     "http": ["bench.http"],
     "survey": ["bench.survey"],
+    "load": ["bench.load"],
 }
 
 

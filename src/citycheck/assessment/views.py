@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Avg
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
@@ -69,59 +70,86 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
     """The ranking of a release: every ranked place with index, rank interval, peer rank
     and dimension scores, per place level; and the map coloured by index."""
 
-    queryset = Release.objects.select_related("round__system", "scope")
+    # ``details`` (weights, screening, the input snapshot) is large: read only when the
+    # cached parts of the page are rendered.
+    queryset = Release.objects.select_related("round__system", "scope").defer("details")
     template_name = "assessment/release.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         release = self.object
-        results = Result.objects.restrict(self.request.user).filter(release=release)
-        index_rows = list(
-            results.filter(level=Level.INDEX)
+        user = self.request.user
+        published = release.status == ReleaseStatus.PUBLISHED
+        index_rows = lazy_once(lambda: self._index_rows(release))
+        context.update(
+            # The ranking tables, the method's names and the data decisions are the same for
+            # every reader of a published release: the template caches them under this key
+            # (per language; a draft's per user) and computes them only on a miss.
+            fragment_key=f"{release.pk}:{release.status}:{'' if published else user.pk}"
+            f":{get_language()}",
+            tables=lazy_once(lambda: self._tables(release, index_rows())),
+            method_names=lazy_once(lambda: method_names(parse_method(release.method_text).content)),
+            provisional_reasons=lazy_once(lambda: services.provisional_reasons(release)),
+            decisions=lazy_once(lambda: services.data_decisions(release)),
+            may_publish=release.status == ReleaseStatus.DRAFT
+            and Release.objects.restrict(user, Action.PUBLISH).filter(pk=release.pk).exists(),
+            problems=services.release_problems(release)
+            if release.status == ReleaseStatus.DRAFT
+            else [],
+            # The map's GeoJSON is fetched from release_map (cached, compressed).
+            has_map=Boundary.objects.filter(
+                place__in=Result.objects.restrict(user)
+                .filter(release=release, level=Level.INDEX)
+                .values("place")
+            ).exists(),
+            other_releases=access.restrict(Release.objects.select_related("round"), user)
+            .defer("details", "method_text")
+            .exclude(pk=release.pk)[:20],
+        )
+        return context
+
+    def _index_rows(self, release) -> list:
+        return list(
+            Result.objects.restrict(self.request.user)
+            .filter(release=release, level=Level.INDEX)
             .select_related("place")
             .order_by("place__level", "rank", "place__code")
         )
+
+    def _tables(self, release, index_rows) -> dict:
+        """``levels``: per place level, the ranked places, each with its dimension scores
+        (``dimension_list``); ``dimensions``: the (code, name) of the columns."""
+        results = Result.objects.restrict(self.request.user).filter(
+            release=release, level=Level.DIMENSION
+        )
         dimension_scores = {}
-        for place_id, code, score in results.filter(level=Level.DIMENSION).values_list(
-            "place_id", "code", "score"
-        ):
+        for place_id, code, score in results.values_list("place_id", "code", "score"):
             dimension_scores.setdefault(place_id, {})[code] = score
         names = labels.dimension_names(release.round.system)
         dimensions = [
             (code, names.get(code, name))
-            for code, name in results.filter(level=Level.DIMENSION)
-            .values_list("code", "name_zh")
-            .distinct()
-            .order_by("code")
+            for code, name in results.values_list("code", "name_zh").distinct().order_by("code")
         ]
-        tables = {}
+        levels = {}
         for row in index_rows:
             row.dimension_list = [
                 dimension_scores.get(row.place_id, {}).get(code) for code, _name in dimensions
             ]
-            tables.setdefault(row.place.get_level_display(), []).append(row)
-        context.update(
-            tables=tables,
-            dimensions=dimensions,
-            method_names=method_names(parse_method(release.method_text).content),
-            may_publish=release.status == ReleaseStatus.DRAFT
-            and Release.objects.restrict(self.request.user, Action.PUBLISH)
-            .filter(pk=release.pk)
-            .exists(),
-            problems=services.release_problems(release)
-            if release.status == ReleaseStatus.DRAFT
-            else [],
-            provisional_reasons=services.provisional_reasons(release),
-            decisions=services.data_decisions(release),
-            # The map's GeoJSON is fetched from release_map (cached, compressed).
-            has_map=Boundary.objects.filter(
-                place__in=[row.place_id for row in index_rows]
-            ).exists(),
-            other_releases=access.restrict(Release.objects.all(), self.request.user).exclude(
-                pk=release.pk
-            )[:20],
-        )
-        return context
+            levels.setdefault(row.place.get_level_display(), []).append(row)
+        return {"dimensions": dimensions, "levels": levels}
+
+
+def lazy_once(compute):
+    """``compute`` as a callable the template calls on first use only (Django templates
+    call callables), its result kept: what a cached fragment holds is never computed."""
+    box = []
+
+    def value():
+        if not box:
+            box.append(compute())
+        return box[0]
+
+    return value
 
 
 def release_map(request, pk: int):

@@ -1,0 +1,315 @@
+"""Load of logged-in officials and the portal: ``python -m bench load``.
+
+Serves the Jiangxi demo as ``make run`` does (gunicorn 2 workers × 4 threads on loopback)
+from a SQLite file and from PostgreSQL, and drives it with locust (headless, bounded: each
+level runs ``--seconds``) at 10, 50 and 100 clients. The clients are the demo's users
+(province admin and reviewer, Nanchang's city, county and housing-department fillers),
+each logged in once by the driver, and the anonymous public; each loops without think time
+over the mix of pages users wait on at the deadline: the province dashboard, the release
+page, the place's data-entry page (its submission), the problem list and the portal.
+
+Also measured: the server CPU time per request of each page with one client (the
+workers' CPU time over 20 sequential requests, from ``/proc``) and the cached portal
+index with 16 keep-alive connections (``bench.http``'s loader).
+
+``--before SRC`` runs the same measures against another checkout's ``src`` (``git
+worktree add /tmp/before HEAD~n``) with the same environment and database, one after the
+other in the same run, so the comparison is under the same machine load. The demo is
+built on first use (about two minutes per database) in ``BENCH_LOAD_DIR`` (default
+``/tmp/citycheck-bench-load``) and the PostgreSQL database ``BENCH_LOAD_PG`` (default
+``postgres://postgres@127.0.0.1:5432/citycheck_load``), skipped when unreachable.
+
+Targets (issue 17): 100 clients p95 ≤ 50 ms on PostgreSQL, 0 errors; cached portal
+≥ 1,000 req/s; logged-in pages ≤ 20 ms server CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from bench.http.__main__ import free_port, wait_until_up
+
+REPO = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(os.environ.get("BENCH_LOAD_DIR", "/tmp/citycheck-bench-load"))
+PG_URL = os.environ.get("BENCH_LOAD_PG", "postgres://postgres@127.0.0.1:5432/citycheck_load")
+LOGINS = ["province_admin", "province_reviewer", "nanchang_admin", "nanchangxian_admin"]
+LOGINS += ["nanchang_housing"]
+
+
+def database_env(database: str, source: Path | None = None) -> dict:
+    env = {
+        **os.environ,
+        "CITYCHECK_VAR_DIR": str(VAR_DIR),
+        "DJANGO_SETTINGS_MODULE": "citycheck.settings.dev",
+    }
+    env.pop("DATABASE_URL", None)
+    if database == "postgresql":
+        env["DATABASE_URL"] = PG_URL
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    return env
+
+
+def citycheck(env: dict, *arguments: str) -> str:
+    command = [sys.executable, "-m", "citycheck", *arguments]
+    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def postgresql_reachable() -> bool:
+    import psycopg
+
+    base, _slash, name = PG_URL.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as db:
+            if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                db.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def ensure_demo(database: str) -> None:
+    """Migrate, load the demo, assess and publish 2024 unless done (marker file)."""
+    marker = VAR_DIR / ("published-release" if database == "sqlite" else "published-release-pg")
+    if marker.exists():
+        return
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    env = database_env(database)
+    citycheck(env, "migrate", "-v0")
+    citycheck(env, "demo")
+    release = citycheck(env, "assess", "--round", "2024").strip().splitlines()[-1]
+    citycheck(env, "release", "publish", release)
+    citycheck(env, "collectstatic", "--noinput", "-v0")
+    marker.write_text(release)
+
+
+PLAN_QUERY = """
+import json
+from citycheck.assessment.models import Release
+from citycheck.collection.demo import DEMO_PASSWORD
+from citycheck.collection.models import Round
+release = Release.objects.filter(status="published").order_by("-round__year", "-pk").first()
+round_ = Round.objects.order_by("-year", "-pk").first()
+print(json.dumps({"release": release.pk, "round": round_.pk, "password": DEMO_PASSWORD}))
+"""
+
+
+def plan(env: dict, base: str) -> dict:
+    """The pages of each client and the session of each demo login."""
+    ids = json.loads(citycheck(env, "shell", "-c", PLAN_QUERY).strip().splitlines()[-1])
+    release, round_ = ids["release"], ids["round"]
+    own_place = {"nanchangxian_admin": "360121"}
+    clients = []
+    for username in LOGINS:
+        session = requests.Session()
+        session.get(f"{base}/accounts/login/", timeout=60)
+        response = session.post(
+            f"{base}/accounts/login/",
+            data={
+                "username": username,
+                "password": ids["password"],
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{base}/accounts/login/"},
+            timeout=60,
+        )
+        if "sessionid" not in session.cookies:
+            raise RuntimeError(f"could not log in as {username}: {response.status_code}")
+        code = own_place.get(username, "360100")
+        clients.append(
+            {
+                "login": username,
+                "session": session.cookies["sessionid"],
+                "pages": [
+                    ["dashboard", "/reports/dashboard/"],
+                    ["release", f"/assessment/releases/{release}/"],
+                    ["entry", f"/collection/rounds/{round_}/places/{code}/"],
+                    ["problems", "/diagnosis/problems/"],
+                ],
+            }
+        )
+    clients.append(
+        {
+            "login": "",
+            "pages": [["portal", "/portal/"], ["portal_place", "/portal/places/360100/"]],
+        }
+    )
+    return {"clients": clients}
+
+
+def percentiles(times: list[float]) -> dict:
+    times = sorted(times)
+    if not times:
+        return {}
+
+    def at(q):
+        return round(times[min(len(times) - 1, int(q * len(times)))], 1)
+
+    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99)}
+
+
+def run_locust(base: str, the_plan: dict, clients: int, seconds: float) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "samples.json"
+        env = {
+            **os.environ,
+            "BENCH_LOAD_PLAN": json.dumps(the_plan),
+            "BENCH_LOAD_OUT": str(out),
+        }
+        locust = Path(sys.executable).with_name("locust")
+        command = [
+            str(locust),
+            "-f",
+            str(Path(__file__).with_name("locustfile.py")),
+            "--headless",
+            "--users",
+            str(clients),
+            "--spawn-rate",
+            str(clients),
+            "--run-time",
+            f"{seconds}s",
+            "--stop-timeout",
+            "35",
+            "--host",
+            base,
+            "--only-summary",
+            "--loglevel",
+            "ERROR",
+            "--skip-log-setup",
+        ]
+        started = time.perf_counter()
+        subprocess.run(command, env=env, check=False, capture_output=True, cwd=folder)
+        elapsed = time.perf_counter() - started
+        samples = json.loads(out.read_text())
+    pages: dict[str, list[float]] = {}
+    for name, ms, _ok in samples:
+        pages.setdefault(name, []).append(ms)
+    return {
+        "clients": clients,
+        "requests": len(samples),
+        "errors": sum(1 for _n, _ms, ok in samples if not ok),
+        "requests_per_s": round(len(samples) / min(elapsed, seconds), 1),
+        **percentiles([ms for _n, ms, _ok in samples]),
+        "pages": {name: {"n": len(t), **percentiles(t)} for name, t in sorted(pages.items())},
+    }
+
+
+def worker_cpu(server: subprocess.Popen) -> float:
+    total = 0.0
+    for child in psutil.Process(server.pid).children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def cpu_per_request(server, base: str, the_plan: dict, repeat: int = 20) -> dict:
+    """Server CPU time (ms) per request of each page, one client, after a warm-up."""
+    result = {}
+    for client in the_plan["clients"][:1] + the_plan["clients"][-1:]:
+        session = requests.Session()
+        if client.get("session"):
+            session.cookies.set("sessionid", client["session"])
+        for name, path in client["pages"]:
+            for _warm in range(4):
+                session.get(base + path, timeout=60)
+            before = worker_cpu(server)
+            size = 0
+            for _ in range(repeat):
+                size = len(session.get(base + path, timeout=60).content)
+            result[name] = {
+                "cpu_ms": round(1000 * (worker_cpu(server) - before) / repeat, 1),
+                "html_kb": round(size / 1024, 1),
+            }
+    return result
+
+
+def portal_cached(port: int, seconds: float) -> dict:
+    from bench.http.__main__ import load
+
+    for _warm in range(4):
+        load(port, "/portal/", 0.5, 2)
+    command = [sys.executable, "-m", "bench.http", "--load", str(port), "/portal/"]
+    command += ["--seconds", str(seconds), "--connections", "16"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO)
+    return json.loads(output.stdout)
+
+
+def measure(database: str, source: Path | None, levels: list[int], seconds: float) -> dict:
+    env = database_env(database, source)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = (VAR_DIR / f"gunicorn-{database}.log").open("a")
+    server = subprocess.Popen(
+        [
+            *(str(gunicorn), "citycheck.wsgi:application", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", "2", "--threads", "4", "--log-level", "warning"),
+        ],
+        env=env,
+        cwd=VAR_DIR,
+        stdout=log,
+        stderr=log,
+    )
+    result: dict = {"code": str(source or REPO / "src"), "database": database}
+    try:
+        wait_until_up(port)
+        the_plan = plan(env, base)
+        result["cpu_per_request"] = cpu_per_request(server, base, the_plan)
+        result["portal_cached_16"] = portal_cached(port, seconds / 2)
+        for clients in levels:
+            result[f"clients_{clients}"] = run_locust(base, the_plan, clients, seconds)
+            result[f"clients_{clients}"]["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10 clients, 10 s, SQLite only")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--clients", default="10,50,100")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--before", type=Path, help="another checkout's src, measured first")
+    arguments = parser.parse_args()
+    levels = [int(n) for n in arguments.clients.split(",")]
+    databases = arguments.databases.split(",")
+    seconds = arguments.seconds
+    if arguments.quick:
+        levels, databases, seconds = [10], ["sqlite"], 10
+    results: dict = {"server": "gunicorn 2 workers × 4 threads, loopback", "runs": []}
+    for database in databases:
+        if database == "postgresql" and not postgresql_reachable():
+            results["runs"].append({"database": database, "skipped": "PostgreSQL unreachable"})
+            continue
+        ensure_demo(database)
+        for source in ([arguments.before] if arguments.before else []) + [None]:
+            run = measure(database, source, levels, seconds)
+            run["load_average"] = [round(x, 2) for x in os.getloadavg()]
+            results["runs"].append(run)
+            print(json.dumps(run, ensure_ascii=False), file=sys.stderr)
+    results["targets"] = {
+        "clients_100": {"p95_ms": 50, "errors": 0, "database": "postgresql"},
+        "portal_cached_16": {"requests_per_s": 1000},
+        "cpu_per_request": {"cpu_ms": 20},
+    }
+    print(json.dumps(results, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
