@@ -1,0 +1,37 @@
+"""The demo's monitoring stage on the demo's places and people (without the rounds):
+warnings in every state, driven by the demo's logins, within its time budget."""
+
+import time
+
+import pytest
+
+from citycheck.collection.demo import load_reference
+from citycheck.core.models import ChangeRecord
+from citycheck.monitoring.demo import load_monitoring_demo
+from citycheck.monitoring.models import EarlyWarning, Observation, WarningStatus
+
+
+@pytest.mark.django_db(transaction=False)
+def test_demo_stage_shows_warnings_in_every_state():
+    load_reference(progress=lambda message: None)
+    started = time.perf_counter()
+    counts = load_monitoring_demo(progress=lambda message: None)
+    seconds = time.perf_counter() - started
+    assert counts["observations"] == Observation.objects.count() > 2500
+    statuses = set(EarlyWarning.objects.values_list("status", flat=True))
+    assert statuses == set(WarningStatus.values)
+    assert EarlyWarning.objects.overdue().exists()
+    assert EarlyWarning.objects.filter(escalated_to__code="360000").exists()
+    closed = EarlyWarning.objects.get(status=WarningStatus.CLOSED)
+    actors = dict(
+        ChangeRecord.objects.filter(object_id=str(closed.pk), kind="event").values_list(
+            "event", "user__username"
+        )
+    )
+    assert actors["handled"] == "nanchang_housing" and actors["closed_out"] == "province_admin"
+    # An open housing warning for 南昌市 waits for the housing department in the demo.
+    assert EarlyWarning.objects.filter(
+        place__code="360100", department__code="housing", status=WarningStatus.OPEN
+    ).exists()
+    print(f"monitoring demo stage: {seconds:.1f} s")
+    assert seconds < 16  # 8 s on an idle machine; shared CPUs here
