@@ -54,3 +54,6 @@ urlpatterns = [
     path("portal/", include("citycheck.portal.urls")),
     path("exchange/", include("citycheck.exchange.urls")),
 ]
+
+# Under /api/ a URL that matches nothing answers JSON, like every other API refusal.
+handler404 = "citycheck.core.views.not_found"

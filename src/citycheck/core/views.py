@@ -2,9 +2,11 @@
 (the job's kind says where its result is shown: :func:`citycheck.core.jobs.job_result_url`)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.views.defaults import page_not_found
 
 from .jobs import job_result_url
 from .models import Job
@@ -35,3 +37,11 @@ def job_detail(request, pk: int):
 def job_progress(request, pk: int):
     """The progress partial that the job page polls every second until the job is done."""
     return render(request, "jobs/job_progress.html", _context(_visible_job(request, pk)))
+
+
+def not_found(request, exception=None):
+    """404 for every URL nothing answers: JSON under /api/ (what API clients and the
+    schema expect), the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("未找到。")}, status=404)
+    return page_not_found(request, exception)

@@ -38,7 +38,9 @@ class ValueSerializer(serializers.ModelSerializer):
         help_text="The version read (0 or absent when creating); a write is refused with "
         "409 if the stored row has another version.",
     )
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     value = NumberField(allow_null=True, required=False)
 
     IDENTITY_FIELDS = ("round", "place", "indicator", "source")

@@ -121,7 +121,12 @@ class RoundViewSet(RestrictedReadOnlyViewSet):
         parameters=[OpenApiParameter("exceeds", bool, description="Only beyond tolerance.")],
         responses=DiscrepancySerializer(many=True),
     )
-    @action(detail=True, methods=["get"], permission_classes=[permissions.IsAuthenticated])
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[permissions.IsAuthenticated],
+        pagination_class=None,  # every row at once, as the schema says
+    )
     def discrepancies(self, request, pk=None):
         """Self-check against third-party values per place and indicator, with tolerance."""
         frame = services.discrepancies(self.get_object(), acting_user=request.user)

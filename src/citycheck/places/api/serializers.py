@@ -13,7 +13,7 @@ class PlaceSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="places-api:place-detail", lookup_field="code"
     )
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     years = PlaceYearSerializer(many=True, read_only=True)
 
     class Meta:

@@ -2,7 +2,7 @@
 results. Open to anonymous callers; reads published releases only."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from .. import services
 from .serializers import PortalPlaceSerializer, PortalRankingSerializer
 
 YEAR = OpenApiParameter("year", int, description="Round year (default: the latest published)")
+NO_RELEASE = OpenApiResponse(description="No published release for this year (or no such place).")
 
 
 def _release(request):
@@ -41,7 +42,7 @@ class RankingView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        responses=PortalRankingSerializer,
+        responses={200: PortalRankingSerializer, 404: NO_RELEASE},
         parameters=[YEAR, OpenApiParameter("level", str, enum=["city", "county"])],
     )
     def get(self, request):
@@ -71,7 +72,7 @@ class PlaceView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=PortalPlaceSerializer, parameters=[YEAR])
+    @extend_schema(responses={200: PortalPlaceSerializer, 404: NO_RELEASE}, parameters=[YEAR])
     def get(self, request, code):
         release = _release(request)
         place = get_object_or_404(Place, code=code)
