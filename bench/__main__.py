@@ -15,6 +15,7 @@ AREAS = {
     "http": ["bench.http"],
     "survey": ["bench.survey"],
     "load": ["bench.load"],
+    "exchange": ["bench.exchange"],
 }
 
 
