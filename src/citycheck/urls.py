@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from citycheck.collection.home import home
-from citycheck.core.views import job_detail, job_progress
+from citycheck.core.views import healthz, job_detail, job_progress
 
 
 def favicon(request):
@@ -37,6 +37,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", home, name="home"),
     path("favicon.ico", favicon),
+    path("healthz", healthz, name="healthz"),
     path("jobs/<int:pk>/", job_detail, name="job"),
     path("jobs/<int:pk>/progress/", job_progress, name="job_progress"),
     path("accounts/", include("citycheck.accounts.urls")),

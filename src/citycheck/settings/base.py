@@ -211,6 +211,10 @@ SPECTACULAR_SETTINGS = {
 CITYCHECK_JOBS_MODE = "database"
 # Jobs a user may have queued or running at once; a further request is refused (429).
 CITYCHECK_JOBS_PER_USER = int(os.environ.get("CITYCHECK_JOBS_PER_USER", "3"))
+# /healthz fails below this much free space where media files are kept.
+CITYCHECK_HEALTH_MIN_FREE_BYTES = int(
+    os.environ.get("CITYCHECK_HEALTH_MIN_FREE_BYTES", str(500 * 2**20))
+)
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
