@@ -91,7 +91,7 @@ def _round(year: int) -> Round | None:
 def _share(numerator: int, denominator: int, text: str, empty: str) -> tuple[float, dict]:
     if denominator == 0:
         return 1.0, {"numerator": 0, "denominator": 0, "text": empty}
-    return numerator / denominator, {
+    return min(1.0, numerator / denominator), {
         "numerator": numerator,
         "denominator": denominator,
         "text": text % {"n": numerator, "d": denominator},
@@ -99,22 +99,25 @@ def _share(numerator: int, denominator: int, text: str, empty: str) -> tuple[flo
 
 
 def _adopted_values(year, places):
+    """Indicators with an adopted value for the place ÷ the indicators the round collected
+    (any source, any place)."""
     round_ = _round(year)
     if round_ is None:
         return {}
-    expected = round_.system.indicators.count()
-    counts = {
-        place_id: n
-        for place_id, n in pd.Series(
-            Value.objects.filter(
-                round=round_, source=Source.ADOPTED, value__isnull=False
-            ).values_list("place_id", flat=True)
-        )
-        .value_counts()
-        .items()
-    }
+    expected = Value.objects.filter(round=round_).values("indicator").distinct().count()
+    adopted = pd.DataFrame(
+        list(
+            Value.objects.filter(round=round_, source=Source.ADOPTED, value__isnull=False)
+            .values_list("place_id", "indicator_id")
+            .distinct()
+        ),
+        columns=["place", "indicator"],
+    )
+    counts = adopted.groupby("place")["indicator"].nunique().to_dict()
     return {
-        p.pk: _share(counts.get(p.pk, 0), expected, "采信值 %(n)d / 指标 %(d)d 项", "本轮无指标")
+        p.pk: _share(
+            counts.get(p.pk, 0), expected, "采信值 %(n)d / 本轮指标 %(d)d 项", "本轮无指标"
+        )
         for p in places
     }
 
@@ -728,13 +731,16 @@ def document(appraisal: Appraisal) -> Document:
             if not rows:
                 continue
             section = Section(title)
+            # cities with every criterion's points; the counties' long table with the
+            # totals (their points per criterion are on each county's page)
+            shown = keys if level == PlaceLevel.CITY else []
             section.blocks.append(
                 Table(
                     caption=title,
-                    columns=[_("名次"), _("地区"), _("总分")] + [names[k] for k in keys],
+                    columns=[_("名次"), _("地区"), _("总分")] + [names[k] for k in shown],
                     rows=[
                         [str(t.rank), t.place.name_zh, number_text(t.total, 2)]
-                        + [number_text(points.get(t.place_id, {}).get(k), 1) for k in keys]
+                        + [number_text(points.get(t.place_id, {}).get(k), 1) for k in shown]
                         for t in rows
                     ],
                     row_warnings=[

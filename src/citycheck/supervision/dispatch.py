@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -24,9 +25,9 @@ from citycheck.core.access import check_place, may
 from citycheck.core.choices import Action
 from citycheck.core.excel import append_row
 from citycheck.core.models import record_event
+from citycheck.engine.renewal import progress_flags
 from citycheck.places.models import Place, PlaceLevel
 from citycheck.renewal.models import ProgressReport, ProjectStatus, RenewalProject
-from citycheck.renewal.services import progress_board
 
 from .models import DispatchMonth, DispatchReport, DispatchStatus, LocalPlan, PlanTask, TaskStatus
 
@@ -119,11 +120,33 @@ def city_figures(place: Place, month: dt.date) -> dict:
     projects = RenewalProject.objects.filter(place__in=subtree).exclude(
         status__in=[ProjectStatus.CANDIDATE, ProjectStatus.CANCELLED]
     )
-    project_ids = list(projects.filter(start__lte=month_end(month)).values_list("pk", flat=True))
+    # projects started by the month's end and not finished before it began
+    started = list(
+        projects.filter(start__lte=month_end(month))
+        .filter(Q(end__gte=first_of(month)) | ~Q(status=ProjectStatus.FINISHED))
+        .values("pk", "start", "end")
+    )
+    project_ids = [p["pk"] for p in started]
     reports = ProgressReport.objects.filter(project__in=project_ids, month=first_of(month))
     percents = list(reports.values_list("percent_complete", flat=True))
-    flags = progress_board(as_of=month_end(month)).flags
-    flags = flags[flags.index.isin(project_ids)] if not flags.empty else flags
+    # the renewal board's flags (late, stalled), for this city's projects only
+    table = pd.DataFrame(
+        [{"project": p["pk"], "start": p["start"], "end": p["end"]} for p in started],
+        columns=["project", "start", "end"],
+    )
+    history = pd.DataFrame(
+        list(
+            ProgressReport.objects.filter(
+                project__in=project_ids, month__lte=first_of(month)
+            ).values("project", "month", "percent_complete", "investment")
+        ),
+        columns=["project", "month", "percent_complete", "investment"],
+    )
+    flags = (
+        progress_flags(table, history, as_of=month_end(month))
+        if project_ids
+        else pd.DataFrame(columns=["late", "stalled"])
+    )
     tasks = dict(
         PlanTask.objects.filter(plan__in=LocalPlan.objects.filter(place__in=subtree))
         .values_list("status")
