@@ -192,7 +192,10 @@ def progress_board(survey: Survey, user) -> pd.DataFrame:
 
 
 def _check_province(user, action=Action.MANAGE):
-    if user is None or not (
+    """Province administrators (or the console: ``user`` None, a ``citycheck`` command)."""
+    if user is None:
+        return
+    if not (
         user.is_superuser
         or (access.may(user, action) and user.place and user.place.level == PlaceLevel.PROVINCE)
     ):
@@ -503,13 +506,15 @@ def record_responses(
 
     Returns (responses stored, issues). ``dry_run`` checks and stores nothing.
     """
-    if not may_enter_interviews(acting_user, survey):
+    if acting_user is not None and not may_enter_interviews(acting_user, survey):
         raise PermissionDenied(_("您的账号不能录入或导入调查答卷。"))
     if survey.status == SurveyStatus.CLOSED:
         raise ClosedSurveyError(_("本次调查已结束，不能再录入答卷。"))
     reach = (
         None
-        if acting_user.is_superuser or acting_user.role == Role.PROVINCE_ADMIN
+        if acting_user is None
+        or acting_user.is_superuser
+        or acting_user.role == Role.PROVINCE_ADMIN
         else set(access.reach(acting_user).values_list("code", flat=True))
     )
     counties = counties_of(survey)

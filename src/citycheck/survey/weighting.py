@@ -11,7 +11,9 @@
    dimension's items), the overall score (a respondent's mean over dimensions) and every
    indicator an item measures (a share in % or a score), per county with 95 % Taylor
    intervals, rolled up to cities and the province by census population;
-4. stores the weights on the responses and the scores as :class:`~.models.Score` rows,
+4. stores the weights on the responses and the scores as :class:`~.models.Score` rows
+   (item scores of cities and the province; dimension, overall and indicator scores of
+   every place),
    and writes indicator figures as the round's ``survey`` values with their provenance
    (questionnaire version, responses, effective n, interval) in the value's note.
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,9 +39,21 @@ from .services import AGE_BANDS, SEXES, SurveyError, _check_province, adult_cont
 def _margins(frame: pd.DataFrame):
     """Margins and controls raking each county separately on sex and on age band."""
     controls_table = adult_controls(sorted(frame["county"].unique()))
-    present = frame.groupby("county").agg(sexes=("sex", "nunique"), bands=("age_band", "nunique"))
-    full_sex = present["sexes"] == len(SEXES)
-    full_age = present["bands"] == len(AGE_BANDS)
+    # Raking on both margins is always feasible when every sex x age cell has a
+    # respondent; otherwise a county is raked on one margin (age bands if all are
+    # present, else sex), or on its total only.
+    grouped = frame.groupby("county")
+    cells = pd.DataFrame(
+        {
+            "cells": frame.drop_duplicates(["county", "sex", "age_band"]).groupby("county").size(),
+            "sexes": grouped["sex"].nunique(),
+            "bands": grouped["age_band"].nunique(),
+        }
+    )
+    both = cells["cells"] == len(SEXES) * len(AGE_BANDS)
+    full_age = both | (cells["bands"] == len(AGE_BANDS))
+    full_sex = both | (~full_age & (cells["sexes"] == len(SEXES)))
+    present = cells
     sex_label = np.where(
         frame["county"].map(full_sex), frame["county"] + "|" + frame["sex"], frame["county"] + "|*"
     )
@@ -154,6 +168,10 @@ def weight_survey(survey: Survey, *, acting_user, progress=None) -> dict:
             )
         results.append(pd.concat(parts, ignore_index=True).assign(kind=kind))
     result = pd.concat(results, ignore_index=True)
+    # Item scores are kept for cities and the province only: a county's sample is sized
+    # for its dimension and overall scores, and 33 items x 100 counties of wide
+    # intervals would mostly be noise (they still enter the cities' roll-up).
+    result = result[~((result["kind"] == Kind.ITEM) & result["group"].isin(list(counties)))]
     deff = engine.design_effect(weights)
     report(70, _("保存结果"))
     with transaction.atomic():
@@ -183,8 +201,13 @@ def weight_survey(survey: Survey, *, acting_user, progress=None) -> dict:
 
 def _store(survey, frame, weights, result, acting_user) -> None:
     Response.objects.filter(survey=survey).update(weight=None)
-    updates = [Response(pk=pk, weight=float(w)) for pk, w in zip(frame["pk"], weights, strict=True)]
-    Response.objects.bulk_update(updates, ["weight"], batch_size=2000)
+    # One prepared statement executed per row: much faster than bulk_update's CASE.
+    table = connection.ops.quote_name(Response._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET weight = %s WHERE id = %s",
+            [(float(w), int(pk)) for pk, w in zip(frame["pk"], weights, strict=True)],
+        )
     places = {p.code: p for p in Place.objects.filter(code__in=result["group"].unique())}
     Score.objects.filter(survey=survey).delete()
 
