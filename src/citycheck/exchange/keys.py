@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 from . import conf, package
 
 
-def private_key() -> bytes:
-    """The raw private key at :func:`conf.key_file`, made and stored first if there is none
-    (safe when two processes start at once: the first file linked into place wins)."""
-    path = conf.key_file()
+def private_key(path=None) -> bytes:
+    """The raw private key at ``path`` (default :func:`conf.key_file`), made and stored
+    first if there is none (safe when two processes start at once: the first file linked
+    into place wins)."""
+    path = Path(path) if path is not None else conf.key_file()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".exchange_key-")

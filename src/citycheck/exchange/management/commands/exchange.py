@@ -75,7 +75,7 @@ class Command(BaseCommand):
             "demo-peer", help="set up and serve a national instance to submit to (demo)"
         )
         demo.add_argument("--port", type=int, default=8001)
-        demo.add_argument("--dir", default="var/demo-peer", help="its database and key")
+        demo.add_argument("--dir", help="its database and key (default: var/demo-peer)")
         demo.add_argument("--lower-code", default="jiangxi")
         demo.add_argument("--lower-key", help="default: this checkout's var/exchange_key")
         demo.add_argument("--year", type=int, action="append", help="rounds to open")
@@ -183,8 +183,9 @@ class Command(BaseCommand):
         serves on ``--port``."""
         if conf.instance_mode() != "national":
             from citycheck.exchange import demo_peer as _demo_peer
+            from citycheck.exchange.demo import demo_peer_directory
 
-            directory = Path(dir).resolve()
+            directory = Path(dir).resolve() if dir else demo_peer_directory()
             directory.mkdir(parents=True, exist_ok=True)
             key = lower_key or services.describe_instance()["public_key"]
             env = _demo_peer.environment(directory)
@@ -211,7 +212,7 @@ class Command(BaseCommand):
         if not serve_only:
             call_command("migrate", verbosity=0)
             with transaction.atomic():
-                counts = _demo_peer.set_up(lower_code, lower_key, year or [2024, 2025])
+                counts = _demo_peer.set_up(lower_code, lower_key, year or range(2021, 2026))
             self.stdout.write(f"national peer set up: {counts}")
         if not setup_only:
             call_command(
