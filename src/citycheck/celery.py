@@ -1,4 +1,10 @@
-"""Celery application; with no broker configured tasks run inline (CELERY_TASK_ALWAYS_EAGER)."""
+"""The Celery application (``celery -A citycheck worker|beat``).
+
+Configured from the Django settings named ``CELERY_*``: with no ``CELERY_BROKER_URL``
+tasks run inline (``CELERY_TASK_ALWAYS_EAGER``) and jobs wait in the database for
+``citycheck worker`` instead. Beat sends ``citycheck.run_due`` every minute, which runs
+the periodic tasks of :mod:`citycheck.core.schedule` and takes up interrupted jobs.
+"""
 
 import os
 

@@ -106,6 +106,13 @@ class SharedDatabase:
             with sqlite3.connect(self.file) as target:
                 connection.connection.backup(target)
 
+    def job_status(self, pk: int) -> str:
+        """The job's status as the worker's database has it now."""
+        if not self.sqlite:
+            return Job.objects.get(pk=pk).status
+        with sqlite3.connect(self.file) as database:
+            return database.execute("SELECT status FROM core_job WHERE id = ?", [pk]).fetchone()[0]
+
     def from_worker(self):
         if self.sqlite:
             connection.ensure_connection()
