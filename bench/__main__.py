@@ -16,6 +16,7 @@ AREAS = {
     "survey": ["bench.survey"],
     "load": ["bench.load"],
     "exchange": ["bench.exchange"],
+    "supervision": ["bench.supervision"],
 }
 
 

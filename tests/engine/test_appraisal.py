@@ -136,3 +136,39 @@ def test_ties_share_a_rank_and_top_limits_commendation():
     _, totals = score_appraisal(measures, criteria, commend_at=85, commend_top=1)
     assert list(totals["rank"]) == [1, 1, 2]
     assert list(totals["outcome"]) == ["commend", "", ""]
+
+
+def test_many_targets_match_a_per_target_linregress():
+    rng = np.random.default_rng(7)
+    rows = []
+    for place in range(40):
+        for indicator in ("a", "b"):
+            years = sorted(
+                rng.choice(np.arange(2015, 2025), size=int(rng.integers(2, 8)), replace=False)
+            )
+            rows += [
+                {
+                    "place": place,
+                    "indicator": indicator,
+                    "year": int(y),
+                    "value": float(rng.normal(50, 10)),
+                }
+                for y in years
+            ]
+    obs = pd.DataFrame(rows)
+    targets = (
+        obs[["place", "indicator"]]
+        .drop_duplicates()
+        .assign(year=2027, target=55.0, comparison=">=", as_of=2022)
+    )
+    out = target_status(obs, targets)
+    for row in out.to_dict("records"):
+        mine = obs[(obs["place"] == row["place"]) & (obs["indicator"] == row["indicator"])]
+        mine = mine[mine["year"] <= 2022]
+        if mine.empty:
+            assert row["status"] == "no_data"
+        elif len(mine) == 1:
+            assert row["projection"] == pytest.approx(mine["value"].iloc[0])
+        else:
+            fit = stats.linregress(mine["year"], mine["value"])
+            assert row["projection"] == pytest.approx(fit.intercept + fit.slope * 2027)

@@ -74,29 +74,42 @@ def target_status(
     if bad:
         raise ValueError(f"`comparison` must be '>=' or '<='; got {sorted(bad)!r}.")
     out = targets.copy()
-    obs = observations.dropna(subset=["value"])
-    rows = []
-    for record in out.to_dict("records"):
-        mine = obs[(obs["place"] == record["place"]) & (obs["indicator"] == record["indicator"])]
-        as_of = record.get("as_of")
-        if as_of is not None and not pd.isna(as_of):
-            mine = mine[mine["year"] <= as_of]
-        mine = mine.sort_values("year")
-        if mine.empty:
-            rows.append((np.nan, np.nan, np.nan, np.nan))
-            continue
-        years = mine["year"].to_numpy(dtype=float)
-        values = mine["value"].to_numpy(dtype=float)
-        latest_year, latest = years[-1], values[-1]
-        if len(np.unique(years)) >= 2:
-            slope, intercept = np.polyfit(years, values, 1)
-            projection = slope * record["year"] + intercept
-        else:
-            slope, projection = 0.0, latest
-        rows.append((latest_year, latest, slope, projection))
-    extra = pd.DataFrame(rows, columns=["latest_year", "latest", "slope", "projection"])
-    extra.index = out.index
-    out = pd.concat([out, extra], axis=1)
+    keys = pd.DataFrame(
+        {
+            "row": np.arange(len(out)),
+            "place": out["place"].to_numpy(),
+            "indicator": out["indicator"].to_numpy(),
+        }
+    )
+    keys["as_of"] = out["as_of"].to_numpy(dtype=float) if "as_of" in out else np.inf
+    obs = observations.dropna(subset=["value"])[["place", "indicator", "year", "value"]]
+    pairs = keys.merge(obs, on=["place", "indicator"], how="inner")
+    pairs = pairs[pairs["year"] <= pairs["as_of"].fillna(np.inf)]
+    # least squares per target in closed form, on years centred for precision
+    x = pairs["year"].to_numpy(dtype=float)
+    centre = x.mean() if len(x) else 0.0
+    pairs = pairs.assign(x=x - centre, y=pairs["value"].astype(float))
+    pairs = pairs.assign(xx=pairs["x"] ** 2, xy=pairs["x"] * pairs["y"])
+    grouped = pairs.groupby("row")
+    sums = grouped[["x", "y", "xx", "xy"]].sum()
+    n = grouped.size()
+    last = pairs.sort_values(["row", "year"], kind="stable").groupby("row").tail(1).set_index("row")
+    denominator = n * sums["xx"] - sums["x"] ** 2
+    trend = denominator > 1e-9 * np.maximum(1.0, n * sums["xx"])  # two distinct years or more
+    slope = ((n * sums["xy"] - sums["x"] * sums["y"]) / denominator.where(trend)).fillna(0.0)
+    intercept = (sums["y"] - slope * sums["x"]) / n
+    index = np.arange(len(out))
+    latest_year = last["year"].reindex(index).to_numpy(dtype=float)
+    latest = last["y"].reindex(index).to_numpy(dtype=float)
+    slope = slope.reindex(index).to_numpy(dtype=float)
+    fitted = intercept.reindex(index).to_numpy(dtype=float) + slope * (
+        out["year"].to_numpy(dtype=float) - centre
+    )
+    has_trend = trend.reindex(index, fill_value=False).to_numpy(dtype=bool)
+    out["latest_year"] = latest_year
+    out["latest"] = latest
+    out["slope"] = np.where(np.isnan(latest), np.nan, slope)
+    out["projection"] = np.where(has_trend, fitted, latest)
     target = out["target"].to_numpy(dtype=float)
     comparison = out["comparison"].to_numpy()
     latest = out["latest"].to_numpy(dtype=float)
