@@ -85,8 +85,8 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
             # The ranking tables, the method's names and the data decisions are the same for
             # every reader of a published release: the template caches them under this key
             # (per language; a draft's per user) and computes them only on a miss.
-            fragment_key=f"{release.pk}:{release.status}:{'' if published else user.pk}"
-            f":{get_language()}",
+            fragment_key=f"{release.pk}:{release.last_updated.timestamp()}:{release.status}"
+            f":{'' if published else user.pk}:{get_language()}",
             tables=lazy_once(lambda: self._tables(release, index_rows())),
             method_names=lazy_once(lambda: method_names(parse_method(release.method_text).content)),
             provisional_reasons=lazy_once(lambda: services.provisional_reasons(release)),
@@ -168,7 +168,9 @@ def release_map(request, pk: int):
 
     published = release.status == ReleaseStatus.PUBLISHED
     return cached_json.json_response(
-        request, f"release-map:{release.pk}" if published else None, build
+        request,
+        f"release-map:{release.pk}:{release.last_updated.timestamp()}" if published else None,
+        build,
     )
 
 

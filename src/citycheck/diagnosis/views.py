@@ -49,10 +49,10 @@ def _year(params) -> int | None:
     return int(year) if year.isdigit() else None
 
 
-def with_department_names(problems):
-    """``problems`` (a page's rows) sharing one lookup of the departments' names, so their
-    descriptions name the lead departments without a query per row."""
-    names = department_names()
+def with_department_names(problems, names=None):
+    """``problems`` (a page's rows) sharing one lookup of the departments' names (``names``
+    or read once), so their descriptions name the lead departments without a query per row."""
+    names = department_names() if names is None else names
     for problem in problems:
         problem.department_lookup = names
     return problems
@@ -213,8 +213,9 @@ def recheck(request):
             ("recurring", recurring, "recurring_page"),
         )
     }
+    names = department_names()
     for name in pages:
-        with_department_names(pages[name]["page"].object_list)
+        with_department_names(pages[name]["page"].object_list, names)
     context = {
         "year": year,
         "years": years,

@@ -13,10 +13,12 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -237,7 +239,9 @@ def archive_download(request, pk: int):
 
 
 def _dashboard_release(request) -> Release | None:
-    releases = access.restrict(Release.objects.select_related("round"), request.user)
+    releases = access.restrict(Release.objects.select_related("round"), request.user).defer(
+        "details"
+    )
     wanted = request.GET.get("release")
     if wanted:
         return get_object_or_404(releases, pk=wanted) if wanted.isdigit() else None
@@ -254,11 +258,11 @@ def province_dashboard(request):
     context = {"release": release}
     if release is not None:
         top = parts.summary_subject(release)
-        level = dashboard.top_level(release)
-        context.update(
-            level_name=_("设区市") if level == "city" else _("县（市、区）"),
-            top=top,
-            data={
+
+        def numbers() -> dict:
+            level = dashboard.top_level(release)
+            return {
+                "level": level,
                 # The map is fetched (cached, compressed), not inlined in the page.
                 "map_top": top.code,
                 "map_url": reverse("reports:dashboard_map", args=[release.pk, "CODE"]),
@@ -267,7 +271,26 @@ def province_dashboard(request):
                 "trend": dashboard.trends(release, level, user=request.user),
                 "place_url": reverse("reports:city_dashboard", args=["CODE"])
                 + f"?release={release.pk}",
-            },
+            }
+
+        if release.status == ReleaseStatus.PUBLISHED:
+            # The same for every reader of a published release (its trend runs over the
+            # published releases of its method, which are in the key).
+            published = Release.objects.filter(
+                method_code=release.method_code, status=ReleaseStatus.PUBLISHED
+            ).values_list("pk", flat=True)
+            stamp = "-".join(str(pk) for pk in published)
+            key = (
+                f"province-dashboard:{release.pk}:{release.last_updated.timestamp()}"
+                f":{get_language()}:{stamp}"
+            )
+            data = cache.get_or_set(key, numbers, 600)
+        else:
+            data = numbers()
+        context.update(
+            level_name=_("设区市") if data["level"] == "city" else _("县（市、区）"),
+            top=top,
+            data={k: v for k, v in data.items() if k != "level"},
         )
     return render(request, "reports/dashboard.html", context)
 
@@ -280,7 +303,9 @@ def dashboard_map(request, pk: int, code: str):
     published = release.status == ReleaseStatus.PUBLISHED
     return cached_json.json_response(
         request,
-        f"dashboard-map:{release.pk}:{parent.pk}" if published else None,
+        f"dashboard-map:{release.pk}:{release.last_updated.timestamp()}:{parent.pk}"
+        if published
+        else None,
         lambda: dashboard.map_features(release, parent),
     )
 

@@ -1,0 +1,127 @@
+"""Query budgets of the pages users wait on (issue 17): each list page reads its rows in a
+fixed number of queries, whatever the number of rows: no query per row.
+
+Each page is asked once with few rows and once with many more; the second must take no
+more queries than the first, and both stay within the page's budget.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from citycheck.core.choices import Role
+from citycheck.diagnosis.models import Problem, RecheckStatus, Severity
+from tests.apps.assessment.conftest import method, province  # noqa: F401  (fixtures)
+from tests.apps.reports.conftest import draft_release, published_release  # noqa: F401
+
+# Queries per page (session, user, reach, the page's reads): a page over budget has grown
+# a query, most likely one per row.
+BUDGETS = {
+    "diagnosis:problem_list": 16,
+    "diagnosis:recheck": 25,  # a query per round of the province (a handful)
+    "assessment:release_list": 12,
+    "assessment:release": 16,
+    "reports:province_dashboard": 16,
+    "reports:report_list": 14,
+    "collection:round_list": 12,
+    "renewal:project_list": 16,
+    "portal:index": 12,
+}
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries.captured_queries)
+
+
+def add_problems(province, count: int, *, start: int = 0) -> None:  # noqa: F811
+    """``count`` problems over the counties of the published round, each with evidence,
+    causes and lead departments by code (what the list words from each row)."""
+    department = next(iter(province.departments.values()))
+    counties = [p for label, p in province.places.items() if "county" in label]
+    for n in range(start, start + count):
+        Problem.objects.create(
+            round=province.published_round,
+            place=counties[n % len(counties)],
+            disease=f"disease_{n}",
+            disease_name=f"城市病{n}",
+            dimension="eco",
+            severity=Severity.MODERATE,
+            points=n % 7,
+            signals=["lowest_quartile"],
+            evidence=[
+                {
+                    "indicator": "green_space",
+                    "name": "人均公园绿地面积",
+                    "value": 9.0,
+                    "unit": "m²",
+                    "signals": ["lowest_quartile"],
+                    "peer_rank": 4,
+                    "peer_count": 4,
+                }
+            ],
+            causes=[],
+            departments=[department.code, "其他单位"],
+            explanation="…",
+            first_year=province.published_round.year,
+            recheck_status=RecheckStatus.UNCHANGED,
+            recheck_year=province.open_round.year,
+        )
+
+
+def assert_flat(client, name, url, grow) -> None:
+    few = count_queries(client, url)
+    grow()
+    many = count_queries(client, url)
+    assert many <= few, f"{name}: {few} queries with few rows, {many} with many (a query per row)"
+    assert many <= BUDGETS[name], f"{name}: {many} queries, budget {BUDGETS[name]}"
+
+
+@pytest.mark.parametrize("name", ["diagnosis:problem_list", "diagnosis:recheck"])
+def test_problem_pages_read_their_rows_at_once(client, province, name):  # noqa: F811
+    client.force_login(province.users[Role.PROVINCE_ADMIN])
+    add_problems(province, 3)
+    url = reverse(name)
+    if name == "diagnosis:recheck":
+        url += f"?year={province.open_round.year}"
+    assert_flat(client, name, url, lambda: add_problems(province, 40, start=3))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "assessment:release_list",
+        "assessment:release",
+        "reports:province_dashboard",
+        "reports:report_list",
+        "collection:round_list",
+        "renewal:project_list",
+        "portal:index",
+    ],
+)
+def test_release_pages_within_budget(client, province, published_release, name):  # noqa: F811
+    client.force_login(province.users[Role.PROVINCE_ADMIN])
+    args = [published_release.pk] if name == "assessment:release" else []
+    url = reverse(name, args=args)
+    queries = count_queries(client, url)
+    assert queries <= BUDGETS[name], f"{name}: {queries} queries, budget {BUDGETS[name]}"
+    if name in ("assessment:release", "reports:province_dashboard"):
+        # The same for every reader of a published release: read again from the cache.
+        again = count_queries(client, url)
+        assert again < queries, f"{name}: {again} queries the second time, {queries} first"
+
+
+def test_submission_page_reads_its_indicators_at_once(client, province):  # noqa: F811
+    from citycheck.collection.models import Source, Submission
+
+    user = province.users[Role.COUNTY_ADMIN]
+    client.force_login(user)
+    submission, _created = Submission.objects.get_or_create(
+        round=province.open_round, place=user.place, source=Source.SELF_CHECK, department=None
+    )
+    url = reverse("collection:submission", args=[submission.pk])
+    queries = count_queries(client, url)
+    assert queries <= 40, f"submission page: {queries} queries"
