@@ -43,7 +43,7 @@ def test_the_package_loads_the_celery_app_with_the_job_task():
 
 
 def test_a_real_celery_worker_runs_a_job_from_redis(small_province, broker, worker_env):  # noqa: F811
-    database, env, folder = worker_env
+    database, env, _ = worker_env
     queue = f"citycheck-test-{uuid.uuid4().hex[:8]}"  # no other worker takes our task
     job = jobs.start_job(
         "collection.send_reminders",
@@ -53,9 +53,25 @@ def test_a_real_celery_worker_runs_a_job_from_redis(small_province, broker, work
     assert job.status == Job.Status.QUEUED
     database.to_worker()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "citycheck", "worker", "--pool", "solo",
-         "--concurrency", "1", "--queues", queue, "--loglevel", "WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "citycheck",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--queues",
+            queue,
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         env={**env, "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": ""},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
