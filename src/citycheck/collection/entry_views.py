@@ -8,14 +8,17 @@ through the check-step services, which decide permission again and leave the aud
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from openpyxl.utils import get_column_letter
 
@@ -180,12 +183,34 @@ def entry_rows(
     return [(dimensions[d], rows) for d, rows in groups.items()]
 
 
+def _cached_check(submission) -> workflow.SubmissionCheck:
+    """:func:`workflow.check_submission`, kept for as long as the peer values it compares
+    with are (``CITYCHECK_PEER_CACHE_SECONDS``) unless the submission or its values change:
+    the key carries their number and latest change. Each save or step changes it, so
+    the form shows the check of what is stored; readers of an unchanged submission (the
+    reviewers at the deadline) share one check instead of running it per page."""
+    stamp = Value.objects.filter(
+        round=submission.round, place=submission.place, source=submission.source
+    ).aggregate(n=Count("pk"), latest=Max("last_updated"))
+    key = (
+        f"citycheck:submission-check:{submission.pk}:{submission.version}"
+        f":{submission.last_updated.timestamp()}:{submission.round.last_updated.timestamp()}"
+        f":{stamp['n']}:{stamp['latest'].timestamp() if stamp['latest'] else ''}"
+        f":{get_language()}"
+    )
+    check = cache.get(key)
+    if check is None:
+        check = workflow.check_submission(submission)
+        cache.set(key, check, settings.CITYCHECK_PEER_CACHE_SECONDS)
+    return check
+
+
 def _form_context(request, submission, *, posted=None, **extra) -> dict:
     """The entry form with the same check submit runs (:func:`workflow.check_submission`):
     its summary line and its issues beside each value, missing values included."""
     indicators = indicators_shown(request.user, submission)
     may_enter = _may_enter(request.user, submission, indicators)
-    check = workflow.check_submission(submission)
+    check = _cached_check(submission)
     writable = (
         may_enter and submission.round.status == RoundStatus.OPEN and not submission.is_locked
     )
