@@ -35,3 +35,6 @@ def kept_secret_key(path):
 
 
 SECRET_KEY = SECRET_KEY or kept_secret_key(VAR_DIR / "secret_key")
+
+# Monitoring's daily digest (and any other mail) is printed, not sent, in the embedded set-up.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
