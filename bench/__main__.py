@@ -15,6 +15,7 @@ AREAS = {
     "http": ["bench.http"],
     "survey": ["bench.survey"],
     "load": ["bench.load"],
+    "spatial": ["bench.spatial.grid", "bench.spatial.helsinki"],
     "exchange": ["bench.exchange"],
     "supervision": ["bench.supervision"],
 }
