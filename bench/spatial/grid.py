@@ -73,72 +73,96 @@ def quiet():
             os.close(saved)
 
 
+def citycheck_run(side: int, timings: dict, prefix: str = "citycheck"):
+    nodes, edges, homes, facilities = city(side, side * side)
+    types = [f"type{k}" for k in range(len(COUNTS))]
+    with timed(timings, f"{prefix}_total"):
+        with timed(timings, f"{prefix}_network"):
+            network = Network(nodes, edges, crs="EPSG:32650")
+        with timed(timings, f"{prefix}_distances"):
+            ours = network.nearest_distances(facilities, homes, CUTOFF, types=types)
+    return (nodes, edges, homes, facilities, types), ours
+
+
+def pandana_run(data, timings: dict):
+    import pandana
+
+    nodes, edges, homes, facilities, types = data
+    with timed(timings, "pandana_total"):
+        with timed(timings, "pandana_preprocessing"), quiet():
+            net = pandana.Network(
+                nodes["x"], nodes["y"], edges["u"], edges["v"], edges[["length"]], twoway=True
+            )
+        with timed(timings, "pandana_distances"), quiet():
+            home_nodes = net.get_node_ids(homes["x"], homes["y"]).to_numpy()
+            theirs = {}
+            for name in types:
+                rows = facilities["type"] == name
+                net.set_pois(name, CUTOFF, 1, facilities.loc[rows, "x"], facilities.loc[rows, "y"])
+                found = net.nearest_pois(CUTOFF, name, num_pois=1, max_distance=np.inf)[1]
+                theirs[name] = found.to_numpy()[home_nodes]  # node ids are 0..n-1
+    return theirs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--no-pandana", action="store_true")
-    parser.add_argument("--side", type=int, help="grid side (nodes = side^2); homes = nodes")
+    parser.add_argument(
+        "--side", type=int, help="grid side of the citycheck run (nodes = homes = side^2)"
+    )
+    parser.add_argument(
+        "--pandana-side",
+        type=int,
+        default=100,
+        help="grid side of the side-by-side run with pandana (0: none); its contraction "
+        "hierarchy takes ~14 CPU s at 10,000 nodes and grows faster than linearly",
+    )
     arguments = parser.parse_args()
     side = arguments.side or (300 if arguments.quick else 1000)
-    homes = side * side
-    nodes, edges, home_frame, facilities = city(side, homes)
-    types = [f"type{k}" for k in range(len(COUNTS))]
     timings: dict = {}
-    with timed(timings, "citycheck_total"):
-        with timed(timings, "citycheck_network"):
-            network = Network(nodes, edges, crs="EPSG:32650")
-        with timed(timings, "citycheck_distances"):
-            ours = network.nearest_distances(facilities, home_frame, CUTOFF, types=types)
+    (nodes, edges, homes, facilities, types), ours = citycheck_run(side, timings)
     result = {
         "benchmark": "spatial.grid",
         "nodes": len(nodes),
         "edges": len(edges),
-        "homes": homes,
+        "homes": len(homes),
         "facility_types": len(types),
         "facilities": len(facilities),
         "cutoff_m": CUTOFF,
         "share_within_cutoff": round(float(np.isfinite(ours.to_numpy()).mean()), 4),
         "timings": timings,
     }
-    if not arguments.no_pandana:
-        import pandana
-
-        with timed(timings, "pandana_total"):
-            with timed(timings, "pandana_preprocessing"), quiet():
-                net = pandana.Network(
-                    nodes["x"], nodes["y"], edges["u"], edges["v"], edges[["length"]], twoway=True
-                )
-            with timed(timings, "pandana_distances"), quiet():
-                home_nodes = net.get_node_ids(home_frame["x"], home_frame["y"]).to_numpy()
-                theirs = {}
-                for name in types:
-                    rows = facilities["type"] == name
-                    net.set_pois(
-                        name, CUTOFF, 1, facilities.loc[rows, "x"], facilities.loc[rows, "y"]
-                    )
-                    found = net.nearest_pois(CUTOFF, name, num_pois=1, max_distance=np.inf)[1]
-                    theirs[name] = found.to_numpy()[home_nodes]  # node ids are 0..n-1
-        ratio = timings["pandana_total"]["wall"] / timings["citycheck_total"]["wall"]
+    if arguments.pandana_side:
+        peer: dict = {}
+        data, small = citycheck_run(arguments.pandana_side, peer)
+        theirs = pandana_run(data, peer)
         difference = max(
             float(
-                np.nanmax(
+                np.max(
                     np.abs(
-                        np.where(np.isinf(ours[n]), 0, ours[n])
+                        np.where(np.isinf(small[n]), 0, small[n])
                         - np.where(np.isinf(theirs[n]), 0, theirs[n])
                     )
                 )
             )
-            for n in types
+            for n in data[4]
         )
-        same_reach = all(
-            (np.isfinite(ours[n].to_numpy()) == np.isfinite(theirs[n])).mean() > 0.9999
-            for n in types
-        )
-        result.update(
-            speed_ratio_pandana_over_citycheck=round(ratio, 2),
-            max_abs_difference_m=round(difference, 4),
-            same_reach=same_reach,
-        )
+        result["side_by_side"] = {
+            "nodes": arguments.pandana_side**2,
+            "homes": arguments.pandana_side**2,
+            "timings": peer,
+            "speed_ratio_wall": round(
+                peer["pandana_total"]["wall"] / peer["citycheck_total"]["wall"], 1
+            ),
+            "speed_ratio_cpu": round(
+                peer["pandana_total"]["cpu"] / max(peer["citycheck_total"]["cpu"], 1e-3), 1
+            ),
+            "max_abs_difference_m": round(difference, 4),
+            "same_reach": all(
+                (np.isfinite(small[n].to_numpy()) == np.isfinite(theirs[n])).mean() > 0.9999
+                for n in data[4]
+            ),
+        }
     report(result)
 
 
