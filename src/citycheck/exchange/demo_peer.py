@@ -28,9 +28,10 @@ def environment(directory: Path, *, base=None) -> dict:
     return env
 
 
-def set_up(lower_code: str, lower_key: str, years) -> dict:
-    """Divisions, the national system, an open round per year over every city and county,
-    a national administrator and the province as a lower peer (idempotent)."""
+def set_up(lower_code: str, lower_key: str, years, extra_systems=()) -> dict:
+    """Divisions, the national system (and ``extra_systems``, files to publish too), an
+    open round per year over every city and county, a national administrator and the
+    province as a lower peer (idempotent)."""
     from django.conf import settings
 
     from citycheck.accounts.models import User
@@ -55,6 +56,8 @@ def set_up(lower_code: str, lower_key: str, years) -> dict:
         system = import_system_file(
             Path(settings.DATA_DIR) / "systems" / NATIONAL_SYSTEM, acting_user=admin
         )
+        for path in extra_systems:
+            import_system_file(path, acting_user=admin)
         places = list(Place.objects.exclude(level=PlaceLevel.PROVINCE))
         opened = 0
         for year in years:

@@ -35,6 +35,7 @@ FORMAT = "citycheck-exchange"
 FORMAT_VERSION = "1.0"
 SUPPORTED_VERSIONS = frozenset({"1.0"})
 OBSERVATIONS = "observations.csv"
+SYSTEM_PART = "system.yaml"
 # The SDMX-CSV-like table: one observation per row, SDMX concept names as headers.
 COLUMNS = [
     "DATAFLOW",  # the receiver's indicator system code (what the data conforms to)
@@ -259,6 +260,48 @@ def make_package(
     }
 
 
+def make_system_package(
+    system_yaml: str,
+    *,
+    package_id: str,
+    sender: str,
+    system: dict,
+    created: str,
+    private_key: bytes,
+) -> dict:
+    """A signed package distributing an indicator system downward: the self-contained
+    system file as part ``system.yaml``; ``system`` is ``{"code": …, "version": …}``."""
+    data = system_yaml.encode("utf-8")
+    manifest = {
+        "package_id": package_id,
+        "kind": "system",
+        "sender": sender,
+        "receiver": "*",
+        "created": created,
+        "dataflow": system["code"],
+        "round": None,
+        "system": system,
+        "mapping": None,
+        "corrects": [],
+        "counts": {},
+        "parts": [
+            {
+                "name": SYSTEM_PART,
+                "media_type": "application/yaml",
+                "bytes": len(data),
+                "sha256": sha256_hex(data),
+            }
+        ],
+    }
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "manifest": manifest,
+        "parts": {SYSTEM_PART: system_yaml},
+        "signature": _sign(SIGNED_MANIFEST, manifest, private_key),
+    }
+
+
 def package_digest(package: dict) -> str:
     """The SHA-256 of the signed manifest: one identifier of the package's whole content."""
     return sha256_hex(canonical_json(package.get("manifest", {})))
@@ -331,6 +374,11 @@ def verify_package(
             sha256_hex(text.encode("utf-8")) == part.get("sha256"),
             "digest_mismatch",
             f"部分 {part['name']} 的 SHA-256 与清单不符：内容在签署后被改动或传输中损坏",
+        )
+    if manifest["kind"] == "system":
+        _require(SYSTEM_PART in parts, "malformed", f"缺少部分 {SYSTEM_PART}")
+        return Verified(
+            manifest, pd.DataFrame(columns=COLUMNS), pd.Series(dtype=str), package_digest(package)
         )
     _require(OBSERVATIONS in parts, "malformed", f"缺少部分 {OBSERVATIONS}")
     text = parts[OBSERVATIONS]

@@ -40,6 +40,27 @@ SYSTEMS = Path(django_settings.DATA_DIR) / "systems"
 WRONG = ("park_green_area_per_capita", "平方米/人", "公顷/人")
 
 
+def _national_2025(directory: Path) -> Path:
+    """A new version of the national system for the national instance to publish: one
+    indicator added, one unit changed."""
+    import yaml
+
+    data = yaml.safe_load((SYSTEMS / "national-2021.yaml").read_text(encoding="utf-8"))
+    data["version"] = 2025
+    data["base_figures"] = str(SYSTEMS / data["base_figures"])
+    data["departments"] = str((SYSTEMS / data["departments"]).resolve())
+    by_code = {i["code"]: i for i in data["indicators"]}
+    by_code["cluster_size"]["unit"] = "公顷"
+    added = dict(
+        by_code["greenway_coverage"], code="pocket_park_coverage", name_zh="口袋公园覆盖率"
+    )
+    added.pop("number", None)
+    data["indicators"].append(added)
+    path = directory / "national-2025.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -61,6 +82,7 @@ def national(tmp_path_factory, django_db_setup, django_db_blocker):
             target = sqlite3.connect(directory / "national.sqlite3")
             connection.connection.backup(target)
             target.close()
+    new_version = _national_2025(directory)
     port = _free_port()
     log = open(directory / "server.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
@@ -78,6 +100,8 @@ def national(tmp_path_factory, django_db_setup, django_db_blocker):
             package.public_key_of(province_key),
             "--year",
             "2024",
+            "--system",
+            str(new_version),
         ],
         env=env,
         stdout=log,
@@ -213,3 +237,25 @@ def test_submit_reject_fix_resubmit_accept_duplicate_and_tampered(national, prov
     assert tampered.status_code == 400 and tampered.json()["code"] == "digest_mismatch"
     assert national_query(national, received) == [(2,)]
     assert os.path.exists(national["db"])
+
+
+def test_pull_a_new_national_system_version_see_changes_and_adopt(national, province):
+    from citycheck.exchange import distribution
+    from citycheck.indicators.models import IndicatorSystem
+
+    peer, admin = province["peer"], province["admin"]
+    listed = {(s["code"], s["version"]) for s in distribution.available(peer)}
+    assert ("national-2021", 2025) in listed
+    changes, adopted, extensions = distribution.pull_system(
+        peer, "national-2021", 2025, acting_user=admin
+    )
+    assert adopted is None and not IndicatorSystem.objects.filter(version=2025).exists()
+    found = {(c.indicator, c.change, c.field) for c in changes.itertuples()}
+    assert found == {("pocket_park_coverage", "added", ""), ("cluster_size", "changed", "unit")}
+    assert [s.code for s in extensions] == ["jiangxi-2021"]  # ours, still on 2021
+    _changes, adopted, _extensions = distribution.pull_system(
+        peer, "national-2021", 2025, acting_user=admin, adopt=True
+    )
+    assert adopted.version == 2025 and adopted.indicators.count() == 68
+    assert adopted.indicators.get(code="cluster_size").unit == "公顷"
+    assert IndicatorSystem.objects.get(code="jiangxi-2021").extends.version == 2021

@@ -6,4 +6,10 @@ app_name = "exchange-api"
 urlpatterns = [
     path("instance/", views.InstanceView.as_view(), name="instance"),
     path("packages/", views.PackageView.as_view(), name="packages"),
+    path("systems/", views.SystemListView.as_view(), name="systems"),
+    path(
+        "systems/<slug:code>/<int:version>/",
+        views.SystemPackageView.as_view(),
+        name="system",
+    ),
 ]

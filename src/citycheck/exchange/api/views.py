@@ -4,13 +4,17 @@ a recorded peer's key, not a user (docs/exchange.md)."""
 
 from __future__ import annotations
 
+import time
+
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import conf, services
+from citycheck.indicators.models import IndicatorSystem
+
+from .. import conf, distribution, services
 
 ERROR = inline_serializer(
     "ExchangeError",
@@ -86,6 +90,7 @@ class PackageView(APIView):
         ],
     )
     def post(self, request):
+        started = time.perf_counter()
         raw = request._request.read(conf.max_bytes() + 1)
         gzipped = request.headers.get("Content-Encoding", "").lower() == "gzip"
         try:
@@ -95,4 +100,56 @@ class PackageView(APIView):
             return Response(
                 {"code": refusal.code, "message": refusal.message}, status=refusal.status
             )
-        return Response(receipt)
+        response = Response(receipt)
+        response["Server-Timing"] = f"receive;dur={(time.perf_counter() - started) * 1000:.0f}"
+        return response
+
+
+SYSTEM_LIST = inline_serializer(
+    "ExchangeSystem",
+    {
+        "code": serializers.CharField(),
+        "version": serializers.IntegerField(),
+        "name_zh": serializers.CharField(),
+        "name_en": serializers.CharField(),
+    },
+    many=True,
+)
+SYSTEM_PACKAGE = inline_serializer(
+    "ExchangeSystemPackage",
+    {
+        "format": serializers.CharField(),
+        "format_version": serializers.CharField(),
+        "manifest": serializers.DictField(),
+        "parts": serializers.DictField(child=serializers.CharField()),
+        "signature": serializers.DictField(),
+    },
+)
+
+
+class SystemListView(APIView):
+    """The indicator systems this instance publishes to the levels below (public
+    reference data)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: SYSTEM_LIST})
+    def get(self, request):
+        return Response(distribution.published_systems())
+
+
+class SystemPackageView(APIView):
+    """One system as a signed ``system`` package (the self-contained system file)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: SYSTEM_PACKAGE, 404: ERROR})
+    def get(self, request, code: str, version: int):
+        system = IndicatorSystem.objects.filter(code=code, version=version).first()
+        if system is None:
+            return Response(
+                {"code": "not_found", "message": f"没有指标体系 {code}（{version}）"}, status=404
+            )
+        return Response(distribution.system_package(system))

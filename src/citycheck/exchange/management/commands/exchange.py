@@ -79,6 +79,9 @@ class Command(BaseCommand):
         demo.add_argument("--lower-code", default="jiangxi")
         demo.add_argument("--lower-key", help="default: this checkout's var/exchange_key")
         demo.add_argument("--year", type=int, action="append", help="rounds to open")
+        demo.add_argument(
+            "--system", action="append", help="a further system file to publish (repeatable)"
+        )
         demo.add_argument("--setup-only", action="store_true")
         demo.add_argument("--serve-only", action="store_true")
 
@@ -177,7 +180,9 @@ class Command(BaseCommand):
             outgoing = services.apply_receipt(outgoing, answer, acting_user=user)
         self.stdout.write(f"{outgoing.package_id}: {outgoing.get_state_display()}")
 
-    def do_demo_peer(self, *, port, dir, lower_code, lower_key, year, setup_only, serve_only, **o):
+    def do_demo_peer(
+        self, *, port, dir, lower_code, lower_key, year, system, setup_only, serve_only, **o
+    ):
         """Run this same command again in a child process configured as the national
         instance (its own database and key under ``--dir``), which sets itself up and
         serves on ``--port``."""
@@ -203,6 +208,7 @@ class Command(BaseCommand):
                 key,
             ]
             argv += [a for y in (year or []) for a in ("--year", str(y))]
+            argv += [a for f in (system or []) for a in ("--system", str(Path(f).resolve()))]
             argv += ["--setup-only"] if setup_only else []
             argv += ["--serve-only"] if serve_only else []
             self.stdout.write(f"national peer: {directory} http://127.0.0.1:{port}/")
@@ -212,7 +218,9 @@ class Command(BaseCommand):
         if not serve_only:
             call_command("migrate", verbosity=0)
             with transaction.atomic():
-                counts = _demo_peer.set_up(lower_code, lower_key, year or range(2021, 2026))
+                counts = _demo_peer.set_up(
+                    lower_code, lower_key, year or range(2021, 2026), system or []
+                )
             self.stdout.write(f"national peer set up: {counts}")
         if not setup_only:
             call_command(
