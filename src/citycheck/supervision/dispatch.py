@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
@@ -42,6 +43,8 @@ FIGURES = (
     "tasks",
     "tasks_done",
     "tasks_delayed",
+    "warnings_handled",
+    "warnings_overdue",
 )
 
 
@@ -55,6 +58,8 @@ def figure_labels() -> dict[str, str]:
         "tasks": _("方案任务"),
         "tasks_done": _("已完成任务"),
         "tasks_delayed": _("滞后任务"),
+        "warnings_handled": _("本月处置预警"),
+        "warnings_overdue": _("逾期未处置预警"),
     }
 
 
@@ -152,7 +157,10 @@ def city_figures(place: Place, month: dt.date) -> dict:
         .values_list("status")
         .annotate(n=Count("pk"))
     )
+    handled, overdue = _warnings(subtree, month)
     return {
+        "warnings_handled": handled,
+        "warnings_overdue": overdue,
         "projects": len(project_ids),
         "reported": len(percents),
         "percent_complete": round(sum(percents) / len(percents), 1) if percents else None,
@@ -162,6 +170,30 @@ def city_figures(place: Place, month: dt.date) -> dict:
         "tasks_done": tasks.get(TaskStatus.DONE, 0),
         "tasks_delayed": tasks.get(TaskStatus.DELAYED, 0),
     }
+
+
+def _warnings(subtree, month: dt.date) -> tuple[int, int]:
+    """Warnings of the monitoring app for the places of ``subtree``: handled during
+    ``month`` (its ``handled`` events), and raised by the month's end, past their deadline
+    then and still not handled when the report is made."""
+    from citycheck.core.models import ChangeRecord
+    from citycheck.monitoring.models import EarlyWarning, WarningStatus
+
+    warnings = EarlyWarning.objects.filter(place__in=subtree)
+    end = month_end(month)
+    handled = ChangeRecord.objects.filter(
+        content_type=ContentType.objects.get_for_model(EarlyWarning),
+        event="handled",
+        object_id__in=[str(pk) for pk in warnings.values_list("pk", flat=True)],
+        time__date__gte=first_of(month),
+        time__date__lte=end,
+    ).count()
+    overdue = warnings.filter(
+        status__in=[WarningStatus.OPEN, WarningStatus.ACKNOWLEDGED],
+        deadline__lt=end,
+        raised__date__lte=end,
+    ).count()
+    return handled, overdue
 
 
 @transaction.atomic
