@@ -12,5 +12,6 @@ urlpatterns = [
     path("receipts/upload/", views.receipt_upload, name="receipt_upload"),
     path("packages/upload/", views.package_upload, name="package_upload"),
     path("received/<int:pk>/", views.received, name="received"),
+    path("peers/<int:peer_pk>/systems/", views.systems, name="systems"),
     path("received/<int:pk>/receipt.json", views.received_receipt, name="received_receipt"),
 ]

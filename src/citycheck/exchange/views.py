@@ -222,3 +222,33 @@ def received_receipt(request, pk):
     )
     response["Content-Disposition"] = f'attachment; filename="receipt-{item.package_id}.json"'
     return response
+
+
+@login_required
+def systems(request, peer_pk):
+    """The systems the upper peer publishes; ``?code=&version=`` shows what one changes
+    against ours; POST adopts it."""
+    from . import distribution
+
+    _manager(request)
+    peer = get_object_or_404(Peer, pk=peer_pk, relation=PeerRelation.UPPER)
+    code = request.POST.get("code") or request.GET.get("code", "")
+    version = request.POST.get("version") or request.GET.get("version", "")
+    context = {"peer": peer, "code": code, "version": version}
+    try:
+        context["available"] = distribution.available(peer)
+        if code and version.isdigit():
+            changes, adopted, extensions = distribution.pull_system(
+                peer,
+                code,
+                int(version),
+                acting_user=request.user,
+                adopt=request.method == "POST",
+            )
+            context.update(changes=changes, extensions=extensions)
+            if adopted is not None:
+                messages.success(request, _("已采用指标体系 %(system)s。") % {"system": adopted})
+                return redirect("indicators:indicatorsystem", adopted.pk)
+    except services.ExchangeError as error:
+        messages.error(request, error.message)
+    return render(request, "exchange/systems.html", context)

@@ -106,3 +106,69 @@ def test_a_package_file_from_below_is_received_like_a_post(
     assert received.channel == "file" and received.state == "accepted"
     page = client.get(f"/exchange/received/{received.pk}/").content.decode()
     assert "nanchang-2024-1" in page
+
+
+def test_pull_and_adopt_a_system_from_the_ledger(client, small_province, instance, monkeypatch):
+    import httpx
+    import yaml
+
+    from citycheck.exchange import distribution
+    from citycheck.indicators.models import IndicatorSystem
+    from citycheck.indicators.services import export_system
+
+    data = yaml.safe_load(export_system(small_province.system))
+    data["version"] = 2025
+    for indicator in data["indicators"]:
+        indicator.pop("formula", None)
+    data["indicators"][0]["unit"] = "公顷"
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    signed = package.make_system_package(
+        text,
+        package_id="national-system-test-system-2025",
+        sender="national",
+        system={"code": "test-system", "version": 2025},
+        created="t",
+        private_key=NATIONAL_KEY,
+    )
+
+    def handler(request):
+        if request.url.path.endswith("/systems/"):
+            return httpx.Response(
+                200,
+                json=[{"code": "test-system", "version": 2025, "name_zh": "测试", "name_en": ""}],
+            )
+        return httpx.Response(200, json=signed)
+
+    monkeypatch.setattr(
+        distribution, "_client", lambda client: httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    peer = save_peer(
+        code="national",
+        name="国家城市体检平台",
+        relation=PeerRelation.UPPER,
+        public_key=package.public_key_of(NATIONAL_KEY),
+        url="http://national.test",
+    )
+    client.force_login(small_province.users["province_admin"])
+    page = client.get(
+        f"/exchange/peers/{peer.pk}/systems/?code=test-system&version=2025"
+    ).content.decode()
+    assert 'data-testid="system-changes"' in page and "公顷" in page
+    response = client.post(
+        f"/exchange/peers/{peer.pk}/systems/", {"code": "test-system", "version": "2025"}
+    )
+    adopted = IndicatorSystem.objects.get(code="test-system", version=2025)
+    assert response.status_code == 302 and adopted.indicators.count() == 3
+    # A package signed by another key is refused; nothing adopted.
+    signed["signature"] = package.make_system_package(
+        text,
+        package_id="x",
+        sender="national",
+        system={"code": "test-system", "version": 2025},
+        created="t",
+        private_key=package.new_private_key(),
+    )["signature"]
+    page = client.get(
+        f"/exchange/peers/{peer.pk}/systems/?code=test-system&version=2025"
+    ).content.decode()
+    assert "签名无效" in page
