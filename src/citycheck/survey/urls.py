@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/close/", views.survey_close, name="close"),
     path("<int:pk>/weight/", views.weight, name="weight"),
     path("<int:pk>/scores/", views.scores, name="scores"),
+    path("<int:pk>/comparison/", views.comparison, name="comparison"),
     path("<int:pk>/poster/<str:city>/", views.poster, name="poster"),
     path("<int:pk>/responses/<int:response>/override/", views.override, name="override"),
     path("<int:pk>/interview/", views.interview, name="interview"),

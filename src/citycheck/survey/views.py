@@ -497,3 +497,52 @@ def import_responses(request, pk: int):
         },
         status=400 if issues else 200,
     )
+
+
+@login_required
+def comparison(request, pk: int):
+    """Satisfaction against the index per place and dimension: quadrant chart and gaps."""
+    from .comparison import GAP, QUADRANTS, compare, latest_release
+
+    survey = _survey_for(request.user, pk)
+    frame = compare(survey, request.user)
+    names = dimension_names()
+    level = request.GET.get("level", "county")
+    shown = frame[frame["level"] == level] if not frame.empty else frame
+    points = [
+        {
+            "name": f"{row.name} · {names.get(row.dimension, row.dimension)}",
+            "value": [round(row.index_rank * 100, 1), round(row.satisfaction_rank * 100, 1)],
+            "quadrant": row.quadrant,
+        }
+        for row in shown.itertuples()
+    ]
+    gaps = [
+        {
+            "place": row.name,
+            "dimension": names.get(row.dimension, row.dimension),
+            "satisfaction": row.satisfaction,
+            "low": row.low,
+            "high": row.high,
+            "index_score": row.index_score,
+            "gap": round(row.gap * 100),
+            "quadrant": QUADRANTS[row.quadrant],
+            "kind": row.quadrant,
+        }
+        for row in shown[shown["quadrant"].isin(["felt", "measured"])]
+        .sort_values("gap", key=abs, ascending=False)
+        .itertuples()
+    ]
+    return render(
+        request,
+        "survey/comparison.html",
+        {
+            "survey": survey,
+            "release": latest_release(survey, request.user),
+            "points": points,
+            "gaps": gaps,
+            "level": level,
+            "gap_threshold": round(GAP * 100),
+            "quadrant_names": {k: str(v) for k, v in QUADRANTS.items()},
+        },
+    )
