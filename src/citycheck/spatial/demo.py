@@ -43,7 +43,7 @@ def load_life_circle(progress=print) -> dict:
         )
         analysis = services.run_analysis(dataset, acting_user=user, types=types)
         changed = 0
-        if round_.status == RoundStatus.OPEN:
+        if round_.status == RoundStatus.OPEN and services.indicator_values(analysis, types):
             changed = services.accept_analysis(analysis, acting_user=user)
     return {"datasets": 1, "homes": dataset.counts["homes"], "spatial_values": changed}
 
