@@ -648,7 +648,7 @@ def escalate_overdue(today: dt.date | None = None, *, acting_user=None) -> int:
     count = 0
     for warning in (
         EarlyWarning.objects.overdue(today)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("place", "escalated_to", "rule")
     ):
         current = warning.escalated_to or warning.place
