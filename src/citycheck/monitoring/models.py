@@ -178,13 +178,17 @@ class Observation(models.Model):
     """One value of a monitoring indicator for a place and period. Not change-logged row by
     row (there are millions): the batch that brought it is (``IngestBatch``)."""
 
-    place = models.ForeignKey(Place, on_delete=models.CASCADE)
-    indicator = models.ForeignKey(MonitoringIndicator, on_delete=models.CASCADE)
+    # Indexed by the unique (place, indicator, period) and (indicator, period) only: every
+    # index more slows the COPY of millions of rows (bench/monitoring/ingest.py).
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_index=False)
+    indicator = models.ForeignKey(MonitoringIndicator, on_delete=models.CASCADE, db_index=False)
     period = models.DateField(_("期"))
     value = models.FloatField(_("数值"))
     source = models.CharField(_("来源"), max_length=40)
     received = models.DateTimeField(_("接收时间"), default=timezone.now)
-    batch = models.ForeignKey(IngestBatch, null=True, blank=True, on_delete=models.SET_NULL)
+    batch = models.ForeignKey(
+        IngestBatch, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
 
     objects = ObservationQuerySet.as_manager()
 
@@ -195,6 +199,7 @@ class Observation(models.Model):
                 fields=["place", "indicator", "period"], name="monitoring_observation_once"
             )
         ]
+        indexes = [models.Index(fields=["indicator", "period"], name="monitoring_obs_indicator")]
         verbose_name = _("监测数据")
         verbose_name_plural = _("监测数据")
 
