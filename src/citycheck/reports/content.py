@@ -53,6 +53,7 @@ from .parts import (
     release_label,
     report_title,
 )
+from .survey_section import survey_section
 
 if TYPE_CHECKING:
     from citycheck.renewal.models import RenewalProject
@@ -270,7 +271,7 @@ def city_report(release: Release, place: Place) -> Document:
     document.sections.append(per_dimension)
 
     document.sections.extend(_renewal_sections(release, place))
-    document.sections.append(Section(_("满意度调查"), [Paragraph(_("本轮未开展满意度调查。"))]))
+    document.sections.append(survey_section(release, place, dimension_names))
     document.sections.append(method_section(release))
     return document
 

@@ -42,15 +42,16 @@ def latest_release(survey: Survey, user) -> Release | None:
     )
 
 
-def compare(survey: Survey, user) -> pd.DataFrame:
+def compare(survey: Survey, user, *, release: Release | None = None) -> pd.DataFrame:
     """One row per place and dimension with both figures, their ranks and the quadrant.
 
     Columns: ``place``, ``name``, ``level``, ``dimension``, ``satisfaction``, ``low``,
     ``high``, ``index_score``, ``satisfaction_rank``, ``index_rank``, ``gap`` (index rank
     minus satisfaction rank), ``quadrant``. Empty when the round has no release the user
-    may read or no weighted scores.
+    may read or no weighted scores. With ``user`` None (a published report) every place
+    is kept and ``release`` must be given.
     """
-    release = latest_release(survey, user)
+    release = release or latest_release(survey, user)
     columns = [
         "place",
         "name",
@@ -69,10 +70,9 @@ def compare(survey: Survey, user) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     # Ranks are taken among all places of a level, then rows outside the user's reach
     # are dropped: a city sees where its counties stand in the province.
+    scores = Score.objects.all() if user is None else Score.objects.restrict(user, Action.VIEW)
     visible = set(
-        Score.objects.restrict(user, Action.VIEW)
-        .filter(survey=survey, kind=Kind.DIMENSION)
-        .values_list("place__code", flat=True)
+        scores.filter(survey=survey, kind=Kind.DIMENSION).values_list("place__code", flat=True)
     )
     satisfaction = pd.DataFrame.from_records(
         Score.objects.filter(survey=survey, kind=Kind.DIMENSION).values_list(
