@@ -18,6 +18,11 @@ AREAS = {
     "spatial": ["bench.spatial.grid", "bench.spatial.helsinki"],
     "exchange": ["bench.exchange"],
     "supervision": ["bench.supervision"],
+    "monitoring": [
+        "bench.monitoring.evaluate",
+        "bench.monitoring.ingest",
+        "bench.monitoring.api",
+    ],
 }
 
 
