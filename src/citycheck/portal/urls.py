@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import cases, life_circle, views
+from . import cases, life_circle, satisfaction, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.index, name="index"),
     path("method/", views.method, name="method"),
+    path("satisfaction/", satisfaction.satisfaction, name="satisfaction"),
     path("cases/", cases.case_list, name="cases"),
     path("cases/<int:pk>/", cases.case, name="case"),
     path("places/<str:code>/", views.place, name="place"),
