@@ -70,7 +70,12 @@ class National:
             state=package.receipt_state(len(frame), rejected),
             counts={"rows": len(frame), "accepted": len(frame) - rejected, "rejected": rejected},
             rejections=[
-                {"row": int(p.row), "column": p.column, "reason": p.reason, "message": "x"}
+                {
+                    "row": int(p.row),
+                    "column": p.column,
+                    "reason": p.reason,
+                    "message": package.REASONS[p.reason],
+                }
                 for p in problems.itertuples()
             ],
             error=None,
