@@ -234,36 +234,44 @@ def _copy_upsert(round_, source: str, frame: pd.DataFrame, *, acting_user, reaso
         )
         with cursor.cursor.copy("COPY batch_stage FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(buffer.getvalue())
+        # The rows that exist already, with what they held and what they are given.
         cursor.execute(
-            f"CREATE TEMP TABLE batch_prior ON COMMIT DROP AS SELECT v.id, v.value, v.note"
+            "CREATE TEMP TABLE batch_prior ON COMMIT DROP AS SELECT v.id, v.place_id,"
+            " v.indicator_id, v.value, v.note, s.value AS new_value,"
+            " coalesce(s.note, '') AS new_note"
             f" FROM {value_table} v JOIN batch_stage s USING (place_id, indicator_id)"
             " WHERE v.round_id = %s AND v.source = %s",
             [round_.pk, source],
         )
+        # New rows: a plain insert (no conflict to look for), its RETURNING feeding the
+        # audit directly instead of a join back to the staged rows.
         cursor.execute(
-            f"INSERT INTO {value_table} (round_id, place_id, indicator_id, source, value, note, version,"
-            " updated_by_id, created, last_updated)"
-            " SELECT %s, place_id, indicator_id, %s, value, coalesce(note, ''), 1, %s, now(), now()"
-            " FROM batch_stage"
-            " ON CONFLICT (round_id, place_id, indicator_id, source) DO UPDATE SET"
-            f" value = EXCLUDED.value, note = EXCLUDED.note, version = {value_table}.version + 1,"
-            " updated_by_id = EXCLUDED.updated_by_id, last_updated = EXCLUDED.last_updated"
-            f" WHERE {value_table}.value IS DISTINCT FROM EXCLUDED.value"
-            f" OR {value_table}.note IS DISTINCT FROM EXCLUDED.note",
-            [round_.pk, source, user_id],
-        )
-        cursor.execute(
-            f"INSERT INTO {change_table} (value_id, old_value, new_value, old_note, new_note, version,"
-            " user_id, time, channel, reason)"
-            " SELECT v.id, p.value, s.value, coalesce(p.note, ''), coalesce(s.note, ''), v.version, %s,"
-            " now(), %s, %s"
-            f" FROM batch_stage s JOIN {value_table} v ON v.round_id = %s AND v.source = %s"
-            " AND v.place_id = s.place_id AND v.indicator_id = s.indicator_id"
-            " LEFT JOIN batch_prior p ON p.id = v.id"
-            " WHERE p.id IS NULL OR p.value IS DISTINCT FROM s.value"
-            " OR p.note IS DISTINCT FROM coalesce(s.note, '')",
-            [user_id, ChangeChannel.BATCH, reason, round_.pk, source],
+            f"WITH inserted AS (INSERT INTO {value_table} (round_id, place_id, indicator_id,"
+            " source, value, note, version, updated_by_id, created, last_updated)"
+            " SELECT %s, s.place_id, s.indicator_id, %s, s.value, coalesce(s.note, ''), 1, %s,"
+            " now(), now() FROM batch_stage s WHERE NOT EXISTS (SELECT 1 FROM batch_prior p"
+            " WHERE p.place_id = s.place_id AND p.indicator_id = s.indicator_id)"
+            " RETURNING id, value, note)"
+            f" INSERT INTO {change_table} (value_id, old_value, new_value, old_note, new_note,"
+            " version, user_id, time, channel, reason)"
+            " SELECT id, NULL, value, '', note, 1, %s, now(), %s, %s FROM inserted",
+            [round_.pk, source, user_id, user_id, ChangeChannel.BATCH, reason],
         )
         changed = cursor.rowcount
+        # Existing rows: updated only where the value or the note changes, audited likewise.
+        cursor.execute(
+            f"WITH updated AS (UPDATE {value_table} v SET value = p.new_value,"
+            " note = p.new_note, version = v.version + 1, updated_by_id = %s,"
+            " last_updated = now() FROM batch_prior p WHERE v.id = p.id"
+            " AND (v.value IS DISTINCT FROM p.new_value OR v.note IS DISTINCT FROM p.new_note)"
+            " RETURNING v.id, p.value AS old_value, p.new_value, p.note AS old_note,"
+            " p.new_note, v.version)"
+            f" INSERT INTO {change_table} (value_id, old_value, new_value, old_note, new_note,"
+            " version, user_id, time, channel, reason)"
+            " SELECT id, old_value, new_value, coalesce(old_note, ''), new_note, version, %s,"
+            " now(), %s, %s FROM updated",
+            [user_id, user_id, ChangeChannel.BATCH, reason],
+        )
+        changed += cursor.rowcount
         cursor.execute("DROP TABLE batch_stage, batch_prior")
     return changed

@@ -130,6 +130,20 @@ def test_copy_path_upserts_and_audits(province, monkeypatch):
     )
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_copy_path_inserts_new_rows_and_updates_changed_ones(province, monkeypatch):
+    """New rows are inserted, existing ones updated only when they change; each change
+    audited once with its old and new value."""
+    monkeypatch.setattr(batch, "COPY_THRESHOLD", 1)
+    frame = pd.DataFrame(records(province))
+    batch.submit_batch(province.round, frame.iloc[:6], acting_user=province.users["city"])
+    frame.loc[0, "value"] = frame.loc[0, "value"] + 1
+    mixed = batch.submit_batch(province.round, frame, acting_user=province.users["city"])
+    assert mixed.changed == 6 + 1
+    assert ValueChange.objects.filter(value__round=province.round).count() == 12 + 1
+    assert Value.objects.filter(round=province.round, version=2).count() == 1
+
+
 def test_values_keep_their_place_indicator_and_round(province):
     """The value table's keys are guarded by Django, not the database (see Value): deleting
     a place or an indicator that holds values is refused, deleting a round takes its values."""
