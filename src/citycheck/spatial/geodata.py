@@ -317,7 +317,8 @@ def read_layer(path, *, datum=None, layer=None) -> tuple[gpd.GeoDataFrame, str, 
     """
     path = Path(path)
     try:
-        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+        source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else path
+        frame = gpd.read_file(source, layer=layer, engine="pyogrio")
     except Exception as error:  # pyogrio raises several error types for unreadable files
         raise GeodataError(
             _("无法读取文件 %(name)s：%(error)s") % {"name": path.name, "error": error}
@@ -413,7 +414,10 @@ def read_files(
             }
         )
     home["population"] = population.astype(float)
-    home["county"] = home["county"].astype(str).str.strip()
+    county = home["county"]
+    if pd.api.types.is_float_dtype(county):  # codes read as numbers: 360102.0 -> "360102"
+        county = county.astype("Int64")
+    home["county"] = county.astype(str).str.strip()
     for level in ("street", "community"):
         home[level] = home[level].astype(str).str.strip() if level in home.columns else ""
     homes_frame = home[["x", "y", "population", "county", "street", "community"]]

@@ -96,9 +96,7 @@ def _saved_upload(upload, folder: Path) -> Path:
     with open(path, "wb") as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
-    if path.suffix == ".zip":  # a zipped Shapefile: read through GDAL's zip support
-        return Path(f"/vsizip/{path}")
-    return path
+    return path  # a zipped Shapefile (.zip) is read through GDAL's zip support
 
 
 @login_required
@@ -289,20 +287,19 @@ def accept(request, pk: int):
 
 def communities_frame(analysis: Analysis, types=None):
     """The results joined to communities: one feature per community (the convex hull of
-    its homes, widened by 30 m), with its population and the share of each type and band."""
+    its homes, widened by 30 m), with its population and the share of each type and band.
+    Data without communities (OSM) give one feature per county instead."""
     import geopandas as gpd
     import shapely
 
-    types = types or load_facility_types()
     homes = services.home_distances(analysis)
-    rows = AreaResult.objects.filter(analysis=analysis, level="community").values(
-        "area", "county", "facility_type", "band", "share", "population"
-    )
-    table = pd.DataFrame.from_records(
-        rows, columns=["area", "county", "facility_type", "band", "share", "population"]
-    )
-    if table.empty:
-        return gpd.GeoDataFrame({"community": []}, geometry=[], crs=analysis.dataset.datum)
+    columns = ["area", "county", "facility_type", "band", "share", "population"]
+    level = "community"
+    rows = AreaResult.objects.filter(analysis=analysis, level=level).values(*columns)
+    if not rows.exists():
+        level = "county"
+        rows = AreaResult.objects.filter(analysis=analysis, level=level).values(*columns)
+    table = pd.DataFrame.from_records(rows, columns=columns)
     table["column"] = np.where(
         table["band"] == 0,
         table["facility_type"] + "_radius",
@@ -310,17 +307,17 @@ def communities_frame(analysis: Analysis, types=None):
     )
     wide = table.pivot_table(index="area", columns="column", values="share", aggfunc="first")
     info = table.groupby("area")[["county", "population"]].first()
-    metric = analysis.dataset.datum
-    points = gpd.GeoDataFrame(
-        homes, geometry=gpd.points_from_xy(homes["x"], homes["y"]), crs=metric
-    )
+    if level == "county":
+        info = info.drop(columns="county")
+    datum = analysis.dataset.datum
+    points = gpd.GeoDataFrame(homes, geometry=gpd.points_from_xy(homes["x"], homes["y"]), crs=datum)
     projected = points.to_crs(points.estimate_utm_crs())
-    hulls = projected.groupby("community").geometry.apply(
+    hulls = projected.groupby(level).geometry.apply(
         lambda g: shapely.convex_hull(shapely.MultiPoint(list(g))).buffer(30)
     )
-    shapes = gpd.GeoDataFrame(geometry=hulls, crs=projected.crs).to_crs(metric)
-    frame = shapes.join(info).join(wide)
-    frame.index.name = "community"
+    shapes = gpd.GeoDataFrame(geometry=hulls, crs=projected.crs).to_crs(datum)
+    frame = shapes.join(info, how="inner").join(wide)
+    frame.index.name = level
     return frame.reset_index()
 
 

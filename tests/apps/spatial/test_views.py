@@ -194,3 +194,47 @@ def test_others_do_not_see_the_city_analysis(province, dataset, city_user, role)
     assert client.get(f"/spatial/analyses/{analysis.pk}/export.geojson").status_code == 404
     assert client.post(f"/spatial/datasets/{dataset.pk}/run/").status_code == 404
     assert Client().get("/spatial/").status_code == 302  # to the login page
+
+
+def test_a_zipped_shapefile_import_works(province, city_user, tmp_path):
+    import zipfile
+
+    files, data = geojson_files(tmp_path)
+    homes = gpd.read_file(io.BytesIO(files["homes"].read()))
+    homes = homes.rename(columns={"区县代码": "county", "人口": "pop"})
+    homes["county"] = homes["county"].astype(float)  # codes stored as numbers
+    homes.to_file(tmp_path / "homes.shp", engine="pyogrio", encoding="utf-8")
+    archive = tmp_path / "homes.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for part in tmp_path.glob("homes.*"):
+            if part.suffix in {".shp", ".shx", ".dbf", ".prj", ".cpg"}:
+                bundle.write(part, part.name)
+    files["homes"] = SimpleUploadedFile("homes.zip", archive.read_bytes())
+    for upload in files.values():
+        upload.seek(0)
+    client = client_for(city_user)
+    client.post("/spatial/import/", {"round": province.open_round.pk, "place": "360100", **files})
+    dataset = Dataset.objects.get()
+    assert dataset.counts["homes"] == len(data.homes)
+    assert dataset.files[2]["name"] == "homes.zip"
+
+
+def test_export_without_communities_gives_counties(province, city_user):
+    from citycheck.spatial import services
+
+    data = synthetic.nanchang(side=8)
+    data.homes["community"] = ""
+    data.homes["street"] = ""
+    dataset = services.save_dataset(
+        province.open_round,
+        province.places["city"],
+        data,
+        name="x",
+        format="synthetic",
+        acting_user=city_user,
+    )
+    analysis = services.run_analysis(dataset, acting_user=city_user)
+    collection = json.loads(
+        client_for(city_user).get(f"/spatial/analyses/{analysis.pk}/export.geojson").content
+    )
+    assert sorted(f["properties"]["county"] for f in collection["features"]) == ["360102", "360103"]
