@@ -27,6 +27,7 @@ from citycheck.engine import diagnosis as engine
 from citycheck.engine import recheck as engine_recheck
 from citycheck.indicators import services as indicator_services
 from citycheck.places.models import Place, PlaceLevel, PlaceYear
+from citycheck.survey.services import satisfaction_frame
 
 from . import wording
 from .models import Problem, ProblemStatus
@@ -154,6 +155,7 @@ def diagnose_frame(round_: Round, data: RoundData | None = None) -> pd.DataFrame
         city_classes=data.city_classes,
         peer_groups=data.peer_groups,
         year=round_.year,
+        satisfaction=satisfaction_frame(round_),
         place_names={code: place.name_zh for code, place in data.places.items()},
     )
 

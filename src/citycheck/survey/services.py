@@ -610,3 +610,26 @@ def override_flags(response: Response, *, counted: bool, reason: str, acting_use
         },
     )
     return response
+
+
+def satisfaction_frame(round_: Round) -> pd.DataFrame | None:
+    """Residents' satisfaction (0–100) of the round's weighted survey: index = place code,
+    a column per dimension code — what ``engine.diagnosis.diagnose`` takes as evidence of
+    dissatisfaction (and what project priorities then read as demand). None when the
+    round's survey has not been weighted."""
+    from .models import Kind, Score
+
+    survey = Survey.objects.filter(round=round_, weighted_at__isnull=False).first()
+    if survey is None:
+        return None
+    rows = pd.DataFrame.from_records(
+        Score.objects.filter(survey=survey, kind=Kind.DIMENSION).values_list(
+            "place__code", "code", "score"
+        ),
+        columns=["place", "dimension", "score"],
+    )
+    if rows.empty:
+        return None
+    frame = rows.pivot(index="place", columns="dimension", values="score")
+    frame.columns.name = frame.index.name = None
+    return frame
