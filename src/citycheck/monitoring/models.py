@@ -178,16 +178,25 @@ class Observation(models.Model):
     """One value of a monitoring indicator for a place and period. Not change-logged row by
     row (there are millions): the batch that brought it is (``IngestBatch``)."""
 
-    # Indexed by the unique (place, indicator, period) and (indicator, period) only: every
-    # index more slows the COPY of millions of rows (bench/monitoring/ingest.py).
-    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_index=False)
-    indicator = models.ForeignKey(MonitoringIndicator, on_delete=models.CASCADE, db_index=False)
+    # Indexed by the unique (place, indicator, period) and (indicator, period) only, and
+    # without foreign-key constraints in the database: PostgreSQL checks Django's deferred
+    # constraints row by row at commit, minutes for 10 million rows. Every id written here
+    # has been looked up by the ingest service first; deletes cascade through Django.
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    indicator = models.ForeignKey(
+        MonitoringIndicator, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
     period = models.DateField(_("期"))
     value = models.FloatField(_("数值"))
     source = models.CharField(_("来源"), max_length=40)
     received = models.DateTimeField(_("接收时间"), default=timezone.now)
     batch = models.ForeignKey(
-        IngestBatch, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+        IngestBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
+        db_constraint=False,
     )
 
     objects = ObservationQuerySet.as_manager()
