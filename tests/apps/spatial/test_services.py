@@ -143,11 +143,40 @@ def test_partitioned_on_dask_equals_single_machine(dataset):
     frames = services.load_frames(dataset)
     parameters = services.parameters_for(load_facility_types())
     single_homes, single_results, _ = services.compute(frames, parameters)
-    with LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         dask_homes, dask_results, _ = services.compute(frames, parameters, client=client)
     pd.testing.assert_frame_equal(single_homes, dask_homes)
     pd.testing.assert_frame_equal(single_results, dask_results)
     # The pieces are real partitions: border homes reach facilities across the county line.
     assert np.isfinite(single_homes["bus_stop"]).mean() > 0.8
+
+
+def test_osm_import_for_a_county_records_the_file_digest(province):
+    """pyrosm's ``test_pbf`` extract (© OpenStreetMap contributors, ODbL 1.0)."""
+    import hashlib
+
+    import pyrosm
+
+    path = pyrosm.get_data("test_pbf")
+    county_user = province.users[Role.COUNTY_ADMIN]
+    dataset = services.import_files(
+        province.open_round, province.places["county"], acting_user=county_user, osm=path
+    )
+    assert dataset.format == "osm" and dataset.datum == "EPSG:4326"
+    with open(path, "rb") as handle:
+        assert dataset.files[0]["sha256"] == hashlib.sha256(handle.read()).hexdigest()
+    assert dataset.counts["nodes"] > 100 and set(
+        services.load_frames(dataset)["homes"]["county"]
+    ) == {"360102"}
+    with pytest.raises(services.SpatialError, match="OSM 数据不带区县"):
+        services.import_files(
+            province.open_round,
+            province.places["city"],
+            acting_user=province.users[Role.CITY_ADMIN],
+            osm=path,
+        )
