@@ -251,6 +251,11 @@ def main() -> None:
     parser.add_argument(
         "--sqlite", action="store_true", help="a scratch SQLite file, not PostgreSQL"
     )
+    parser.add_argument(
+        "--only",
+        choices=["upload", "batch", "board"],
+        help="one bench (a side-by-side run: PYTHONPATH=<other checkout>/src)",
+    )
     arguments = parser.parse_args()
     _prepare_database(arguments.sqlite)
 
@@ -260,9 +265,14 @@ def main() -> None:
     system = _make_system()
     timings: dict = {}
     result = {"database": "sqlite" if arguments.sqlite else "postgresql", "quick": arguments.quick}
-    result |= bench_upload(system, rng, 10 if arguments.quick else 100, timings)
-    result |= bench_batch(system, rng, 20_000 if arguments.quick else 1_000_000, timings)
-    result |= bench_board(system, rng, 300 if arguments.quick else 3_000, timings)
+    wanted = {arguments.only} if arguments.only else {"upload", "batch", "board"}
+    if "upload" in wanted:
+        result |= bench_upload(system, rng, 10 if arguments.quick else 100, timings)
+    if "batch" in wanted:
+        result |= bench_batch(system, rng, 20_000 if arguments.quick else 1_000_000, timings)
+    if "board" in wanted:
+        result |= bench_board(system, rng, 300 if arguments.quick else 3_000, timings)
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     result["timings"] = timings
     report(result)
 
