@@ -8,7 +8,7 @@ urlpatterns = [
     path("packages/", views.PackageView.as_view(), name="packages"),
     path("systems/", views.SystemListView.as_view(), name="systems"),
     path(
-        "systems/<slug:code>/<int:version>/",
+        "systems/<str:code>/<str:version>/",
         views.SystemPackageView.as_view(),
         name="system",
     ),

@@ -146,8 +146,12 @@ class SystemPackageView(APIView):
     authentication_classes: list = []
 
     @extend_schema(responses={200: SYSTEM_PACKAGE, 404: ERROR})
-    def get(self, request, code: str, version: int):
-        system = IndicatorSystem.objects.filter(code=code, version=version).first()
+    def get(self, request, code: str, version: str):
+        system = (
+            IndicatorSystem.objects.filter(code=code, version=int(version)).first()
+            if version.isdigit() and len(version) < 6
+            else None
+        )
         if system is None:
             return Response(
                 {"code": "not_found", "message": f"没有指标体系 {code}（{version}）"}, status=404
