@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -146,7 +147,7 @@ def public_form(request, token: str):
             )
         except services.ClosedSurveyError:
             return _plain(request, "closed", 410, link=link)
-        except services.ReplayError:
+        except (services.ReplayError, IntegrityError):  # IntegrityError: a concurrent replay
             return _plain(request, "replayed", 409, link=link)
         if response is not None:
             reply = _plain(request, "thanks", 200, link=link)
@@ -222,12 +223,20 @@ def survey_list(request):
 @login_required
 @require_POST
 def survey_open(request):
-    round_ = (
-        Round.objects.restrict(request.user, Action.MANAGE)
-        .filter(pk=request.POST.get("round") or 0)
-        .first()
+    round_id, questionnaire_id = (
+        request.POST.get("round", ""),
+        request.POST.get("questionnaire", ""),
     )
-    questionnaire = Questionnaire.objects.filter(pk=request.POST.get("questionnaire") or 0).first()
+    round_ = (
+        Round.objects.restrict(request.user, Action.MANAGE).filter(pk=round_id).first()
+        if round_id.isdigit()
+        else None
+    )
+    questionnaire = (
+        Questionnaire.objects.filter(pk=questionnaire_id).first()
+        if questionnaire_id.isdigit()
+        else None
+    )
     if round_ is None or questionnaire is None:
         messages.error(request, _("请选择体检轮次和问卷。"))
         return redirect("survey:list")

@@ -128,3 +128,25 @@ def test_import_page_reports_rows_and_columns(surveyed, client):
     assert not Response.objects.exists()
     client.force_login(surveyed.users[Role.PUBLIC])
     assert client.get(reverse("survey:import", args=[surveyed.survey.pk])).status_code == 403
+
+
+def test_open_page_refuses_bad_input_and_opens_for_the_province(small_province, client):
+    from citycheck.survey.models import Questionnaire, Survey
+    from citycheck.survey.services import import_questionnaire
+
+    from .conftest import QUESTIONNAIRE
+
+    admin = small_province.users[Role.PROVINCE_ADMIN]
+    import_questionnaire(QUESTIONNAIRE, acting_user=admin)
+    client.force_login(admin)
+    url = reverse("survey:open")
+    assert client.post(url, {"round": "abc", "questionnaire": "1"}).status_code == 302
+    assert not Survey.objects.exists()
+    questionnaire = Questionnaire.objects.get()
+    client.post(url, {"round": small_province.open_round.pk, "questionnaire": questionnaire.pk})
+    assert Survey.objects.get().is_open
+    client.force_login(small_province.users[Role.CITY_ADMIN])
+    client.post(
+        url, {"round": small_province.published_round.pk, "questionnaire": questionnaire.pk}
+    )
+    assert Survey.objects.count() == 1  # a city may not open a survey
