@@ -813,15 +813,13 @@ def import_file(name: str, content: bytes, *, acting_user=None, today=None) -> I
 MAX_LISTED_REFUSALS = 1000
 
 
-def _by_category(column: pd.Series, function) -> pd.Series:
-    """Apply ``function`` to the distinct values of ``column`` only (fast on millions of
-    rows with few distinct values)."""
-    categorical = column.astype("category")
-    mapped = pd.Series([function(value) for value in categorical.cat.categories], dtype=object)
-    codes = categorical.cat.codes.to_numpy()
-    out = mapped.to_numpy()[np.clip(codes, 0, None)] if len(mapped) else np.full(len(codes), None)
-    out = np.where(codes < 0, None, out)
-    return pd.Series(out, index=column.index, dtype=object)
+def _categories(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes and distinct values (as text) of a column: the checks run on the distinct
+    values only, then are spread to the rows by code (-1: missing)."""
+    categorical = (
+        column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    )
+    return categorical.cat.codes.to_numpy(), [str(c) for c in categorical.cat.categories]
 
 
 @transaction.atomic
@@ -842,141 +840,137 @@ def ingest_frame(
     today = today or timezone.localdate()
     frame = frame.reset_index(drop=True)
     result = IngestResult(batch_id=batch_id)
-    if IngestBatch.objects.filter(feed=feed, batch_id=batch_id).exists():
-        done = IngestBatch.objects.get(feed=feed, batch_id=batch_id)
+    done = IngestBatch.objects.filter(feed=feed, batch_id=batch_id).first()
+    if done is not None:
         return IngestResult(
             accepted=done.accepted, unchanged=done.unchanged, replayed=True, batch_id=batch_id
         )
     n = len(frame)
-    row_number = np.arange(1, n + 1)
     refusal_field = np.full(n, "", dtype=object)
     refusal_reason = np.full(n, "", dtype=object)
 
-    def refuse(mask, field_name, reasons):
+    def refuse(mask, field_name, reason):
         mask = np.asarray(mask, dtype=bool) & (refusal_field == "")
         refusal_field[mask] = field_name
-        refusal_reason[mask] = reasons[mask] if isinstance(reasons, np.ndarray) else reasons
+        refusal_reason[mask] = reason
 
-    indicators = {i.code: i for i in MonitoringIndicator.objects.all()}
-    indicator = _by_category(frame["indicator"].astype(str), indicators.get)
-    unknown = indicator.isna().to_numpy()
-    refuse(unknown, "indicator", _("未知的监测指标。"))
-    if not any_indicator:
-        other_feed = np.array([i is not None and i.feed_id != feed.pk for i in indicator])
-        if other_feed.any():
-            raise ScopeError(_("有的指标不属于数据来源 %(feed)s。") % {"feed": feed.code})
+    # Indicators, by category.
+    known = {i.code: i for i in MonitoringIndicator.objects.all()}
+    i_codes, i_values = _categories(frame["indicator"])
+    i_objects = [known.get(code) for code in i_values]
+    i_pk = np.array([i.pk if i else -1 for i in i_objects] + [-1], dtype=np.int64)
+    row_indicator = np.where(i_codes >= 0, i_codes, len(i_objects))  # last: unknown
+    indicator_pk = i_pk[row_indicator]
+    refuse(indicator_pk < 0, "indicator", _("未知的监测指标。"))
+    if not any_indicator and any(i is not None and i.feed_id != feed.pk for i in i_objects):
+        raise ScopeError(_("有的指标不属于数据来源 %(feed)s。") % {"feed": feed.code})
+
+    # Places, by category; the level must be one the indicator covers.
     places = {
         code: (pk, level)
         for code, pk, level in Place.objects.filter(active=True).values_list("code", "pk", "level")
     }
-    place = _by_category(frame["place"].astype(str), places.get)
-    place_ok = place.notna().to_numpy()
-    levels_ok = _levels_ok(place, indicator)
-    refuse(~place_ok | ~levels_ok, "place", _("未知的地区代码，或该指标不监测这一层级。"))
-    frequency = indicator.map(lambda i: i.frequency if i is not None else None)
-    period = pd.Series([None] * n, dtype=object)
-    for freq in Frequency.values:
-        rows = (frequency == freq).to_numpy()
-        if rows.any():
-            parsed = _by_category(
-                frame.loc[rows, "period"].astype(str), lambda text, f=freq: _safe_period(f, text)
-            )
-            period[rows] = parsed.to_numpy()
-    bad_period = period.isna().to_numpy() & ~unknown
-    refuse(bad_period, "period", _("无法识别的期。"))
-    future = _after(period, today)
-    refuse(future, "period", _("期在未来。"))
+    p_codes, p_values = _categories(frame["place"])
+    p_info = [places.get(code) for code in p_values]
+    p_pk = np.array([info[0] if info else -1 for info in p_info] + [-1], dtype=np.int64)
+    level_names = ["city", "county", "province", "other"]
+    p_level = np.array(
+        [level_names.index(info[1]) if info and info[1] in level_names else 3 for info in p_info]
+        + [3]
+    )
+    row_place = np.where(p_codes >= 0, p_codes, len(p_info))
+    place_pk = p_pk[row_place]
+    covers = np.zeros((len(level_names), len(i_objects) + 1), dtype=bool)
+    for column, indicator in enumerate(i_objects):
+        for level in indicator.levels if indicator else []:
+            if level in level_names:
+                covers[level_names.index(level), column] = True
+    refuse(
+        (place_pk < 0) | ~covers[p_level[row_place], row_indicator],
+        "place",
+        _("未知的地区代码，或该指标不监测这一层级。"),
+    )
+
+    # Periods: each distinct text read in each frequency, then picked by the row's.
+    frequencies = list(Frequency.values)
+    t_codes, t_values = _categories(frame["period"])
+    table = np.full((len(frequencies), len(t_values) + 1), np.datetime64("NaT"), dtype="M8[D]")
+    for f, frequency in enumerate(frequencies):
+        for t, text in enumerate(t_values):
+            parsed = _safe_period(frequency, text)
+            if parsed is not None:
+                table[f, t] = np.datetime64(parsed, "D")
+    i_frequency = np.array([frequencies.index(i.frequency) if i else 0 for i in i_objects] + [0])
+    period = table[i_frequency[row_indicator], np.where(t_codes >= 0, t_codes, len(t_values))]
+    refuse(np.isnat(period) & (indicator_pk >= 0), "period", _("无法识别的期。"))
+    refuse(period > np.datetime64(today, "D"), "period", _("期在未来。"))
     if "unit" in frame.columns:
-        unit = frame["unit"].fillna("").astype(str).str.strip()
-        expected = indicator.map(lambda i: i.unit if i is not None else "")
-        refuse(((unit != "") & (unit != expected)).to_numpy(), "unit", _("单位不符。"))
+        u_codes, u_values = _categories(frame["unit"].fillna(""))
+        i_unit = np.array([i.unit if i else "" for i in i_objects] + [""], dtype=object)
+        given = np.array([u.strip() for u in u_values] + [""], dtype=object)[
+            np.where(u_codes >= 0, u_codes, len(u_values))
+        ]
+        refuse((given != "") & (given != i_unit[row_indicator]), "unit", _("单位不符。"))
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float, copy=True)
     text = np.flatnonzero(np.isnan(values) & frame["value"].notna().to_numpy())
     for position in text:
         number = _safe_number(frame["value"].iat[position])
         values[position] = np.nan if number is None else number
-    values = pd.Series(values)
-    refuse(values.isna().to_numpy(), "value", _("缺少数值或无法识别的数值。"))
+    refuse(np.isnan(values), "value", _("缺少数值或无法识别的数值。"))
+
+    # Duplicates in the batch: a later row with another value is refused, the same value
+    # is unchanged.
+    day = period.astype("int64")  # NaT is the smallest int64: refused rows already
+    key = (place_pk * 4096 + indicator_pk) * 200_000 + (day % 200_000)
+    later = pd.Series(key).duplicated(keep="first").to_numpy() & (refusal_field == "")
+    if later.any():
+        first_value = pd.Series(values).groupby(key).transform("first").to_numpy()
+        refuse(later & (values != first_value), "value", _("与本批另一行重复但数值不同。"))
+        result.unchanged += int((later & (refusal_field == "")).sum())
+    ok = (refusal_field == "") & ~later
     keys = pd.DataFrame(
         {
-            "place_id": place.map(lambda p: p[0] if p is not None else -1).astype("int64"),
-            "indicator_id": indicator.map(lambda i: i.pk if i is not None else -1).astype("int64"),
-            "period": period,
-            "value": values.astype(float),
+            "place_id": place_pk[ok],
+            "indicator_id": indicator_pk[ok],
+            "period": period[ok],
+            "value": values[ok],
+            "row": np.flatnonzero(ok),
         }
     )
-    key_columns = ["place_id", "indicator_id", "period"]
-    later = keys.duplicated(key_columns, keep="first").to_numpy() & (refusal_field == "")
-    if later.any():
-        firsts = keys.loc[~keys.duplicated(key_columns, keep="first")]
-        compared = (
-            keys.loc[later].reset_index().merge(firsts, on=key_columns, suffixes=("", "_first"))
-        )
-        mask = np.zeros(n, dtype=bool)
-        mask[compared.loc[compared["value"] != compared["value_first"], "index"].to_numpy()] = True
-        refuse(mask, "value", _("与本批另一行重复但数值不同。"))
-    first = ~keys.duplicated(["place_id", "indicator_id", "period"]).to_numpy()
-    result.unchanged += int((~first & (refusal_field == "")).sum())
-    ok = (refusal_field == "") & first
-    candidates = keys.loc[ok]
-    stored = _stored_frame(candidates)
+    stored = _stored_frame(keys)
     if not stored.empty:
-        merged = candidates.reset_index().merge(
+        merged = keys.merge(
             stored, on=["place_id", "indicator_id", "period"], suffixes=("", "_stored")
         )
         same = merged["value"] == merged["value_stored"]
         result.unchanged += int(same.sum())
-        mask = np.zeros(n, dtype=bool)
-        mask[merged.loc[~same, "index"].to_numpy()] = True
-        refuse(mask, "value", _("该期已有不同的数值；更正请先撤回原数据。"))
-        ok &= ~np.isin(np.arange(n), merged["index"].to_numpy())
+        refuse(
+            np.isin(np.arange(n), merged.loc[~same, "row"].to_numpy()),
+            "value",
+            _("该期已有不同的数值；更正请先撤回原数据。"),
+        )
+        keys = keys.loc[~keys["row"].isin(merged["row"])]
     refused = np.flatnonzero(refusal_field != "")
     if len(refused):
         result.refused = [
-            Refusal(int(row_number[i]), refusal_field[i], refusal_reason[i])
+            Refusal(int(i) + 1, refusal_field[i], refusal_reason[i])
             for i in refused[:MAX_LISTED_REFUSALS]
         ]
-        result.accepted = 0
         return result
-    new = keys.loc[ok]
     now = timezone.now()
     batch = IngestBatch(
         feed=feed,
         batch_id=batch_id,
-        digest=hashlib.sha256(pd.util.hash_pandas_object(keys).to_numpy().tobytes()).hexdigest(),
-        accepted=len(new),
+        digest=hashlib.sha256(np.ascontiguousarray(key).tobytes()).hexdigest(),
+        accepted=len(keys),
         unchanged=result.unchanged,
     )
     with acting(acting_user):
         batch.save()
-    _copy_observations(new, feed.code, now, batch.pk)
-    record_event(batch, "ingested", acting_user=acting_user, data={"accepted": len(new)})
-    result.accepted = len(new)
+    _copy_observations(keys.drop(columns="row"), feed.code, now, batch.pk)
+    record_event(batch, "ingested", acting_user=acting_user, data={"accepted": len(keys)})
+    result.accepted = len(keys)
     return result
-
-
-def _levels_ok(place: pd.Series, indicator: pd.Series) -> np.ndarray:
-    pairs = pd.DataFrame(
-        {
-            "level": place.map(lambda p: p[1] if p is not None else ""),
-            "indicator": indicator.map(lambda i: i.code if i is not None else ""),
-        }
-    )
-    allowed = {(level, i.code) for i in MonitoringIndicator.objects.all() for level in i.levels}
-    combos = pairs.drop_duplicates()
-    good = {
-        (level, code) for level, code in combos.itertuples(index=False) if (level, code) in allowed
-    }
-    key = pairs["level"] + "\x00" + pairs["indicator"]
-    return key.isin([f"{level}\x00{code}" for level, code in good]).to_numpy()
-
-
-def _after(period: pd.Series, today: dt.date) -> np.ndarray:
-    return (
-        _by_category(period.astype(str), lambda text: text != "None" and text > today.isoformat())
-        .fillna(False)
-        .to_numpy(dtype=bool)
-    )
 
 
 def _safe_period(frequency, text):
@@ -996,16 +990,17 @@ def _safe_number(text):
 def _stored_frame(candidates: pd.DataFrame) -> pd.DataFrame:
     if candidates.empty:
         return pd.DataFrame(columns=["place_id", "indicator_id", "period", "value"])
-    periods = [p for p in candidates["period"].unique()]
     stored = Observation.objects.filter(
-        indicator_id__in=candidates["indicator_id"].unique().tolist(),
-        period__gte=min(periods),
-        period__lte=max(periods),
+        indicator_id__in=[int(i) for i in candidates["indicator_id"].unique()],
+        period__gte=pd.Timestamp(candidates["period"].min()).date(),
+        period__lte=pd.Timestamp(candidates["period"].max()).date(),
     ).values_list("place_id", "indicator_id", "period", "value")
-    return pd.DataFrame.from_records(
+    frame = pd.DataFrame.from_records(
         stored.iterator(chunk_size=100_000),
         columns=["place_id", "indicator_id", "period", "value"],
     )
+    frame["period"] = pd.to_datetime(frame["period"]).to_numpy(dtype="M8[D]")
+    return frame
 
 
 def _copy_observations(new: pd.DataFrame, source: str, received, batch_pk: int) -> None:
@@ -1016,7 +1011,7 @@ def _copy_observations(new: pd.DataFrame, source: str, received, batch_pk: int) 
             Observation,
             ["place_id", "indicator_id", "period", "value", "source", "received", "batch_id"],
             (
-                (p, i, d, v, source, received, batch_pk)
+                (int(p), int(i), pd.Timestamp(d).date(), float(v), source, received, batch_pk)
                 for p, i, d, v in new[["place_id", "indicator_id", "period", "value"]].itertuples(
                     index=False
                 )
@@ -1036,7 +1031,5 @@ def _copy_observations(new: pd.DataFrame, source: str, received, batch_pk: int) 
     ):
         for start in range(0, len(out), 1_000_000):
             buffer = io.StringIO()
-            out.iloc[start : start + 1_000_000].to_csv(
-                buffer, header=False, index=False, float_format="%.17g"
-            )
+            out.iloc[start : start + 1_000_000].to_csv(buffer, header=False, index=False)
             copy.write(buffer.getvalue())
