@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found
 
 from .jobs import job_result_url
+from .middleware import drop_broken_connections
 from .models import Job
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,8 @@ def healthz(request):
     a failed check names only the kind of error, the log has the rest)."""
     checks = {name: _timed(check) for name, check in HEALTH_CHECKS.items()}
     healthy = all(check["ok"] for check in checks.values())
+    if not checks["database"]["ok"]:
+        drop_broken_connections()  # the next probe reconnects
     return JsonResponse(
         {"status": "ok" if healthy else "failing", "checks": checks},
         status=200 if healthy else 503,
