@@ -61,6 +61,12 @@ class Peer(ChangeLoggedModel):
         return f"{self.name} ({self.code})"
 
 
+class PackageKind(models.TextChoices):
+    SUBMISSION = "submission", _("报送")
+    CORRECTION = "correction", _("更正")
+    SYSTEM = "system", _("指标体系")
+
+
 class LedgerState(models.TextChoices):
     PREPARED = "prepared", _("已生成，未送达")
     UNDELIVERED = "undelivered", _("未送达（接收方无法连接）")
@@ -83,7 +89,9 @@ class OutgoingPackage(ChangeLoggedModel):
     round = models.ForeignKey(
         "collection.Round", on_delete=models.PROTECT, related_name="+", verbose_name=_("轮次")
     )
-    kind = models.CharField(_("类型"), max_length=12, default="submission")
+    kind = models.CharField(
+        _("类型"), max_length=12, choices=PackageKind.choices, default=PackageKind.SUBMISSION
+    )
     mapping_code = models.CharField(_("代码映射"), max_length=100)
     mapping_version = models.CharField(_("映射版本"), max_length=30)
     digest = models.CharField(_("摘要（SHA-256）"), max_length=64)
@@ -161,7 +169,7 @@ class ReceivedPackage(models.Model):
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="received")
     package_id = models.CharField(_("数据包编号"), max_length=64)
     digest = models.CharField(_("摘要（SHA-256）"), max_length=64)
-    kind = models.CharField(_("类型"), max_length=12)
+    kind = models.CharField(_("类型"), max_length=12, choices=PackageKind.choices)
     round = models.ForeignKey(
         "collection.Round",
         null=True,
