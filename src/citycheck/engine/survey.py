@@ -523,28 +523,30 @@ def roll_up(result: pd.DataFrame, parent: Mapping, population: Mapping) -> pd.Da
     if frame["population"].isna().any() or (frame["population"] <= 0).any():
         group = frame.loc[frame["population"].isna() | (frame["population"] <= 0), "group"].iloc[0]
         raise DataError("a group has no positive population", place=group)
-    frame["p_score"] = frame["population"] * frame["score"]
-    frame["p2_var"] = frame["population"] ** 2 * frame["se"].fillna(0) ** 2
-    summed = frame.groupby(["parent", "item"], sort=True).agg(
-        n=("n", "sum"),
-        weight_sum=("population", "sum"),
-        p_score=("p_score", "sum"),
-        p2_var=("p2_var", "sum"),
-        effective_n=("effective_n", "sum"),
-    )
+    keys = pd.MultiIndex.from_arrays([frame["parent"], frame["item"]])
+    codes, uniques = pd.factorize(keys, sort=True)
+    population = frame["population"].to_numpy(dtype=float)
+    se = np.nan_to_num(frame["se"].to_numpy(dtype=float))
+
+    def total(values):
+        return np.bincount(codes, weights=values, minlength=len(uniques))
+
+    weight_sum = total(population)
     out = pd.DataFrame(
         {
-            "n": summed["n"],
-            "weight_sum": summed["weight_sum"],
-            "score": summed["p_score"] / summed["weight_sum"],
-            "se": np.sqrt(summed["p2_var"]) / summed["weight_sum"],
+            "group": uniques.get_level_values(0),
+            "item": uniques.get_level_values(1),
+            "n": total(frame["n"].to_numpy(dtype=float)).round().astype(int),
+            "weight_sum": weight_sum,
+            "score": total(population * frame["score"].to_numpy(dtype=float)) / weight_sum,
+            "se": np.sqrt(total(population**2 * se**2)) / weight_sum,
         }
     )
+    effective_n = total(frame["effective_n"].to_numpy(dtype=float))
     z = norm.ppf(0.975)
     out["low"] = (out["score"] - z * out["se"]).clip(0, 100)
     out["high"] = (out["score"] + z * out["se"]).clip(0, 100)
-    out["effective_n"] = summed["effective_n"]
-    out = out.reset_index().rename(columns={"parent": "group"})
+    out["effective_n"] = effective_n
     out["few_responses"] = out["effective_n"] < MIN_EFFECTIVE_N
     out["wide_interval"] = ~((out["high"] - out["low"]) <= MAX_INTERVAL_WIDTH)
     return out
