@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from openpyxl.utils import get_column_letter
 
 from citycheck.core import access
+from citycheck.core.access import check_place
 from citycheck.core.choices import Action, Role
 from citycheck.indicators.models import Dimension, Standard
 from citycheck.places.models import PlaceLevel
@@ -30,6 +31,7 @@ from citycheck.places.models import PlaceLevel
 from . import excel, services, workflow
 from .forms import CommentForm, EvidenceForm, UploadForm, parse_entry_rows
 from .models import (
+    BaseFigureValue,
     Evidence,
     RevisionRequest,
     Round,
@@ -153,7 +155,7 @@ def entry_rows(
         standards.setdefault(standard.indicator_id, []).append(standard)
     rollup = {}
     if place.level == PlaceLevel.CITY and submission.source == Source.SELF_CHECK:
-        comparison = rollup_comparison(round_, place, acting_user=user)
+        comparison = _cached_rollup(round_, place, user)
         rollup = {r["indicator"]: r for r in comparison.to_dict("records")}
     by_indicator: dict[str, list[dict]] = {}
     if issues is not None:
@@ -203,6 +205,32 @@ def _cached_check(submission) -> workflow.SubmissionCheck:
         check = workflow.check_submission(submission)
         cache.set(key, check, settings.CITYCHECK_PEER_CACHE_SECONDS)
     return check
+
+
+def _stamp(rows) -> str:
+    """The number and latest change of ``rows``: what a cache key needs to see them change."""
+    found = rows.aggregate(n=Count("pk"), latest=Max("last_updated"))
+    return f"{found['n']}:{found['latest'].timestamp() if found['latest'] else ''}"
+
+
+def _cached_rollup(round_, city, user):
+    """:func:`rollup_comparison`, kept like the submit check (``_cached_check``) while the
+    city's and its counties' self-check values, their base figures and the indicator system
+    are unchanged."""
+    check_place(user, city, Action.VIEW)
+    places = [city.pk, *city.children.filter(rounds=round_).values_list("pk", flat=True)]
+    key = (
+        f"citycheck:rollup:{round_.pk}:{city.pk}:{round_.system.last_updated.timestamp()}:"
+        + _stamp(Value.objects.filter(round=round_, source=Source.SELF_CHECK, place__in=places))
+        + ":"
+        + _stamp(BaseFigureValue.objects.filter(place__in=places, year=round_.year))
+        + f":{get_language()}"
+    )
+    comparison = cache.get(key)
+    if comparison is None:
+        comparison = rollup_comparison(round_, city, acting_user=user)
+        cache.set(key, comparison, settings.CITYCHECK_PEER_CACHE_SECONDS)
+    return comparison
 
 
 def _form_context(request, submission, *, posted=None, **extra) -> dict:
