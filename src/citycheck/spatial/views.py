@@ -103,10 +103,11 @@ def _saved_upload(upload, folder: Path) -> Path:
 @require_POST
 def import_data(request):
     """Import an OSM PBF file or three GIS files for a place and an open round."""
+    round_id = request.POST.get("round", "")
     round_ = (
-        Round.objects.restrict(request.user, Action.CHANGE)
-        .filter(pk=request.POST.get("round"))
-        .first()
+        Round.objects.restrict(request.user, Action.CHANGE).filter(pk=int(round_id)).first()
+        if round_id.isdigit() and len(round_id) < 10
+        else None
     )
     place = (
         Place.objects.restrict(request.user, Action.CHANGE)

@@ -238,3 +238,17 @@ def test_export_without_communities_gives_counties(province, city_user):
         client_for(city_user).get(f"/spatial/analyses/{analysis.pk}/export.geojson").content
     )
     assert sorted(f["properties"]["county"] for f in collection["features"]) == ["360102", "360103"]
+
+
+def test_import_form_with_nonsense_is_refused_politely(province, city_user):
+    client = client_for(city_user)
+    for form in ({"round": "abc", "place": "360100"}, {"round": "9" * 30, "place": "x" * 300}, {}):
+        response = client.post("/spatial/import/", form, follow=True)
+        assert (
+            response.status_code == 200
+            and "请选择您有权填报的体检轮次和地区" in response.content.decode()
+        )
+    response = client.post(
+        "/spatial/import/", {"round": province.open_round.pk, "place": "360100"}, follow=True
+    )
+    assert "请同时提供路网、设施和住宅三个文件" in response.content.decode()
