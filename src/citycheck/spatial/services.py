@@ -327,9 +327,15 @@ def run_analysis(
     frames = load_frames(dataset)
     frames["crs"] = dataset.datum
     report(10, _("数据已读取"))
-    if client is None:
-        client = dask_client()
-    per_home, results, summary = compute(frames, parameters, report=report, client=client)
+    own_client = dask_client() if client is None else None
+    try:
+        per_home, results, summary = compute(
+            frames, parameters, report=report, client=client or own_client
+        )
+    finally:
+        if own_client is not None:
+            own_client.close()
+    summary["cluster"] = bool(client or own_client)
     version = code_version()
     analysis = Analysis(
         dataset=dataset,

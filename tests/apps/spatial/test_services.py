@@ -180,3 +180,25 @@ def test_osm_import_for_a_county_records_the_file_digest(province):
             acting_user=province.users[Role.CITY_ADMIN],
             osm=path,
         )
+
+
+def test_the_job_uses_the_cluster_named_by_the_setting(dataset, city_user, settings):
+    from dask.distributed import LocalCluster
+
+    single = services.run_analysis(dataset, acting_user=city_user)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        settings.CITYCHECK_DASK_SCHEDULER = cluster.scheduler_address
+        job = services.start_analysis(dataset, acting_user=city_user)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    distributed = Analysis.objects.get(pk=job.result["analysis"])
+    assert distributed.summary["cluster"] and not single.summary["cluster"]
+    assert distributed.digest == single.digest
+
+    def shares(analysis):
+        return sorted(
+            analysis.results.values_list("level", "area", "facility_type", "band", "covered")
+        )
+
+    assert shares(distributed) == shares(single)
