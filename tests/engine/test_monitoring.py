@@ -174,3 +174,21 @@ def test_input_frames_are_not_changed():
     evaluate_rules(observations, rules)
     pd.testing.assert_frame_equal(observations, before[0])
     pd.testing.assert_frame_equal(rules, before[1])
+
+
+def test_options_given_for_some_rules_default_for_the_others():
+    """A rule frame where only the Holt rule names a method: the Theil–Sen rule (method
+    left empty) must still be evaluated with its defaults."""
+    drifting = list(np.linspace(50, 75, 24))
+    observations = _obs({("d", "q"): drifting, ("d", "r"): drifting})
+    rules = pd.DataFrame(
+        {
+            "code": ["q_trend", "r_holt"],
+            "kind": ["forecast", "forecast"],
+            "indicator": ["q", "r"],
+            "threshold": [80.0, 80.0],
+            "method": [None, "holt"],
+            "window": [12, None],
+        }
+    )
+    assert sorted(evaluate_rules(observations, rules)["rule"]) == ["q_trend", "r_holt"]

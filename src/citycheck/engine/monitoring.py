@@ -286,6 +286,14 @@ def _rules_frame(rules: pd.DataFrame) -> pd.DataFrame:
     for column, default in RULE_COLUMNS.items():
         if column not in rules.columns:
             rules[column] = [default] * len(rules)
+        elif default is not None and not (isinstance(default, float) and np.isnan(default)):
+            # A column given for some rules only: the others take the default.
+            missing = rules[column].isna().to_numpy()
+            if missing.any():
+                rules[column] = [
+                    default if gap else value
+                    for gap, value in zip(missing, rules[column], strict=True)
+                ]
     rules["city_class"] = rules["city_class"].fillna("").astype(str)
     for kind in rules["kind"]:
         check_choice("kind", kind, KINDS)
