@@ -104,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     arguments = parser.parse_args()
-    clients, places_per_client, indicators, months = 4, (5 if arguments.quick else 25), 10, 24
+    clients, places_per_client, indicators, months = 4, (5 if arguments.quick else 100), 10, 24
     database("create")
     env = {
         **os.environ,
