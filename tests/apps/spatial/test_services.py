@@ -1,7 +1,6 @@
 """Life-circle analysis in the platform: import, analysis as a job, acceptance as the
 round's spatial values with provenance, reruns, failures, permissions and Dask."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -137,25 +136,6 @@ def test_homes_of_another_city_are_refused(province, city_user):
         )
 
 
-def test_partitioned_on_dask_equals_single_machine(dataset):
-    from dask.distributed import Client, LocalCluster
-
-    frames = services.load_frames(dataset)
-    parameters = services.parameters_for(load_facility_types())
-    single_homes, single_results, _ = services.compute(frames, parameters)
-    with (
-        LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        dask_homes, dask_results, _ = services.compute(frames, parameters, client=client)
-    pd.testing.assert_frame_equal(single_homes, dask_homes)
-    pd.testing.assert_frame_equal(single_results, dask_results)
-    # The pieces are real partitions: border homes reach facilities across the county line.
-    assert np.isfinite(single_homes["bus_stop"]).mean() > 0.8
-
-
 def test_osm_import_for_a_county_records_the_file_digest(province):
     """pyrosm's ``test_pbf`` extract (© OpenStreetMap contributors, ODbL 1.0)."""
     import hashlib
@@ -182,7 +162,11 @@ def test_osm_import_for_a_county_records_the_file_digest(province):
         )
 
 
-def test_the_job_uses_the_cluster_named_by_the_setting(dataset, city_user, settings):
+def test_the_job_on_the_cluster_named_by_the_setting_equals_single_machine(
+    dataset, city_user, settings
+):
+    """Partitioned by county on dask.distributed (a LocalCluster here, a real cluster
+    given CITYCHECK_DASK_SCHEDULER): the same distances for every home and the same shares."""
     from dask.distributed import LocalCluster
 
     single = services.run_analysis(dataset, acting_user=city_user)
@@ -202,3 +186,8 @@ def test_the_job_uses_the_cluster_named_by_the_setting(dataset, city_user, setti
         )
 
     assert shares(distributed) == shares(single)
+    pd.testing.assert_frame_equal(
+        services.home_distances(distributed), services.home_distances(single)
+    )
+    # The pieces are real partitions: border homes reach facilities across the county line.
+    assert services.home_distances(single)["bus_stop"].notna().mean() > 0.8
