@@ -2,8 +2,9 @@
 
 Configured from the Django settings named ``CELERY_*``: with no ``CELERY_BROKER_URL``
 tasks run inline (``CELERY_TASK_ALWAYS_EAGER``) and jobs wait in the database for
-``citycheck worker`` instead. Beat sends ``citycheck.run_due`` every minute, which runs
-the periodic tasks of :mod:`citycheck.core.schedule` and takes up interrupted jobs.
+``citycheck worker`` instead. Beat sends ``citycheck.run_periodic`` (the periodic tasks
+of :mod:`citycheck.core.schedule` that are due) and ``citycheck.recover_jobs`` (jobs
+whose worker stopped) every minute.
 """
 
 import os

@@ -1,7 +1,5 @@
-"""Celery tasks: a job (see :mod:`citycheck.core.jobs`) and the minute's periodic work."""
-
-import importlib
-import importlib.util
+"""Celery tasks: a job (see :mod:`citycheck.core.jobs`) and the minute's recovery of
+interrupted jobs."""
 
 from celery import shared_task
 
@@ -14,12 +12,10 @@ def run_job_task(job_pk: int) -> None:
     run_job(job_pk)
 
 
-@shared_task(name="citycheck.run_due")
-def run_due_task() -> list[str]:
-    """Every minute (beat): take up interrupted jobs, then run the periodic tasks due."""
+@shared_task(name="citycheck.recover_jobs")
+def recover_jobs_task() -> list[int]:
+    """Every minute (beat): queue again, or fail, the jobs whose worker stopped (the
+    periodic tasks themselves are ``citycheck.run_periodic``, monitoring/tasks.py)."""
     from .jobs import recover_interrupted_jobs
 
-    recover_interrupted_jobs()
-    if importlib.util.find_spec("citycheck.core.schedule") is None:
-        return []
-    return importlib.import_module("citycheck.core.schedule").run_due()
+    return recover_interrupted_jobs()

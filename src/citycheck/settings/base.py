@@ -254,7 +254,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {"citycheck-run-due": {"task": "citycheck.run_due", "schedule": 60.0}}
+# Every minute: the periodic tasks that are due (core.schedule) and interrupted jobs.
+CELERY_BEAT_SCHEDULE = {
+    "citycheck-periodic": {"task": "citycheck.run_periodic", "schedule": 60.0},
+    "citycheck-recover-jobs": {"task": "citycheck.recover_jobs", "schedule": 60.0},
+}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

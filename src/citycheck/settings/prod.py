@@ -46,6 +46,17 @@ CACHES = {
     }
 }
 
+# Periodic tasks (citycheck.core.schedule) on Celery beat: beat calls run_periodic every
+# minute and each task runs when its own interval has elapsed; the schedule is kept in
+# the database (django-celery-beat), editable in the admin. Beat also has the workers take
+# up interrupted jobs every minute (citycheck.recover_jobs, settings/base.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "django_celery_beat"]  # noqa: F405
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "citycheck-periodic": {"task": "citycheck.run_periodic", "schedule": 60.0},
+    "citycheck-recover-jobs": {"task": "citycheck.recover_jobs", "schedule": 60.0},
+}
+
 # Media (uploads, rendered reports, archives) on storage every web and worker container
 # shares: a mounted volume at CITYCHECK_VAR_DIR/media (compose.yaml), or MEDIA_ROOT.
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(MEDIA_ROOT))  # noqa: F405

@@ -38,8 +38,10 @@ def broker(settings):
 def test_the_package_loads_the_celery_app_with_the_job_task():
     celery_app.loader.import_default_modules()  # what a worker does at start
     assert celery_app.main == "citycheck"
-    assert "citycheck.run_job" in celery_app.tasks and "citycheck.run_due" in celery_app.tasks
-    assert celery_app.conf.beat_schedule["citycheck-run-due"]["task"] == "citycheck.run_due"
+    for task in ("citycheck.run_job", "citycheck.recover_jobs", "citycheck.run_periodic"):
+        assert task in celery_app.tasks
+    tasks = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert tasks == {"citycheck.run_periodic", "citycheck.recover_jobs"}
 
 
 def test_a_real_celery_worker_runs_a_job_from_redis(small_province, broker, worker_env):  # noqa: F811
