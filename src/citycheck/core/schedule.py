@@ -90,9 +90,9 @@ def _claim(task: PeriodicTask, now: dt.datetime) -> bool:
             PeriodicRun.objects.get_or_create(name=task.name, defaults={"last_run": NEVER})
     except IntegrityError:  # another process created it meanwhile
         pass
-    claimed = PeriodicRun.objects.filter(
-        name=task.name, last_run__lte=now - task.every
-    ).update(last_run=now)
+    claimed = PeriodicRun.objects.filter(name=task.name, last_run__lte=now - task.every).update(
+        last_run=now
+    )
     return claimed == 1
 
 
