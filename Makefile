@@ -40,7 +40,7 @@ node_modules/.installed: package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js build/vendor/htmx/
 	@touch $@
 
-var/.messages: $(VENV)/.synced $(wildcard src/citycheck/locale/*/LC_MESSAGES/*.po)
+var/.messages: $(VENV)/.synced $(wildcard src/citycheck/locale/*/LC_MESSAGES/*.po src/citycheck/*/locale/*/LC_MESSAGES/*.po)
 	cd src/citycheck && ../../$(BIN)/django-admin compilemessages --ignore=.venv >/dev/null
 	@touch $@
 
@@ -74,7 +74,7 @@ lint:
 	$(BIN)/ruff format --check src tests bench
 
 bench: setup
-	for area in engine check reports http; do $(BIN)/python -m bench $$area || exit 1; done
+	for area in engine check reports http load survey spatial monitoring supervision exchange; do $(BIN)/python -m bench $$area || exit 1; done
 
 clean:
 	rm -rf var build $(VENV) node_modules

@@ -48,9 +48,10 @@ from .models import (
 
 # The sources a filler enters; adopted values are written by acceptance and adjudication.
 ENTERED_SOURCES = (Source.SELF_CHECK, Source.THIRD_PARTY)
-# Sources the province may adopt a value from: the entered ones and the satisfaction
-# survey's weighted figures (written by citycheck.survey, never typed).
-ADJUDICABLE_SOURCES = (*ENTERED_SOURCES, Source.SURVEY)
+# Sources the province may adopt a value from: the entered ones, the satisfaction survey's
+# weighted figures and the life-circle analysis's shares (written by citycheck.survey and
+# citycheck.spatial, never typed).
+ADJUDICABLE_SOURCES = (*ENTERED_SOURCES, Source.SURVEY, Source.SPATIAL)
 
 
 class CheckStepError(Exception):

@@ -66,6 +66,32 @@ def test_accepting_writes_spatial_values_with_provenance(province, dataset, city
     assert analysis.accepted is not None and analysis.accepted_by == city_user
 
 
+def test_the_province_may_adopt_the_spatial_value(province, dataset, city_user):
+    from citycheck.collection.adoption import adopted_values
+    from citycheck.collection.services import adjudicate
+
+    services.accept_analysis(
+        services.run_analysis(dataset, acting_user=city_user), acting_user=city_user
+    )
+    park = Value.objects.get(
+        round=province.open_round,
+        place=province.places["city"],
+        indicator__code="park_service_coverage",
+        source=Source.SPATIAL,
+    )
+    adjudicate(
+        province.open_round,
+        park.place,
+        park.indicator,
+        chosen_source=Source.SPATIAL,
+        reason="采用生活圈分析结果",
+        acting_user=province.users[Role.PROVINCE_ADMIN],
+    )
+    adopted = adopted_values(province.open_round, place_codes=[park.place.code])
+    row = adopted[adopted["indicator"] == "park_service_coverage"].iloc[0]
+    assert row["value"] == pytest.approx(park.value) and row["source"] == Source.SPATIAL
+
+
 def test_rerun_with_same_inputs_gives_same_digest_and_values(province, dataset, city_user):
     first = services.run_analysis(dataset, acting_user=city_user)
     services.accept_analysis(first, acting_user=city_user)
