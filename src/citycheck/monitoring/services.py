@@ -640,6 +640,54 @@ def close_out(warning: EarlyWarning, *, acting_user, note: str = "") -> EarlyWar
     return warning
 
 
+# ---------------------------------------------------------------------------------------
+# Publishing: what the public sees.
+
+
+def may_publish(user) -> bool:
+    """Publishing warnings is for a role with the publish action (the province)."""
+    return access.may(user, Action.PUBLISH)
+
+
+@transaction.atomic
+def publish(warnings, *, acting_user) -> int:
+    """Make warnings public (公开): each one in the user's reach that is not yet public,
+    with a ``published`` event. The public then sees the warning's *current* place, level,
+    indicator, period and status — never its measures, evidence, notes or names — so a
+    published warning's later handling and closing show through. Returns how many were
+    published (already public ones are left as they are)."""
+    if not may_publish(acting_user):
+        raise PermissionDenied(_("您的账号不能公开预警。"))
+    pks = [w.pk if isinstance(w, EarlyWarning) else int(w) for w in warnings]
+    chosen = list(
+        EarlyWarning.objects.restrict(acting_user, Action.PUBLISH)
+        .filter(pk__in=pks, published=False)
+        .select_for_update()
+        .order_by("pk")
+    )
+    for warning in chosen:
+        warning.snapshot()
+        warning.published = True
+        with acting(acting_user):
+            warning.save()
+        record_event(warning, "published", acting_user=acting_user)
+    return len(chosen)
+
+
+def publish_month(year: int, month: int, *, acting_user) -> int:
+    """Publish every warning in the user's reach whose period falls in ``year``-``month``
+    (a monthly warning of that month, a daily one of a day in it, a quarterly one whose
+    quarter starts in it)."""
+    if not may_publish(acting_user):
+        raise PermissionDenied(_("您的账号不能公开预警。"))
+    pks = (
+        EarlyWarning.objects.restrict(acting_user, Action.PUBLISH)
+        .filter(period__year=year, period__month=month, published=False)
+        .values_list("pk", flat=True)
+    )
+    return publish(list(pks), acting_user=acting_user)
+
+
 @transaction.atomic
 def escalate_overdue(today: dt.date | None = None, *, acting_user=None) -> int:
     """Escalate every overdue warning one level up (county → city → province) and give it

@@ -47,6 +47,7 @@ def event_labels() -> dict:
         "handled": _("处置"),
         "closed_out": _("销号"),
         "escalated": _("逾期升级"),
+        "published": _("向公众公开"),
     }
 
 
@@ -273,6 +274,8 @@ class WarningListView(RestrictedListView):
         context = super().get_context_data(**kwargs)
         context["statuses"] = WarningStatus.choices
         context["status"] = self.request.GET.get("status", "")
+        context["may_publish"] = services.may_publish(self.request.user)
+        context["month"] = timezone.localdate().strftime("%Y-%m")
         return context
 
 
@@ -296,6 +299,7 @@ class WarningView(RestrictedDetailView):
             may_close=services.may_close(user, warning) and warning.status == WarningStatus.HANDLED,
             handle_form=HandleForm(),
             close_form=CloseForm(),
+            may_publish=services.may_publish(user) and not warning.published,
             history=warning_history(warning),
             period=period_label(warning.indicator.frequency, warning.period),
         )
@@ -347,6 +351,9 @@ def warning_step(request, pk: int, step: str):
                 evidence=form.cleaned_data.get("evidence"),
             )
             messages.success(request, _("已提交处置情况，等待上一级销号。"))
+        elif step == "publish":
+            if services.publish([warning], acting_user=request.user):
+                messages.success(request, _("已向公众公开。"))
         elif step == "close":
             form = CloseForm(request.POST)
             note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -357,6 +364,27 @@ def warning_step(request, pk: int, step: str):
     except services.MonitoringError as refused:
         messages.error(request, str(refused))
     return redirect(reverse("monitoring:warning", args=[pk]))
+
+
+@login_required
+@require_POST
+def publish_month(request):
+    """Publish every warning of one month (``month``: 2025-12) in the user's reach."""
+    text = request.POST.get("month", "").strip()
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        if not (1 <= month <= 12 and 1900 < year < 3000):
+            raise ValueError
+    except ValueError:
+        messages.error(request, _("请按 2025-12 的格式填写月份。"))
+        return redirect(reverse("monitoring:warning_list"))
+    count = services.publish_month(year, month, acting_user=request.user)
+    messages.success(
+        request,
+        _("已向公众公开 %(year)d 年 %(month)d 月的 %(count)d 条预警。")
+        % {"year": year, "month": month, "count": count},
+    )
+    return redirect(reverse("monitoring:warning_list"))
 
 
 @login_required

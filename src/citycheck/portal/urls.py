@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cases, life_circle, satisfaction, views
+from . import cases, life_circle, satisfaction, views, warnings
 
 app_name = "portal"
 urlpatterns = [
@@ -12,5 +12,6 @@ urlpatterns = [
     path("places/<str:code>/", views.place, name="place"),
     path("life-circle/", life_circle.life_circle_list, name="life_circle_list"),
     path("life-circle/<int:pk>/", life_circle.life_circle, name="life_circle"),
+    path("warnings/", warnings.warning_list, name="warnings"),
     path("reports/<int:pk>/<str:code>.<str:fmt>", views.download, name="download"),
 ]
