@@ -37,6 +37,7 @@ from citycheck.places.models import Place
 
 from . import readings
 from .document import Document, Figure, Paragraph, Section, Table
+from .life_circle_section import life_circle_section
 from .models import ReportReading
 from .parts import (
     basis_text,
@@ -272,6 +273,7 @@ def city_report(release: Release, place: Place) -> Document:
 
     document.sections.extend(_renewal_sections(release, place))
     document.sections.append(survey_section(release, place, dimension_names))
+    document.sections.append(life_circle_section(release, place))
     document.sections.append(method_section(release))
     return document
 

@@ -29,6 +29,7 @@ from citycheck.places.models import Place, PlaceLevel
 from . import dashboard, parts, services
 from . import render as renderers
 from .forms import BulletinForm
+from .life_circle_section import LifeCircleSection
 
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -157,6 +158,9 @@ def report_view(request, pk: int, code: str):
         document = services.build(release, place, preview=True)
     except services.ReportError as exc:
         raise Http404(str(exc)) from exc
+    life_circle = life_circle_section(request.user, place, release.round)
+    if life_circle:  # shown interactively below instead of the files' static section
+        document.sections = [s for s in document.sections if not isinstance(s, LifeCircleSection)]
     may_edit = (
         place is not None
         and release.status == ReleaseStatus.DRAFT
@@ -179,7 +183,7 @@ def report_view(request, pk: int, code: str):
                 if getattr(block, "reading_key", "")
             ],
             "formats": services.FORMATS,
-            "life_circle": life_circle_section(request.user, place, release.round),
+            "life_circle": life_circle,
         },
     )
 
