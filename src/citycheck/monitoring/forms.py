@@ -2,7 +2,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import NotificationPreference
+from citycheck.places.models import Place
+
+from .models import Feed, MonitoringIndicator, NotificationPreference
 
 EVIDENCE_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".zip")
 
@@ -43,3 +45,37 @@ class PreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
         fields = ["mail"]
+
+
+class TokenForm(forms.Form):
+    """Issue an ingest token: its name, the feed it writes and the place whose subtree it
+    covers (among ``places``, the places the user may issue tokens for)."""
+
+    name = forms.CharField(label=_("名称"), max_length=100)
+    feed = forms.ModelChoiceField(
+        label=_("数据来源"), queryset=Feed.objects.filter(active=True).order_by("code")
+    )
+    place = forms.ModelChoiceField(label=_("地区范围"), queryset=Place.objects.none())
+
+    def __init__(self, *args, places, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = places.filter(active=True).order_by("path")
+
+
+class ObservationForm(forms.Form):
+    """One observation entered by hand; checked by ``services.ingest`` like the API's."""
+
+    place = forms.ModelChoiceField(label=_("地区"), queryset=Place.objects.none())
+    indicator = forms.ModelChoiceField(
+        label=_("监测指标"), queryset=MonitoringIndicator.objects.order_by("code")
+    )
+    period = forms.CharField(
+        label=_("期"),
+        max_length=20,
+        help_text=_("按指标频率填写：2025-03-14（日）、2025-03（月）、2025-Q1（季）。"),
+    )
+    value = forms.CharField(label=_("数值"), max_length=60)
+
+    def __init__(self, *args, places, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = places.filter(active=True).order_by("path")

@@ -369,11 +369,59 @@ def _stored_values(rows) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
+# Entry by hand
+
+MANUAL_FEED = "manual_entry"
+
+
+def entry_places(user):
+    """The places ``user`` may enter observations for by hand (its reach for changing)."""
+    return Place.objects.restrict(user, Action.CHANGE)
+
+
+def enter_observation(
+    *, place: Place, indicator: MonitoringIndicator, period: str, value, acting_user, today=None
+) -> IngestResult:
+    """One observation entered by hand, through :func:`ingest` (the same checks and
+    refusals as the API) into the ``manual_entry`` feed, created on first use. ``value``
+    is the text typed (read by ``core.numbers.parse_number``). Raises
+    ``PermissionDenied`` for a place outside the user's reach."""
+    if acting_user is not None and not entry_places(acting_user).filter(pk=place.pk).exists():
+        raise PermissionDenied(_("无权为该地区录入监测数据。"))
+    feed, _created = Feed.objects.get_or_create(
+        code=MANUAL_FEED,
+        defaults={"name_zh": "手工录入", "name_en": "Entry by hand", "kind": Feed.Kind.MANUAL},
+    )
+    row = {"place": place.code, "indicator": indicator.code, "period": period, "value": value}
+    return ingest([row], feed=feed, acting_user=acting_user, today=today, any_indicator=True)
+
+
+# ---------------------------------------------------------------------------------------
 # Tokens
 
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_places(user):
+    """The places under which ``user`` may issue, list and revoke ingest tokens: the
+    reach of a role that manages the platform (the province administrator), and a city
+    administrator's own subtree; nothing for other roles."""
+    if access.may(user, Action.MANAGE):
+        return Place.objects.restrict(user, Action.MANAGE)
+    if getattr(user, "is_authenticated", False) and user.role == Role.CITY_ADMIN:
+        return Place.objects.restrict(user, Action.CHANGE)
+    return Place.objects.none()
+
+
+def tokens_for(user):
+    """The ingest tokens ``user`` may see and revoke (those scoped within its places)."""
+    if not getattr(user, "is_authenticated", False):
+        return IngestToken.objects.none()
+    if user.is_superuser:
+        return IngestToken.objects.all()
+    return IngestToken.objects.filter(place__in=token_places(user))
 
 
 @transaction.atomic
@@ -383,7 +431,7 @@ def create_token(name: str, *, feed: Feed, place: Place, acting_user, rate: str 
     if (
         acting_user is not None
         and not acting_user.is_superuser
-        and not Place.objects.restrict(acting_user, Action.MANAGE).filter(pk=place.pk).exists()
+        and not token_places(acting_user).filter(pk=place.pk).exists()
     ):
         raise PermissionDenied(_("无权为该地区签发接入令牌。"))
     key = "cct_" + secrets.token_urlsafe(32)
@@ -407,6 +455,10 @@ def token_for_key(key: str) -> IngestToken | None:
 
 @transaction.atomic
 def revoke_token(token: IngestToken, *, acting_user) -> None:
+    if acting_user is not None and not tokens_for(acting_user).filter(pk=token.pk).exists():
+        raise PermissionDenied(_("无权吊销该接入令牌。"))
+    if token.revoked is not None:
+        raise MonitoringError(_("该令牌已吊销。"))
     token.snapshot()
     token.revoked = timezone.now()
     with acting(acting_user):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_entry
 
 app_name = "monitoring"
 urlpatterns = [
@@ -14,5 +14,8 @@ urlpatterns = [
         views.warning_step,
         name="warning_step",
     ),
+    path("tokens/", views_entry.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views_entry.token_revoke, name="token_revoke"),
+    path("enter/", views_entry.enter, name="enter"),
     path("notifications/", views.notifications, name="notifications"),
 ]

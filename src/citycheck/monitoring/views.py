@@ -153,6 +153,8 @@ def dashboard(request, code: str | None = None):
                 "overdue": [d["overdue"] for d in departments],
             },
         },
+        "may_enter": services.entry_places(request.user).exists(),
+        "may_tokens": request.user.is_superuser or services.token_places(request.user).exists(),
         "drifts": _drifts(place),
         "recent": warnings.not_closed().select_related("place", "rule", "department")[:10],
     }
