@@ -69,9 +69,12 @@ USER_PLACES = {
     Role.COUNTY_ADMIN: "county",
     Role.DEPARTMENT_FILLER: "city",
     Role.EVALUATOR: None,
+    Role.INTERVIEWER: None,
     Role.PUBLIC: None,
 }
 EVALUATOR_PLACES = ("city", "other_county")
+# The interviewer (a survey company) is assigned the counties of 南昌市 only.
+INTERVIEWER_PLACES = ("county", "sibling_county")
 
 
 @dataclass
@@ -291,6 +294,7 @@ def build_users(places, departments) -> dict[str, User]:
         for role, label in USER_PLACES.items()
     }
     users[Role.EVALUATOR].assigned_places.set([places[label] for label in EVALUATOR_PLACES])
+    users[Role.INTERVIEWER].assigned_places.set([places[label] for label in INTERVIEWER_PLACES])
     return users
 
 

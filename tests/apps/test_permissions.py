@@ -2,7 +2,8 @@
 
 Every expectation is written out below. Places are named by their relation to the city
 user (南昌市, "city") and the county user (东湖区, "county"); see citycheck.testing.
-The evaluator is assigned 南昌市 and 濂溪区 ("other_county") only, not their subtrees.
+The evaluator is assigned 南昌市 and 濂溪区 ("other_county") only, not their subtrees; the
+interviewer 东湖区 and 西湖区, for survey interviews only.
 """
 
 import pytest
@@ -40,6 +41,8 @@ EXPECTED = {
         "approve": NONE,
         "publish": NONE,
     },
+    # The interviewer (assigned 东湖区 and 西湖区) enters survey interviews only: no values.
+    Role.INTERVIEWER: {"view": NONE, "change": NONE, "approve": NONE, "publish": NONE},
     Role.PUBLIC: {"view": NONE, "change": NONE, "approve": NONE, "publish": NONE},
     ANONYMOUS: {"view": NONE, "change": NONE, "approve": NONE, "publish": NONE},
 }
@@ -125,8 +128,8 @@ def test_page_matrix(client, small_province, role):
             expected = 200 if label in EXPECTED[role]["view"] else 404
             assert response.status_code == expected, (role, label)
     response = client.get(reverse("collection:round", args=[small_province.open_round.pk]))
-    if role in (ANONYMOUS, Role.PUBLIC):
-        # The open round has no place in their reach: it does not exist for them.
+    if role in (ANONYMOUS, Role.PUBLIC, Role.INTERVIEWER):
+        # The open round has no place they may view: it does not exist for them.
         assert response.status_code == (302 if role == ANONYMOUS else 404)
     else:
         label_of = {place.code: label for label, place in small_province.places.items()}

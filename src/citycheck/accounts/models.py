@@ -48,6 +48,7 @@ ROLE_PLACE_LEVEL = {
     Role.COUNTY_ADMIN: PlaceLevel.COUNTY,
     Role.DEPARTMENT_FILLER: None,
     Role.EVALUATOR: None,
+    Role.INTERVIEWER: None,
     Role.PUBLIC: None,
 }
 

@@ -82,6 +82,7 @@ DEMO_LOGINS = [
     DemoLogin("nanchangxian_admin", Role.COUNTY_ADMIN, "360121"),
     DemoLogin("nanchang_housing", Role.DEPARTMENT_FILLER, "360100", "housing"),
     DemoLogin("evaluator", Role.EVALUATOR, "360000", "360100 360400"),
+    DemoLogin("interviewer", Role.INTERVIEWER, "360000", "360100"),
     DemoLogin("citizen", Role.PUBLIC, ""),
 ]
 
@@ -131,7 +132,7 @@ def _create_users():
         if created:
             user.password = password
         user.save()
-        if login.role == Role.EVALUATOR:
+        if login.role in (Role.EVALUATOR, Role.INTERVIEWER):
             user.assigned_places.set(
                 Place.objects.filter(code__in=[c for c in login.note.split()])
                 | Place.objects.filter(parent__code__in=login.note.split())

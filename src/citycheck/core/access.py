@@ -2,7 +2,7 @@
 and export asks.
 
 A user's *reach* is a set of places: the subtree under the user's own place, or, for a
-third-party evaluator, the places assigned to it. :data:`~citycheck.core.choices.ROLE_ACTIONS`
+third-party evaluator or a survey interviewer, the places assigned to it. :data:`~citycheck.core.choices.ROLE_ACTIONS`
 says which actions the role may take inside the reach. Data that a published round made
 public is readable by everybody, logged in or not.
 """
@@ -15,6 +15,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from .choices import ROLE_ACTIONS, Action, Role
+
+# Roles whose reach is the places assigned to the user, not a subtree.
+ASSIGNED_ROLES = (Role.EVALUATOR, Role.INTERVIEWER)
 
 
 def may(user, action: str) -> bool:
@@ -36,7 +39,7 @@ def reach(user) -> QuerySet:
         return Place.objects.filter(pk__in=cached)
     if user.is_superuser:
         places = Place.objects.all()
-    elif user.role == Role.EVALUATOR:
+    elif user.role in ASSIGNED_ROLES:
         places = user.assigned_places.all()
     elif user.role == Role.PUBLIC or user.place_id is None:
         places = Place.objects.none()
@@ -56,7 +59,7 @@ def place_filter(user, action: str, place_lookup: str = "place") -> Q | None:
     # Expressed as a condition on the place (a path prefix or the assignment table) rather
     # than a list of ids, so a national-size reach stays one join instead of 3,000 parameters.
     prefix = "" if place_lookup == "pk" else f"{place_lookup}__"
-    if user.role == Role.EVALUATOR:
+    if user.role in ASSIGNED_ROLES:
         through = user.assigned_places.through.objects.filter(user_id=user.pk)
         return Q(**{f"{prefix}pk__in": through.values("place_id")})
     if user.role == Role.PUBLIC or user.place_id is None:

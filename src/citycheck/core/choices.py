@@ -11,6 +11,7 @@ class Role(models.TextChoices):
     COUNTY_ADMIN = "county_admin", _("县级管理员")
     DEPARTMENT_FILLER = "department_filler", _("部门填报员")
     EVALUATOR = "evaluator", _("第三方评估机构")
+    INTERVIEWER = "interviewer", _("访问员")
     PUBLIC = "public", _("公众")
 
 
@@ -20,6 +21,8 @@ class Action(models.TextChoices):
     APPROVE = "approve", _("审核")
     PUBLISH = "publish", _("发布")
     MANAGE = "manage", _("管理")
+    # Entering survey interviews and importing external survey tools' exports.
+    INTERVIEW = "interview", _("录入访问答卷")
 
 
 # What each role may do inside its reach. The reach itself (which places) is computed in
@@ -31,5 +34,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.COUNTY_ADMIN: frozenset({Action.VIEW, Action.CHANGE}),
     Role.DEPARTMENT_FILLER: frozenset({Action.VIEW, Action.CHANGE}),
     Role.EVALUATOR: frozenset({Action.VIEW, Action.CHANGE}),
+    # A survey company's staff: survey interviews for its assigned places, nothing else.
+    Role.INTERVIEWER: frozenset({Action.INTERVIEW}),
     Role.PUBLIC: frozenset(),
 }

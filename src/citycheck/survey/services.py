@@ -458,16 +458,16 @@ def submit_web_response(
 
 
 def may_enter_interviews(user, survey: Survey) -> bool:
-    """Interviewers' entry: province administrators, and the survey company's staff."""
+    """Interviews' entry and imports: province administrators, and interviewers (a survey
+    company's staff) for the places assigned to them — which rows they may store is then
+    decided place by place in :func:`record_responses`."""
     if user is None or not user.is_authenticated:
         return False
-    if user.is_superuser:
+    if user.is_superuser or user.role == Role.PROVINCE_ADMIN:
         return True
-    return user.role in (
-        Role.PROVINCE_ADMIN,
-        getattr(Role, "INTERVIEWER", "interviewer"),
-        Role.EVALUATOR,
-    )
+    if not access.may(user, Action.INTERVIEW):
+        return False
+    return survey.round.places.filter(pk__in=access.reach(user).values("pk")).exists()
 
 
 @dataclass
@@ -517,7 +517,7 @@ def record_responses(
         or acting_user.role == Role.PROVINCE_ADMIN
         else set(access.reach(acting_user).values_list("code", flat=True))
     )
-    counties = counties_of(survey)
+    counties = all_counties = counties_of(survey)
     if reach is not None:
         counties = {
             code: p for code, p in counties.items() if code in reach or p.parent.code in reach
@@ -537,6 +537,12 @@ def record_responses(
             issues.append(RowIssue(1, column, _("未知列（不是本问卷的题目代码）")))
     for number, raw in enumerate(rows, start=first_row):
         clean, errors = clean_answers(survey.questionnaire, raw, counties)
+        place = str(raw.get("place") or "").strip()
+        if place in all_counties and place not in counties:
+            # a place of the survey, but not one this interviewer was assigned
+            errors.errors["place"] = _("%(place)s不在您负责的地区范围内，不能录入") % {
+                "place": all_counties[place].name
+            }
         for code, message in errors.errors.items():
             issues.append(RowIssue(number, code, message))
         reference = str(raw.get("reference") or "").strip()

@@ -189,6 +189,9 @@ def dimension_names() -> dict[str, str]:
 
 def _visible_surveys(user):
     rounds = Round.objects.restrict(user, Action.VIEW)
+    if access.may(user, Action.INTERVIEW) and not access.may(user, Action.VIEW):
+        # interviewers: the rounds in which their assigned places take part
+        rounds = rounds | Round.objects.restrict(user, Action.INTERVIEW)
     return Survey.objects.filter(round__in=rounds).select_related("round", "questionnaire")
 
 
@@ -288,8 +291,9 @@ def survey_detail(request, pk: int):
     links = SurveyLink.objects.filter(survey=survey).select_related("place")
     if not user.is_superuser:
         links = links.filter(Q(place__in=reach) | Q(place__children__in=reach)).distinct()
+    seeing = Action.VIEW if access.may(user, Action.VIEW) else Action.INTERVIEW
     flagged = (
-        Response.objects.restrict(user, Action.VIEW)
+        Response.objects.restrict(user, seeing)
         .filter(survey=survey)
         .exclude(flags=[])
         .select_related("place")[:50]
