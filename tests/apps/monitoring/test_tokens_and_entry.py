@@ -162,3 +162,34 @@ def test_dashboard_links_to_entry_and_tokens_by_role(province):
     county = _client(province, Role.COUNTY_ADMIN).get("/monitoring/")
     assert county.context["may_enter"] and not county.context["may_tokens"]
     assert "/monitoring/tokens/" not in county.content.decode()
+
+
+def test_the_new_pages_read_in_english(province):
+    from django.conf import settings
+
+    from tests.apps.core.test_english import data_names, literal_chinese
+
+    services.create_token(
+        "一网统管",
+        feed=province.feed("city_operation"),
+        place=province.places["city"],
+        acting_user=province.users[Role.PROVINCE_ADMIN],
+    )
+    admin = _client(province, Role.PROVINCE_ADMIN)
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    anonymous = Client()
+    anonymous.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    names = [*data_names(), "一网统管"]
+    pages = {
+        "/monitoring/tokens/": admin.get("/monitoring/tokens/"),
+        "issued": _issue(admin, province),
+        "/monitoring/enter/": admin.get("/monitoring/enter/"),
+        "/monitoring/warnings/": admin.get("/monitoring/warnings/"),
+        "/portal/warnings/": anonymous.get("/portal/warnings/"),
+    }
+    untranslated = {
+        url: found
+        for url, response in pages.items()
+        if (found := literal_chinese(response.content.decode(), names))
+    }
+    assert not untranslated, untranslated
