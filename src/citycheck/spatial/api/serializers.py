@@ -47,6 +47,7 @@ class AreaResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = AreaResult
         fields = [
+            "id",
             "analysis",
             "level",
             "area",
