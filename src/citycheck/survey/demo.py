@@ -27,13 +27,15 @@ from citycheck.accounts.models import User
 from citycheck.collection.models import Round, RoundStatus, Source, Value
 from citycheck.core.context import acting
 from citycheck.indicators.models import Direction
-from citycheck.places.models import PlaceLevel
+from citycheck.places.models import Place, PlaceLevel
 
 from . import services
 from .models import Channel
 from .weighting import weight_survey
 
 RESPONSES_PER_CITY = 60
+# Answers of 南昌市 entered by the demo's interviewer, as telephone interviews, per round.
+INTERVIEWED_CITY, INTERVIEWS = "360100", 5
 SEED = 20211
 # Sample shares by cell, deliberately unlike the census (women and the young answer more).
 SEX_SHARE = {"male": 0.42, "female": 0.58}
@@ -124,6 +126,7 @@ def _synthetic_rows(survey, year: int, rng) -> list[dict]:
 def load_surveys(progress=print) -> dict:
     """Questionnaire, one survey per round, synthetic responses; weighting of closed rounds."""
     admin = User.objects.get(username="province_admin")
+    interviewer = User.objects.filter(username="interviewer").first()
     rng = np.random.default_rng(SEED)
     counts = {"survey_responses": 0, "survey_scores": 0}
     with acting(admin):
@@ -135,15 +138,25 @@ def load_surveys(progress=print) -> dict:
             survey = services.open_survey(
                 round_, questionnaire, acting_user=admin, minimum_per_city=400
             )
-            stored, issues = services.record_responses(
-                survey,
-                _synthetic_rows(survey, round_.year, rng),
-                acting_user=admin,
-                channel=Channel.IMPORT,
+            rows = _synthetic_rows(survey, round_.year, rng)
+            # a few of 南昌市's answers were telephone interviews, entered by the interviewer
+            nanchang = {p.code for p in Place.objects.filter(parent__code=INTERVIEWED_CITY)}
+            by_phone = (
+                [r for r in rows if r["place"] in nanchang][:INTERVIEWS] if interviewer else []
             )
-            if issues:
-                raise RuntimeError("\n".join(map(str, issues[:10])))
-            counts["survey_responses"] += stored
+            rows = [r for r in rows if not any(r is p for p in by_phone)]
+            for acting_user, channel, part in (
+                (interviewer, Channel.INTERVIEW, by_phone),
+                (admin, Channel.IMPORT, rows),
+            ):
+                if not part:
+                    continue
+                stored, issues = services.record_responses(
+                    survey, part, acting_user=acting_user, channel=channel
+                )
+                if issues:
+                    raise RuntimeError("\n".join(map(str, issues[:10])))
+                counts["survey_responses"] += stored
             if round_.status != RoundStatus.OPEN:
                 services.close_survey(survey, acting_user=admin)
                 summary = weight_survey(survey, acting_user=admin)

@@ -128,3 +128,16 @@ def test_interviewer_sees_no_other_apps_data(surveyed, interviewer, client):
     assert client.post(reverse("survey:close", args=[survey])).status_code == 403
     override = reverse("survey:override", args=[survey, Response.objects.get().pk])
     assert client.post(override, {"counted": "1", "reason": "x"}).status_code == 403
+
+
+def test_the_demo_records_a_few_interviews_as_the_interviewer(small_province):
+    from citycheck.collection.models import Round
+    from citycheck.survey.demo import INTERVIEWS, load_surveys
+
+    Round.objects.filter(pk=small_province.open_round.pk).update(is_synthetic=True)
+    load_surveys(progress=lambda *a: None)
+    interviews = Response.objects.filter(channel=Channel.INTERVIEW)
+    assert interviews.count() == INTERVIEWS * Round.objects.filter(is_synthetic=True).count()
+    assert {r.entered_by.username for r in interviews} == {"interviewer"}
+    assert {r.place.parent.code for r in interviews} == {"360100"}
+    assert Response.objects.filter(channel=Channel.IMPORT).exists()
