@@ -1,8 +1,9 @@
 """The demo's supervision stage (synthetic): each city's implementation plan with targets,
-tasks and yearly plans (written by the city's administrator); seven months of
-monthly dispatch (2024-12 … 2025-06) with some cities late and two not yet reporting in the open
-month; two issued quarterly bulletins (2025 Q1, Q2); the 2024 annual assessment computed, hand-scored,
-adjusted with a reason and issued — all through the services, as the demo's people."""
+tasks and yearly plans (written by the city's administrator); three years of
+monthly dispatch (2022-07 … 2025-06) with some cities late and two not yet reporting in the open
+month; four issued quarterly bulletins (2024 Q3 … 2025 Q2); the 2024 annual assessment computed,
+hand-scored, adjusted with a reason and issued; a dozen cases — all through the services, as the
+demo's people."""
 
 from __future__ import annotations
 
@@ -34,14 +35,20 @@ TASKS = [
 # reported yet in the open month.
 LATE_CITIES = {3, 8}
 SILENT_CITIES = {5, 9}
-DISPATCH_MONTHS = [dt.date(2024, 12, 1)] + [dt.date(2025, m, 1) for m in range(1, 7)]
-BULLETINS = [(2025, 1), (2025, 2)]
+# The 36 months ending at the demo's open month.
+DISPATCH_MONTHS = [dt.date(2022 + (6 + n) // 12, (6 + n) % 12 + 1, 1) for n in range(36)]
+BULLETINS = [(2024, 3), (2024, 4), (2025, 1), (2025, 2)]
+# Plan tasks as the cities report them: the first done from this month, the second under
+# way (late cities: delayed) from that one.
+FIRST_TASK_DONE = dt.date(2024, 5, 1)
+SECOND_TASK_STARTED = dt.date(2024, 9, 1)
 
 
 def _city_user(city: Place) -> User:
     name = NAMED_CITY_LOGINS.get(city.code, f"admin{city.code}")
-    user = User.objects.filter(username=name).first()
-    return user or User.objects.filter(role=Role.CITY_ADMIN, place=city).order_by("pk").first()
+    users = User.objects.select_related("place")
+    user = users.filter(username=name).first()
+    return user or users.filter(role=Role.CITY_ADMIN, place=city).order_by("pk").first()
 
 
 def _targets(city: Place, rng) -> list[tuple[str, float, str]]:
@@ -109,23 +116,25 @@ def load_supervision(progress=print) -> dict:
         counts["plans"] += 1
     progress("monthly dispatch …")
     last = DISPATCH_MONTHS[-1]
+    users = {city.pk: _city_user(city) for city in cities}  # each signed in once
     with acting(admin):
         for number, month in enumerate(DISPATCH_MONTHS):
             opened = dispatch.open_month(month, acting_user=admin, is_synthetic=True)
+            reports = {r.place_id: r for r in opened.reports.select_related("place", "month")}
             for index, city in enumerate(cities):
                 if month == last and index in SILENT_CITIES:
                     continue
                 late = index in LATE_CITIES and number % 3 == 0
                 day = opened.deadline + dt.timedelta(days=4 if late else -3)
-                user = _city_user(city)
+                user = users[city.pk]
                 updates = {}
-                if number >= 2:
+                if month >= FIRST_TASK_DONE:
                     updates[tasks[city.pk][0].pk] = TaskStatus.DONE
-                if number >= 4:
+                if month >= SECOND_TASK_STARTED:
                     updates[tasks[city.pk][1].pk] = (
                         TaskStatus.DELAYED if index in LATE_CITIES else TaskStatus.IN_PROGRESS
                     )
-                report = opened.reports.get(place=city)
+                report = reports[city.pk]
                 with acting(user):
                     dispatch.submit_report(
                         report,

@@ -11,13 +11,15 @@ city's figures with its report of the month before.
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import CharField, Count, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -30,7 +32,7 @@ from citycheck.engine.renewal import progress_flags
 from citycheck.places.models import Place, PlaceLevel
 from citycheck.renewal.models import ProgressReport, ProjectStatus, RenewalProject
 
-from .models import DispatchMonth, DispatchReport, DispatchStatus, LocalPlan, PlanTask, TaskStatus
+from .models import DispatchMonth, DispatchReport, DispatchStatus, PlanTask, TaskStatus
 
 DEADLINE_DAY = 10  # of the following month, unless the province sets another
 # The figures a report carries, in the order the board and the sheet show them.
@@ -119,26 +121,46 @@ def open_month(
     return dispatch
 
 
-def city_figures(place: Place, month: dt.date) -> dict:
-    """The platform's figures of ``place`` and its counties for ``month``."""
-    subtree = Place.objects.subtree_of(place)
-    projects = RenewalProject.objects.filter(place__in=subtree).exclude(
-        status__in=[ProjectStatus.CANDIDATE, ProjectStatus.CANCELLED]
+# The province's renewal figures of a month, per project, kept for the last few months and
+# reused while the renewal records are as they were (see ``_renewal_rows``).
+_RENEWAL_MEMO: OrderedDict = OrderedDict()
+_RENEWAL_MEMO_SIZE = 4
+
+
+def _renewal_state() -> tuple:
+    """A fingerprint of the records the renewal figures are taken from: it changes with
+    any save (``last_updated``), addition or deletion (count, largest and summed keys).
+    One plain query: it is taken at every report."""
+    quote = connection.ops.quote_name
+    sql = " UNION ALL ".join(
+        f"SELECT {n}, COUNT(*), MAX({quote(model._meta.pk.column)}), SUM({quote(model._meta.pk.column)}), "
+        f"MAX({quote('last_updated')}) FROM {quote(model._meta.db_table)}"
+        for n, model in enumerate((RenewalProject, ProgressReport, Place))
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return tuple(sorted(tuple(row) for row in cursor.fetchall()))
+
+
+def _renewal_rows(month: dt.date) -> list[tuple[str, float | None, bool, bool]]:
+    """Every project of the province running in ``month``: its place's path, its progress
+    report of the month (percent complete, or None) and the renewal board's late and
+    stalled flags — all projects in one pass, reused by every city reporting that month
+    until a renewal record changes."""
+    key = (connection.alias, first_of(month), _renewal_state())
+    if key in _RENEWAL_MEMO:
+        _RENEWAL_MEMO.move_to_end(key)
+        return _RENEWAL_MEMO[key]
     # projects started by the month's end and not finished before it began
     started = list(
-        projects.filter(start__lte=month_end(month))
+        RenewalProject.objects.exclude(
+            status__in=[ProjectStatus.CANDIDATE, ProjectStatus.CANCELLED]
+        )
+        .filter(start__lte=month_end(month))
         .filter(Q(end__gte=first_of(month)) | ~Q(status=ProjectStatus.FINISHED))
-        .values("pk", "start", "end")
+        .values("pk", "start", "end", "place__path")
     )
     project_ids = [p["pk"] for p in started]
-    reports = ProgressReport.objects.filter(project__in=project_ids, month=first_of(month))
-    percents = list(reports.values_list("percent_complete", flat=True))
-    # the renewal board's flags (late, stalled), for this city's projects only
-    table = pd.DataFrame(
-        [{"project": p["pk"], "start": p["start"], "end": p["end"]} for p in started],
-        columns=["project", "start", "end"],
-    )
     history = pd.DataFrame(
         list(
             ProgressReport.objects.filter(
@@ -147,13 +169,42 @@ def city_figures(place: Place, month: dt.date) -> dict:
         ),
         columns=["project", "month", "percent_complete", "investment"],
     )
-    flags = (
-        progress_flags(table, history, as_of=month_end(month))
-        if project_ids
-        else pd.DataFrame(columns=["late", "stalled"])
+    this_month = dict(
+        history.loc[
+            history["month"] == first_of(month), ["project", "percent_complete"]
+        ].itertuples(index=False, name=None)
     )
+    if project_ids:
+        table = pd.DataFrame(
+            [{"project": p["pk"], "start": p["start"], "end": p["end"]} for p in started],
+            columns=["project", "start", "end"],
+        )
+        flags = progress_flags(table, history, as_of=month_end(month))
+        late, stalled = flags["late"].to_dict(), flags["stalled"].to_dict()
+    else:
+        late = stalled = {}
+    rows = [
+        (
+            p["place__path"],
+            this_month.get(p["pk"]),
+            bool(late.get(p["pk"], False)),
+            bool(stalled.get(p["pk"], False)),
+        )
+        for p in started
+    ]
+    _RENEWAL_MEMO[key] = rows
+    while len(_RENEWAL_MEMO) > _RENEWAL_MEMO_SIZE:
+        _RENEWAL_MEMO.popitem(last=False)
+    return rows
+
+
+def city_figures(place: Place, month: dt.date) -> dict:
+    """The platform's figures of ``place`` and its counties for ``month``."""
+    subtree = Place.objects.subtree_of(place)
+    mine = [row for row in _renewal_rows(month) if (row[0] or "").startswith(place.path)]
+    percents = [row[1] for row in mine if row[1] is not None]
     tasks = dict(
-        PlanTask.objects.filter(plan__in=LocalPlan.objects.filter(place__in=subtree))
+        PlanTask.objects.filter(plan__place__in=subtree)
         .values_list("status")
         .annotate(n=Count("pk"))
     )
@@ -161,11 +212,11 @@ def city_figures(place: Place, month: dt.date) -> dict:
     return {
         "warnings_handled": handled,
         "warnings_overdue": overdue,
-        "projects": len(project_ids),
+        "projects": len(mine),
         "reported": len(percents),
         "percent_complete": round(sum(percents) / len(percents), 1) if percents else None,
-        "late": int(flags["late"].sum()) if not flags.empty else 0,
-        "stalled": int(flags["stalled"].sum()) if not flags.empty else 0,
+        "late": sum(row[2] for row in mine),
+        "stalled": sum(row[3] for row in mine),
         "tasks": sum(tasks.values()),
         "tasks_done": tasks.get(TaskStatus.DONE, 0),
         "tasks_delayed": tasks.get(TaskStatus.DELAYED, 0),
@@ -184,7 +235,7 @@ def _warnings(subtree, month: dt.date) -> tuple[int, int]:
     handled = ChangeRecord.objects.filter(
         content_type=ContentType.objects.get_for_model(EarlyWarning),
         event="handled",
-        object_id__in=[str(pk) for pk in warnings.values_list("pk", flat=True)],
+        object_id__in=warnings.annotate(key=Cast("pk", CharField())).values("key"),
         time__date__gte=first_of(month),
         time__date__lte=end,
     ).count()
@@ -219,8 +270,13 @@ def submit_report(
     if not summary.strip():
         raise DispatchError("summary", _("请填写本月工作情况"))
     subtree = Place.objects.subtree_of(report.place)
-    for task_id, status in (task_updates or {}).items():
-        task = PlanTask.objects.filter(pk=task_id, plan__place__in=subtree).first()
+    updates = task_updates or {}
+    own = {  # the city's tasks among those named, in one query
+        str(task.pk): task
+        for task in PlanTask.objects.filter(pk__in=list(updates), plan__place__in=subtree)
+    }
+    for task_id, status in updates.items():
+        task = own.get(str(task_id))
         if task is None:
             raise DispatchError("tasks", _("任务 %(id)s 不属于本市的实施方案") % {"id": task_id})
         if task.status != status:
