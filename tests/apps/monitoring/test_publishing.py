@@ -90,6 +90,7 @@ def test_province_publishes_a_month(warned):
     assert response.status_code == 302
     assert EarlyWarning.objects.filter(published=True).count() == 3
     assert ChangeRecord.objects.filter(event="published").count() == 3
+    assert admin.get("/monitoring/warnings/").content.decode().count('data-testid="published"') == 3
     groups = _public_page().context["groups"]
     assert sorted(p.code for p, _rows in groups) == ["360100", "360102", "360402"]
     assert len(APIClient().get("/api/monitoring/warnings/").json()["results"]) == 3
