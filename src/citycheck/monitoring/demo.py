@@ -161,6 +161,11 @@ def load_monitoring_demo(progress=print) -> dict:
     _life_cycle(people)
     services.escalate_overdue(earlier + dt.timedelta(days=20), acting_user=admin)
     services.escalate_overdue(today, acting_user=admin)
+    # The province publishes the warnings raised so far; those raised today stay internal.
+    published = services.publish(
+        list(EarlyWarning.objects.values_list("pk", flat=True)),
+        acting_user=people["province_admin"],
+    )
     raised_now = services.evaluate(today, acting_user=admin)["raised"]
     counts = {
         status: EarlyWarning.objects.filter(status=status).count()
@@ -170,6 +175,7 @@ def load_monitoring_demo(progress=print) -> dict:
         "observations": accepted,
         "warnings raised": raised_before + raised_now,
         "warnings escalated": EarlyWarning.objects.filter(escalations__gt=0).count(),
+        "warnings published": published,
         **{f"warnings {k}": v for k, v in counts.items()},
         "monitoring indicators": len(indicators),
     }

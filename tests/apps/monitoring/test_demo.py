@@ -21,6 +21,7 @@ def test_demo_stage_shows_warnings_in_every_state():
     statuses = set(EarlyWarning.objects.values_list("status", flat=True))
     assert statuses == set(WarningStatus.values)
     assert EarlyWarning.objects.overdue().exists()
+    assert counts["warnings published"] == EarlyWarning.objects.filter(published=True).count() > 0
     assert EarlyWarning.objects.filter(escalated_to__code="360000").exists()
     closed = EarlyWarning.objects.get(status=WarningStatus.CLOSED)
     actors = dict(
