@@ -115,3 +115,35 @@ def test_board_pages(client, province, projects, admin):
         client.post(reverse("supervision:dispatch_list"), {"month": "2025年13月"}).status_code
         == 400
     )
+
+
+def test_figures_follow_renewal_records_changed_between_two_reports(province, projects, admin):
+    """The province's renewal figures of a month are taken once and reused by the next
+    city's report — unless a renewal record changed in between (added, changed, deleted)."""
+    from citycheck.renewal.models import ProgressReport
+    from citycheck.renewal.services import report_progress
+
+    june = dispatch.open_month(dt.date(2025, 6, 1), acting_user=admin)
+    nanchang = june.reports.get(place=province.places["city"])
+    jiujiang = june.reports.get(place=province.places["other_city"])
+    dispatch.submit_report(nanchang, summary="六月", acting_user=admin)
+    assert (nanchang.figures["projects"], nanchang.figures["percent_complete"]) == (1, 60)
+    assert (
+        dispatch.city_figures(province.places["other_city"], dt.date(2025, 6, 1))[
+            "percent_complete"
+        ]
+        == 18
+    )  # 0.3 × 60
+    report_progress(  # corrected after 南昌市 reported
+        projects["other_county"],
+        month=dt.date(2025, 6, 1),
+        percent_complete=40,
+        acting_user=admin,
+    )
+    dispatch.submit_report(jiujiang, summary="六月", acting_user=admin)
+    assert jiujiang.figures["percent_complete"] == 40
+    ProgressReport.objects.filter(
+        project=projects["other_county"], month__gte="2025-06-01"
+    ).delete()
+    figures = dispatch.city_figures(province.places["other_city"], dt.date(2025, 6, 1))
+    assert figures["reported"] == 0 and figures["projects"] == 1
