@@ -232,17 +232,22 @@ def _warnings(subtree, month: dt.date) -> tuple[int, int]:
 
     warnings = EarlyWarning.objects.filter(place__in=subtree)
     end = month_end(month)
+    # the month's days in the current time zone, as times (so the indexes on times serve)
+    since, until = (
+        timezone.make_aware(dt.datetime.combine(day, dt.time()))
+        for day in (first_of(month), end + dt.timedelta(days=1))
+    )
     handled = ChangeRecord.objects.filter(
         content_type=ContentType.objects.get_for_model(EarlyWarning),
         event="handled",
         object_id__in=warnings.annotate(key=Cast("pk", CharField())).values("key"),
-        time__date__gte=first_of(month),
-        time__date__lte=end,
+        time__gte=since,
+        time__lt=until,
     ).count()
     overdue = warnings.filter(
         status__in=[WarningStatus.OPEN, WarningStatus.ACKNOWLEDGED],
         deadline__lt=end,
-        raised__date__lte=end,
+        raised__lt=until,
     ).count()
     return handled, overdue
 

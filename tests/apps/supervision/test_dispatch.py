@@ -147,3 +147,45 @@ def test_figures_follow_renewal_records_changed_between_two_reports(province, pr
     ).delete()
     figures = dispatch.city_figures(province.places["other_city"], dt.date(2025, 6, 1))
     assert figures["reported"] == 0 and figures["projects"] == 1
+
+
+def test_warnings_handled_and_overdue_by_the_month_in_local_time(db):
+    """Handled during the month (its days in Asia/Shanghai), and raised by its end, past
+    the deadline and still open."""
+    from citycheck.core.models import ChangeRecord, record_event
+    from citycheck.monitoring.models import EarlyWarning, Rule
+    from citycheck.monitoring.testing import build_monitoring_province
+
+    built = build_monitoring_province()
+    rule = Rule.objects.exclude(indicator=None).first()
+    city = built.places["city"]
+
+    def warning(raised, deadline):
+        return EarlyWarning.objects.create(
+            rule=rule,
+            place=city,
+            indicator=rule.indicator,
+            department=rule.department,
+            level=rule.level,
+            period=dt.date(2024, 3, 1),
+            value=1,
+            raised=raised,
+            deadline=deadline,
+        )
+
+    # 2024-03-31 17:00 UTC is 1 April in Shanghai: raised in April, not in March
+    late_march = warning(dt.datetime(2024, 3, 31, 17, tzinfo=dt.UTC), dt.date(2024, 3, 20))
+    overdue = warning(dt.datetime(2024, 3, 5, tzinfo=dt.UTC), dt.date(2024, 3, 20))
+    for handled, at in (
+        (
+            warning(dt.datetime(2024, 3, 1, tzinfo=dt.UTC), dt.date(2099, 1, 1)),
+            dt.datetime(2024, 2, 29, 16, 30, tzinfo=dt.UTC),
+        ),  # 1 March, 00:30 local
+        (late_march, dt.datetime(2024, 3, 31, 16, 30, tzinfo=dt.UTC)),
+    ):  # 1 April
+        record_event(handled, "handled")
+        ChangeRecord.objects.filter(event="handled", object_id=str(handled.pk)).update(time=at)
+    subtree = type(city).objects.subtree_of(city)
+    assert dispatch._warnings(subtree, dt.date(2024, 3, 1)) == (1, 1)
+    assert overdue.status in ("open", "acknowledged")
+    assert dispatch._warnings(subtree, dt.date(2024, 4, 1)) == (1, 2)
