@@ -56,7 +56,8 @@ def test_word_report_has_title_page_toc_numbered_sections_and_numbers(
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:3] == ["一、城市概况", "二、城市健康指数", "三、分维度评价"]
     assert "（一）生态宜居" in headings and "（二）安全韧性" in headings
-    assert "七、满意度调查" in headings and "八、数据来源与评价方法" in headings
+    assert "七、满意度调查" in headings and "八、15分钟生活圈" in headings
+    assert "九、数据来源与评价方法" in headings
     index = index_of(published_release)
     assert f"{index.score:.2f}" in text and f"{index.rank}/{index.place_count}" in text
     # indicator table: value, unit, standard and 达标 of 人均公园绿地面积 (16.0 ≥ 12)
