@@ -13,7 +13,7 @@ AREAS = {
     "check": ["bench.check"],
     "reports": ["bench.reports"],
     "http": ["bench.http"],
-    "survey": ["bench.survey"],
+    "survey": ["bench.survey", "bench.survey.form"],
     "load": ["bench.load"],
     "spatial": ["bench.spatial.grid", "bench.spatial.helsinki"],
     "exchange": ["bench.exchange"],

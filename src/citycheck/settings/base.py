@@ -240,6 +240,9 @@ SPECTACULAR_SETTINGS = {
 CITYCHECK_JOBS_MODE = "database"
 # Jobs a user may have queued or running at once; a further request is refused (429).
 CITYCHECK_JOBS_PER_USER = int(os.environ.get("CITYCHECK_JOBS_PER_USER", "3"))
+# Posts a minute one address may make to the public survey form (429 beyond); raised by
+# the throughput benchmark (bench/survey/form.py), whose clients all come from loopback.
+CITYCHECK_SURVEY_POSTS_PER_MINUTE = int(os.environ.get("CITYCHECK_SURVEY_POSTS_PER_MINUTE", "30"))
 # /healthz fails below this much free space where media files are kept.
 CITYCHECK_HEALTH_MIN_FREE_BYTES = int(
     os.environ.get("CITYCHECK_HEALTH_MIN_FREE_BYTES", str(500 * 2**20))
