@@ -11,6 +11,7 @@ city's figures with its report of the month before.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -125,6 +126,7 @@ def open_month(
 # reused while the renewal records are as they were (see ``_renewal_rows``).
 _RENEWAL_MEMO: OrderedDict = OrderedDict()
 _RENEWAL_MEMO_SIZE = 4
+_RENEWAL_LOCK = threading.Lock()
 
 
 def _renewal_state() -> tuple:
@@ -148,9 +150,10 @@ def _renewal_rows(month: dt.date) -> list[tuple[str, float | None, bool, bool]]:
     stalled flags — all projects in one pass, reused by every city reporting that month
     until a renewal record changes."""
     key = (connection.alias, first_of(month), _renewal_state())
-    if key in _RENEWAL_MEMO:
-        _RENEWAL_MEMO.move_to_end(key)
-        return _RENEWAL_MEMO[key]
+    with _RENEWAL_LOCK:
+        if key in _RENEWAL_MEMO:
+            _RENEWAL_MEMO.move_to_end(key)
+            return _RENEWAL_MEMO[key]
     # projects started by the month's end and not finished before it began
     started = list(
         RenewalProject.objects.exclude(
@@ -192,9 +195,10 @@ def _renewal_rows(month: dt.date) -> list[tuple[str, float | None, bool, bool]]:
         )
         for p in started
     ]
-    _RENEWAL_MEMO[key] = rows
-    while len(_RENEWAL_MEMO) > _RENEWAL_MEMO_SIZE:
-        _RENEWAL_MEMO.popitem(last=False)
+    with _RENEWAL_LOCK:
+        _RENEWAL_MEMO[key] = rows
+        while len(_RENEWAL_MEMO) > _RENEWAL_MEMO_SIZE:
+            _RENEWAL_MEMO.popitem(last=False)
     return rows
 
 
