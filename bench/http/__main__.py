@@ -11,13 +11,12 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
+from bench._serving import free_port, start_gunicorn, wait_until_up
 from bench.reports._demo import ensure_demo
 
 PATHS = {
@@ -25,12 +24,6 @@ PATHS = {
     "portal_place": "/portal/places/360100/",
     "api_rankings": "/api/portal/rankings/",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def load(port: int, path: str, seconds: float, connections: int) -> dict:
@@ -83,19 +76,6 @@ def load(port: int, path: str, seconds: float, connections: int) -> dict:
     }
 
 
-def wait_until_up(port: int, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/portal/")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"gunicorn did not answer on port {port} within {timeout} s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
@@ -114,22 +94,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "citycheck.settings.dev",
     }
     env.pop("DATABASE_URL", None)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "citycheck.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+    server = start_gunicorn(env, port)
     results = {
         "server": "gunicorn 2 workers × 4 threads, SQLite demo",
         "connections": arguments.connections,

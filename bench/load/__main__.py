@@ -37,7 +37,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from bench.http.__main__ import free_port, wait_until_up
+from bench._serving import free_port, start_gunicorn, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("BENCH_LOAD_DIR", "/tmp/citycheck-bench-load"))
@@ -251,18 +251,8 @@ def measure(database: str, source: Path | None, levels: list[int], seconds: floa
     env = database_env(database, source)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    gunicorn = Path(sys.executable).with_name("gunicorn")
     log = (VAR_DIR / f"gunicorn-{database}.log").open("a")
-    server = subprocess.Popen(
-        [
-            *(str(gunicorn), "citycheck.wsgi:application", "--bind", f"127.0.0.1:{port}"),
-            *("--workers", "2", "--threads", "4", "--log-level", "warning"),
-        ],
-        env=env,
-        cwd=VAR_DIR,
-        stdout=log,
-        stderr=log,
-    )
+    server = start_gunicorn(env, port, cwd=VAR_DIR, stdout=log, stderr=log)
     result: dict = {"code": str(source or REPO / "src"), "database": database}
     try:
         wait_until_up(port)

@@ -11,24 +11,16 @@ import argparse
 import http.client
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import psycopg
+
+from bench._serving import free_port, start_gunicorn, wait_until_up
 
 SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "citycheck_bench_monitoring_api"
 URL = "/api/monitoring/observations/batches/"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def database(action: str) -> None:
@@ -116,33 +108,8 @@ def main() -> None:
     try:
         keys = prepare(clients, places_per_client, indicators)
         port = free_port()
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        server = subprocess.Popen(
-            [
-                str(gunicorn),
-                "citycheck.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        deadline = time.time() + 120
-        while True:
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                probe.request("GET", "/accounts/login/")
-                probe.getresponse().read()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
+        server = start_gunicorn(env, port)
+        wait_until_up(port, "/accounts/login/")
         payloads = [bodies(k, places_per_client, indicators, months) for k in range(clients)]
         accepted, statuses, latencies = [0] * clients, {}, []
         lock = threading.Lock()

@@ -35,7 +35,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from bench.http.__main__ import free_port
+from bench._serving import free_port, start_gunicorn, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 POSTS_PER_MINUTE = "1000000000"
@@ -90,22 +90,6 @@ def answers(items: list[dict], counties: list[str], rng: random.Random) -> list[
         elif kind == "number" and item.get("required", True):
             fields.append((code, str(item.get("min", 0) or 0)))
     return fields
-
-
-def wait_until_up(port: int, path: str, timeout: float = 120) -> None:
-    deadline, status = time.time() + timeout, None
-    while time.time() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", path)
-            reply = connection.getresponse()
-            status = reply.status
-            if status == 200:
-                return
-            time.sleep(0.5)
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"gunicorn did not serve {path} on port {port}: last status {status}")
 
 
 def client_process(port: int, plan: dict, seconds: float, threads: int, seed: int, out) -> None:
@@ -239,19 +223,9 @@ def main() -> None:
         setup = json.loads(citycheck(env, "shell", "-c", SETUP).strip().splitlines()[-1])
         setup["path"] = "/survey/r/{token}/"
         port = free_port()
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        server = subprocess.Popen(
-            [
-                str(gunicorn),
-                "citycheck.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-            ],
-            env=env,
+        server = start_gunicorn(
+            env,
+            port,
             stdout=subprocess.DEVNULL,
             stderr=open(Path(folder) / "gunicorn.log", "w"),  # noqa: SIM115
         )

@@ -1,0 +1,47 @@
+"""Serving the platform for the HTTP benchmarks as `make run` serves it, on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(env: dict, port: int, **popen) -> subprocess.Popen:
+    """gunicorn with 2 workers × 4 threads, like `make run`; ``popen`` adds cwd, stdout …"""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return subprocess.Popen(
+        [
+            *(str(gunicorn), "citycheck.wsgi:application", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", "2", "--threads", "4", "--log-level", "warning"),
+        ],
+        env=env,
+        **popen,
+    )
+
+
+def wait_until_up(port: int, path: str = "/portal/", timeout: float = 120) -> None:
+    """Wait until ``path`` answers 200 (the server has started and the page renders)."""
+    deadline, status = time.time() + timeout, None
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            reply = connection.getresponse()
+            reply.read()
+            status = reply.status
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"gunicorn did not serve {path} on port {port}: last status {status}")
