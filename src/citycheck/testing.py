@@ -385,3 +385,12 @@ def default_language():
 
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+def docx_text(path) -> str:
+    """The text of a Word file, its paragraphs then its table cells, for assertions."""
+    import docx
+
+    document = docx.Document(str(path))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)

@@ -4,7 +4,6 @@ the language of the preview versus the official files."""
 
 import datetime as dt
 
-import docx
 from django.urls import reverse
 from django.utils import translation
 
@@ -27,6 +26,7 @@ from citycheck.renewal import services as renewal
 from citycheck.renewal.models import ProjectStatus, RenewalProject
 from citycheck.reports import render, services
 from citycheck.reports.content import city_report, formula_text, method_section
+from citycheck.testing import docx_text
 
 COUNTY = "360102"
 
@@ -52,12 +52,6 @@ def project(place, year, name, *, status=ProjectStatus.ADOPTED, **fields):
         status=status,
         **fields,
     )
-
-
-def docx_text(path) -> str:
-    document = docx.Document(str(path))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 def test_projects_are_shown_as_they_stood_at_the_end_of_the_release_year(

@@ -20,14 +20,9 @@ from citycheck.renewal.models import ProjectStatus, RenewalProject
 from citycheck.reports import services
 from citycheck.reports.content import city_report
 from citycheck.reports.summaries import quarterly_bulletin
+from citycheck.testing import docx_text
 
 COUNTY = "360102"  # 东湖区, best of the four counties
-
-
-def docx_text(path) -> str:
-    document = docx.Document(str(path))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 def pdf_text(path) -> str:

@@ -14,16 +14,11 @@ from citycheck.spatial import services, synthetic
 from citycheck.spatial.geodata import load_facility_types
 from citycheck.spatial.models import Analysis
 from citycheck.spatial.views import results_table
+from citycheck.testing import docx_text
 from tests.apps.assessment.conftest import method, province  # noqa: F401  (fixtures)
 from tests.apps.reports.conftest import draft_release, published_release  # noqa: F401
 
 TITLE = "15分钟生活圈"
-
-
-def docx_text(path) -> str:
-    document = docx.Document(str(path))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 def accepted_analysis(province):  # noqa: F811
