@@ -7,12 +7,11 @@ from django.contrib import messages
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.template.loader import render_to_string
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
 from .context import acting
+from .redirects import redirect_within_site
 
 request_logger = logging.getLogger("citycheck.request")
 
@@ -73,12 +72,7 @@ class JobLimitMiddleware:
         if not isinstance(exception, TooManyJobsError):
             return None
         messages.error(request, str(exception))
-        back = request.headers.get("Referer", "")
-        if back and url_has_allowed_host_and_scheme(
-            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(back)
-        return redirect("home")
+        return redirect_within_site(request, request.headers.get("Referer", ""), "home")
 
 
 def _note_database_error(sender, request=None, **kwargs):
