@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import time
 from collections.abc import Callable
 
 from django.apps import apps
@@ -49,7 +50,9 @@ def run_demo(*, progress: Callable[[str], None] = print) -> dict:
     counts: dict = {}
     for name, load in pending_stages():
         progress(f"[{name}]")
+        started = time.perf_counter()
         with transaction.atomic():
             counts |= load(progress) or {}
             DemoStage.objects.create(name=name)
+        progress(f"[{name}] {time.perf_counter() - started:.1f} s")
     return counts
