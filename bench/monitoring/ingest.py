@@ -5,8 +5,9 @@
 :func:`citycheck.monitoring.services.ingest_frame` as a data frame (what a file drop or a
 platform's bulk export becomes): every check of the ingest (place, indicator and level,
 period, future, unit, number, duplicates in the batch and against the stored rows), then
-COPY into the observation table with its unique and foreign-key indexes, in one
-transaction. Target ≤ 60 s. Uses a scratch database ``citycheck_bench_monitoring`` on
+one binary COPY into the observation table — the load is larger than the (empty) table, so
+its primary key, unique constraint and index are dropped and rebuilt after the COPY, as in
+a deployment's first load or a back-fill — in one transaction. Target ≤ 60 s. Uses a scratch database ``citycheck_bench_monitoring`` on
 127.0.0.1:5432 (created and dropped here).
 """
 

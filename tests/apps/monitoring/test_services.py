@@ -217,3 +217,59 @@ def test_bulk_frame_ingest_refuses_like_the_row_ingest_and_stores_the_same(provi
     changed = services.ingest_frame(good.assign(value=9), feed=feed, batch_id="f4", today=TODAY)
     assert [r.row for r in changed.refused] == [1, 2, 3]
     assert sorted(Observation.objects.values_list("value", flat=True)) == [1.5, 2.0, 3.0]
+
+
+def _index_definitions():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexdef",
+            [Observation._meta.db_table],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.parametrize("rebuild_from", [0, 10**9], ids=["indexes-rebuilt", "incremental"])
+def test_bulk_load_stores_each_field_and_keeps_the_indexes(province, monkeypatch, rebuild_from):
+    """The bulk path (binary COPY on PostgreSQL, into the table without its indexes when
+    the load is large against the table) stores exactly the checked values, and the
+    table's unique constraint and indexes are there again afterwards."""
+    import pandas as pd
+    from django.db import IntegrityError, connection, transaction
+
+    monkeypatch.setattr(services, "REBUILD_INDEXES_FROM", rebuild_from)
+    postgres = connection.vendor == "postgresql"
+    before = _index_definitions() if postgres else []
+    frame = pd.DataFrame(
+        series_rows("360102", "waterlogging_points", [1.5, -2, 3.25], dt.date(1999, 11, 1))
+        + series_rows("360100", "congestion_index", ["1,234.5"], dt.date(2025, 3, 1))
+    )
+    result = services.ingest_frame(
+        frame, feed=province.feed("file_import"), batch_id="b1", today=TODAY
+    )
+    assert result.accepted == 4
+    stored = list(
+        Observation.objects.order_by("period").values_list(
+            "place__code", "indicator__code", "period", "value", "source", "batch__batch_id"
+        )
+    )
+    assert stored == [
+        ("360102", "waterlogging_points", dt.date(1999, 11, 1), 1.5, "file_import", "b1"),
+        ("360102", "waterlogging_points", dt.date(1999, 12, 1), -2.0, "file_import", "b1"),
+        ("360102", "waterlogging_points", dt.date(2000, 1, 1), 3.25, "file_import", "b1"),
+        ("360100", "congestion_index", dt.date(2025, 3, 1), 1234.5, "file_import", "b1"),
+    ]
+    received = Observation.objects.values_list("received", flat=True).first()
+    assert abs((received - dt.datetime.now(dt.UTC)).total_seconds()) < 60
+    if postgres:
+        assert _index_definitions() == before
+        first = Observation.objects.first()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Observation.objects.create(
+                place_id=first.place_id,
+                indicator_id=first.indicator_id,
+                period=first.period,
+                value=99,
+                source="x",
+            )
