@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from citycheck.core.schedule import periodic
 
-from . import connectors, services
+from . import connectors, drops, services
 
 
 @periodic("monitoring.pull_connectors", every=dt.timedelta(minutes=10))
@@ -28,3 +28,8 @@ def escalate_overdue(now):
 @periodic("monitoring.send_digests", every=dt.timedelta(days=1))
 def send_digests(now):
     return services.send_digests(now)
+
+
+@periodic("monitoring.take_file_drops", every=dt.timedelta(minutes=1))
+def take_file_drops(now):
+    return drops.take_dropped_files(now)

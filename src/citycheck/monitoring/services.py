@@ -859,6 +859,11 @@ class ImportRefused(MonitoringError):
 def read_observation_file(name: str, content: bytes) -> list[dict]:
     """Rows of a CSV (UTF-8) or Excel file with the columns place, indicator, period, value
     and optionally unit (every cell read as text)."""
+    return read_observation_frame(name, content).to_dict("records")
+
+
+def read_observation_frame(name: str, content: bytes) -> pd.DataFrame:
+    """:func:`read_observation_file` as a data frame (for :func:`ingest_frame`)."""
     import io
 
     if name.lower().endswith(".xlsx"):
@@ -873,8 +878,7 @@ def read_observation_file(name: str, content: bytes) -> list[dict]:
     missing = [c for c in IMPORT_COLUMNS if c not in frame.columns]
     if missing:
         raise MonitoringError(_("文件缺少列：%(columns)s。") % {"columns": ", ".join(missing)})
-    frame = frame.fillna("")
-    return frame.to_dict("records")
+    return frame.fillna("")
 
 
 @transaction.atomic
