@@ -70,7 +70,9 @@ class Paragraph:
 class Table:
     """A table with a caption above and its units and sources below.
 
-    ``row_warnings`` holds a warning colour (green/yellow/red or "") per row.
+    ``row_warnings`` holds a warning colour (green/yellow/red or "") per row; ``widths``
+    the columns' relative widths (none: estimated from the text by
+    ``render.column_widths``).
     """
 
     caption: str
@@ -78,6 +80,7 @@ class Table:
     rows: list[list[str]]
     note: str = ""
     row_warnings: list[str] = field(default_factory=list)
+    widths: list[float] = field(default_factory=list)
 
 
 @dataclass

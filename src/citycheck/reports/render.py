@@ -2,10 +2,16 @@
 
 * Word (python-docx): title page, table of contents field, numbered headings
   (Heading 1 "一、", Heading 2 "（一）"), numbered tables with units and sources
-  below, figures as embedded PNG.
+  below, figures as embedded PNG. Table rows are written as one piece of XML per table
+  (python-docx's row and cell objects cost a millisecond a cell).
 * HTML: one self-contained page (charts as ``data:`` images), from the template
   ``reports/document.html``.
 * PDF: that HTML through WeasyPrint, with the Noto CJK font embedded (subset).
+
+Tables have explicit column widths (:func:`column_widths`) in every format, so WeasyPrint
+lays them out in fixed layout instead of measuring every cell twice to choose widths.
+Charts are drawn once per content (:func:`chart_image`): the same figure of a published
+release, in any report or process sharing the cache, is drawn once.
 
 The same document always gives the same text: dates come from the release, charts are
 drawn without timestamps.
@@ -15,9 +21,15 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
+import hashlib
 import io
+import json
+import re
 from pathlib import Path
+from xml.sax.saxutils import escape
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -25,9 +37,11 @@ from django.utils.translation import gettext_noop
 from docx import Document as WordDocument
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Emu, Pt, RGBColor
+
+from citycheck.assessment.services import code_version
 
 from . import charts
 from .document import Document, Figure, Paragraph, Table, is_chinese
@@ -39,13 +53,93 @@ BODY_FONT, HEADING_FONT = "宋体", "黑体"
 SYNTHETIC_NOTE = gettext_noop("由演示数据生成器产生，不是真实统计数据。")
 
 
+# A chart drawn for a published release is the same for every rendering of it.
+CHART_CACHE_SECONDS = 24 * 3600
+
+
+@functools.cache
+def _renderer_version() -> str:
+    return code_version()  # the code does not change under a running process
+
+
+def chart_key(figure: Figure) -> str:
+    """The cache key of ``figure``'s PNG: its kind and numbers, and the code drawing it."""
+    content = json.dumps(
+        [_renderer_version(), figure.kind, figure.data],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return "reports:chart:" + hashlib.sha256(content.encode()).hexdigest()
+
+
+def chart_image(figure: Figure) -> bytes:
+    """PNG bytes of ``figure``, drawn only if the cache (Redis in production, shared by
+    the worker machines) does not hold this figure already."""
+    key = chart_key(figure)
+    png = cache.get(key)
+    if png is None:
+        png = charts.render(figure.kind, figure.data)
+        cache.set(key, png, CHART_CACHE_SECONDS)
+    return png
+
+
 def chart_images(document: Document) -> dict[int, bytes]:
     """PNG bytes of every figure of ``document``, keyed by ``id(figure)``."""
     return {
-        id(block): charts.render(block.kind, block.data)
+        id(block): chart_image(block)
         for block in document.tables_and_figures()
         if isinstance(block, Figure)
     }
+
+
+# Column widths estimated from the text as a browser's automatic layout would choose them,
+# in half-width characters (a Chinese character counts two): a table is about TABLE_WIDTH
+# of them wide (A4 at 9 pt); a cell's padding and borders take CELL_PADDING; a column of
+# at most SHORT_COLUMN (numbers, units, short names) is never wrapped while longer ones
+# share the rest of the width by how much more they hold.
+TABLE_WIDTH = 100
+CELL_PADDING = 2
+SHORT_COLUMN = 12
+UNBREAKABLE = re.compile(r"[\x21-\x7e]+")  # a run of ASCII letters, digits and marks
+
+
+def text_width(text: str) -> int:
+    """The width of ``text`` in half-width characters (a wide character counts two)."""
+    return len(text) + sum(1 for character in text if ord(character) > 0x2E7F)
+
+
+def _longest_word(text: str) -> int:
+    """The width ``text`` needs on its narrowest line: its longest ASCII word, or one
+    Chinese character (a line may break between any two)."""
+    wide = 2 if any(ord(character) > 0x2E7F for character in text) else 0
+    return max([wide, *map(len, UNBREAKABLE.findall(text))], default=1)
+
+
+def column_widths(table: Table) -> list[float]:
+    """Each column's share of the table's width, in per cent: the table's own ``widths``
+    or, when it gives none, shares estimated from the text of each column (see
+    :data:`TABLE_WIDTH`)."""
+    if table.widths:
+        weights = [float(width) for width in table.widths]
+    else:
+        widest, narrowest = [], []
+        for index, header in enumerate(table.columns):
+            texts = [str(text) for text in (header, *(row[index] for row in table.rows))]
+            longest = max(map(text_width, texts))
+            widest.append(longest + CELL_PADDING)
+            least = max(min(longest, SHORT_COLUMN), *map(_longest_word, texts))
+            narrowest.append(least + CELL_PADDING)
+        spare, growth = TABLE_WIDTH - sum(narrowest), sum(widest) - sum(narrowest)
+        if spare <= 0 or growth <= spare:  # too narrow for even the words, or all fits
+            weights = narrowest if spare <= 0 else widest
+        else:  # the long columns share what the short ones leave, by what they hold more
+            weights = [
+                least + spare * (most - least) / growth
+                for most, least in zip(widest, narrowest, strict=True)
+            ]
+    total = sum(weights) or 1
+    return [round(100 * weight / total, 2) for weight in weights]
 
 
 def write(document: Document, fmt: str, path: Path, images: dict[int, bytes] | None = None):
@@ -110,21 +204,47 @@ def _field(paragraph, instruction: str, placeholder: str) -> None:
     paragraph.add_run()._r.append(end)
 
 
-def _shade(cell, colour: str) -> None:
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:fill"), colour)
-    cell._tc.get_or_add_tcPr().append(shading)
+def _docx_run(text: str, properties: str) -> str:
+    lines = (f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in str(text).split("\n"))
+    return f"<w:r>{properties}{'<w:br/>'.join(lines)}</w:r>"
 
 
-def _keep_row_whole(row, *, header: bool = False) -> None:
-    """A Word table row that never splits across pages; a header row is repeated at the
-    top of every page the table runs onto."""
-    properties = row._tr.get_or_add_trPr()
-    for tag in ("w:cantSplit", "w:tblHeader") if header else ("w:cantSplit",):
-        element = OxmlElement(tag)
-        element.set(qn("w:val"), "true")
-        properties.append(element)
+def _docx_table_xml(word, table: Table) -> str:
+    """A Word table (style Table Grid, fixed column widths) as XML: rows never split
+    across pages (``w:cantSplit``), the header row repeated on every page the table runs
+    onto (``w:tblHeader``), warning colours as cell shading, text at 10 pt."""
+    section = word.sections[-1]
+    text_twips = Emu(section.page_width - section.left_margin - section.right_margin).twips
+    widths = [round(text_twips * share / 100) for share in column_widths(table)]
+    header_font = (
+        f'<w:rPr><w:rFonts w:ascii="{HEADING_FONT}" w:hAnsi="{HEADING_FONT}" '
+        f'w:eastAsia="{HEADING_FONT}"/><w:b/><w:sz w:val="20"/></w:rPr>'
+    )
+    body_font = '<w:rPr><w:sz w:val="20"/></w:rPr>'
+
+    def row_xml(texts, font, *, header=False, shade=""):
+        keep = '<w:cantSplit w:val="true"/>' + ('<w:tblHeader w:val="true"/>' if header else "")
+        fill = f'<w:shd w:val="clear" w:fill="{shade}"/>' if shade else ""
+        cells = "".join(
+            f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{fill}</w:tcPr>'
+            f"<w:p>{_docx_run(text, font)}</w:p></w:tc>"
+            for width, text in zip(widths, texts, strict=True)
+        )
+        return f"<w:tr><w:trPr>{keep}</w:trPr>{cells}</w:tr>"
+
+    warnings = table.row_warnings or [""] * len(table.rows)
+    rows = [row_xml(table.columns, header_font, header=True)] + [
+        row_xml(row, body_font, shade=CELL_SHADES.get(warning, ""))
+        for row, warning in zip(table.rows, warnings, strict=True)
+    ]
+    grid = "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
+    return (
+        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+        f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+        f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+        f'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
+        f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+    )
 
 
 def write_docx(document: Document, path: Path, images: dict[int, bytes]) -> None:
@@ -178,11 +298,17 @@ def write_docx(document: Document, path: Path, images: dict[int, bytes]) -> None
     word.add_section(WD_SECTION.NEW_PAGE)
 
     counters = {"table": 0, "figure": 0}
+    # Style ids looked up once: python-docx searches every style at each lookup by name.
+    heading_styles = {level: word.styles[f"Heading {level}"].style_id for level in (1, 2)}
+
+    def heading(text: str, level: int) -> None:
+        word.add_paragraph(text)._p.style = heading_styles[level]
+
     for number, section, subsections in document.numbered():
-        word.add_heading(f"{number}{section.title}", level=1)
+        heading(f"{number}{section.title}", 1)
         _docx_blocks(word, section.blocks, images, counters, document.language)
         for sub_number, subsection in subsections:
-            word.add_heading(f"{sub_number}{subsection.title}", level=2)
+            heading(f"{sub_number}{subsection.title}", 2)
             _docx_blocks(word, subsection.blocks, images, counters, document.language)
     word.save(path)
 
@@ -202,23 +328,7 @@ def _docx_blocks(word, blocks, images, counters, language: str) -> None:
                 % {"number": counters["table"], "caption": block.caption}
             )
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            table = word.add_table(rows=1, cols=len(block.columns))
-            table.style = "Table Grid"
-            _keep_row_whole(table.rows[0], header=True)
-            for cell, title in zip(table.rows[0].cells, block.columns, strict=True):
-                cell.text = ""
-                _set_font(cell.paragraphs[0].add_run(title), HEADING_FONT, 10, bold=True)
-            for index, row in enumerate(block.rows):
-                table_row = table.add_row()
-                _keep_row_whole(table_row)
-                cells = table_row.cells
-                for cell, text in zip(cells, row, strict=True):
-                    cell.text = ""
-                    cell.paragraphs[0].add_run(text).font.size = Pt(10)
-                warning = block.row_warnings[index] if block.row_warnings else ""
-                if warning in CELL_SHADES:
-                    for cell in cells:
-                        _shade(cell, CELL_SHADES[warning])
+            word.element.body._insert_tbl(parse_xml(_docx_table_xml(word, block)))
             if block.note:
                 note = word.add_paragraph()
                 note.add_run(block.note).font.size = Pt(9)
@@ -255,6 +365,8 @@ def _numbered_blocks(document: Document, images: dict[int, bytes]):
                     (row, block.row_warnings[i] if block.row_warnings else "")
                     for i, row in enumerate(getattr(block, "rows", []))
                 ]
+                if kind is Table:
+                    item["widths"] = column_widths(block)
             if kind is Figure:
                 item["src"] = "data:image/png;base64," + base64.b64encode(images[id(block)]).decode(
                     "ascii"
