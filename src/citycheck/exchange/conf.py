@@ -8,7 +8,9 @@ the environment (so a second instance is configured by environment alone, as
 * ``CITYCHECK_EXCHANGE_KEY_FILE``: the Ed25519 private key, made on first use (default
   ``var/exchange_key``, owner-readable only, like ``var/secret_key``);
 * ``CITYCHECK_EXCHANGE_MAX_BYTES``: the largest package body accepted (256 MiB);
-* ``CITYCHECK_EXCHANGE_MAPPINGS_DIR``: the code mapping files (``data/exchange/mappings``).
+* ``CITYCHECK_EXCHANGE_MAPPINGS_DIR``: the code mapping files (``data/exchange/mappings``);
+* ``CITYCHECK_EXCHANGE_CHUNK_BYTES``, ``CITYCHECK_EXCHANGE_MAX_UPLOADS``: resumable uploads
+  (the chunk size above which a package goes in chunks; how many may be open at once).
 """
 
 from __future__ import annotations
@@ -48,3 +50,18 @@ def mappings_dir() -> Path:
             "CITYCHECK_EXCHANGE_MAPPINGS_DIR", Path(settings.DATA_DIR) / "exchange" / "mappings"
         )
     )
+
+
+def chunk_bytes() -> int:
+    """Bodies larger than this go as a resumable upload, in chunks of this size
+    (``CITYCHECK_EXCHANGE_CHUNK_BYTES``, 8 MiB)."""
+    return int(_setting("CITYCHECK_EXCHANGE_CHUNK_BYTES", 8 * 1024 * 1024))
+
+
+def max_uploads() -> int:
+    """Resumable uploads open at once (``CITYCHECK_EXCHANGE_MAX_UPLOADS``, 20)."""
+    return int(_setting("CITYCHECK_EXCHANGE_MAX_UPLOADS", 20))
+
+
+def upload_dir() -> Path:
+    return Path(settings.VAR_DIR) / "exchange" / "uploads"

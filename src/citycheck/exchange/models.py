@@ -110,6 +110,9 @@ class OutgoingPackage(ChangeLoggedModel):
     receipt_at = models.DateTimeField(_("回执时间"), null=True, blank=True)
     accepted_rows = models.PositiveIntegerField(_("接收行数"), default=0)
     rejected_rows = models.PositiveIntegerField(_("退回行数"), default=0)
+    upload_url = models.URLField(
+        _("分段上传地址"), max_length=300, blank=True, help_text=_("续传时询问接收方已收多少。")
+    )
 
     objects = ManagersOnlyQuerySet.as_manager()
 
@@ -186,6 +189,9 @@ class ReceivedPackage(models.Model):
     accepted_rows = models.PositiveIntegerField(_("接收行数"), default=0)
     rejected_rows = models.PositiveIntegerField(_("退回行数"), default=0)
     receipt = models.JSONField(_("回执"))
+    parts = models.JSONField(
+        _("附加部分"), default=list, help_text=_("每个附加部分：名称、行数、是否接收")
+    )
 
     objects = ManagersOnlyQuerySet.as_manager()
 
@@ -197,3 +203,51 @@ class ReceivedPackage(models.Model):
 
     def __str__(self):
         return f"{self.peer.code}/{self.package_id} {self.state}"
+
+
+class ReceivedRecord(models.Model):
+    """A row of an optional part received from a lower peer (its release results, problem
+    list or project list for the round), kept as sent: ``part`` names the part, ``key``
+    the row's key within it (``LEVEL:CODE`` for results, the sender's problem or project
+    id), ``data`` the row's columns. Provenance is the package (and through it the peer
+    and the round)."""
+
+    package = models.ForeignKey(ReceivedPackage, on_delete=models.CASCADE, related_name="records")
+    part = models.CharField(_("部分"), max_length=40)
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("地区")
+    )
+    key = models.CharField(_("键"), max_length=200)
+    data = models.JSONField(_("内容"))
+
+    class Meta:
+        ordering = ["package", "part", "pk"]
+        indexes = [models.Index(fields=["package", "part"])]
+        verbose_name = _("接收的报送内容")
+        verbose_name_plural = _("接收的报送内容")
+
+    def __str__(self):
+        return f"{self.package_id}/{self.part}/{self.key}"
+
+
+class UploadSession(models.Model):
+    """A resumable upload of a large package: the sender declares its length and SHA-256,
+    sends chunks at offsets, then finishes it; the bytes wait in a file under
+    ``var/exchange/uploads/``. Unauthenticated until finished (the package then proves its
+    sender), so bounded in size and number and removed when stale."""
+
+    token = models.CharField(max_length=32, unique=True)
+    length = models.PositiveBigIntegerField(_("长度（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    gzipped = models.BooleanField(default=True)
+    received = models.PositiveBigIntegerField(_("已接收（字节）"), default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    last_updated = models.DateTimeField(auto_now=True)
+    receipt = models.JSONField(_("回执"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("分段上传")
+        verbose_name_plural = _("分段上传")
+
+    def __str__(self):
+        return f"{self.token} {self.received}/{self.length}"

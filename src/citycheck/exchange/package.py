@@ -21,7 +21,7 @@ import hashlib
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,9 +33,49 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 FORMAT = "citycheck-exchange"
 FORMAT_VERSION = "1.0"
-SUPPORTED_VERSIONS = frozenset({"1.0"})
+# 1.1 adds the optional parts below (release, problem list, project list) and the
+# receipt's per-part verdicts; a package without them is still written as 1.0.
+PARTS_VERSION = "1.1"
+SUPPORTED_VERSIONS = frozenset({"1.0", "1.1"})
 OBSERVATIONS = "observations.csv"
 SYSTEM_PART = "system.yaml"
+RELEASE, PROBLEMS, PROJECTS = "release.csv", "problems.csv", "projects.csv"
+# The optional parts (format 1.1) and their columns. Place codes are GB/T 2260, indicator
+# codes the receiver's (after mapping); ``PROBLEM`` and ``PROJECT`` are the sender's ids,
+# ``INDICATORS`` and ``PROBLEMS`` lists of codes or ids separated by ``;``.
+EXTRA_PARTS = {
+    RELEASE: ["REF_AREA", "LEVEL", "CODE", "VALUE", "SCORE", "RANK", "PLACE_COUNT", "WARNING"],
+    PROBLEMS: [
+        "REF_AREA",
+        "PROBLEM",
+        "DISEASE",
+        "DISEASE_NAME",
+        "DIMENSION",
+        "SEVERITY",
+        "POINTS",
+        "STATUS",
+        "INDICATORS",
+        "EXPLANATION",
+    ],
+    PROJECTS: [
+        "REF_AREA",
+        "PROJECT",
+        "NAME",
+        "TYPE",
+        "YEAR",
+        "STATUS",
+        "BUDGET",
+        "START",
+        "END",
+        "PROBLEMS",
+    ],
+}
+# Each part's key (unique per part) and its numeric columns (empty allowed).
+PART_KEYS = {RELEASE: ["REF_AREA", "LEVEL", "CODE"], PROBLEMS: ["PROBLEM"], PROJECTS: ["PROJECT"]}
+PART_NUMBERS = {RELEASE: ["VALUE", "SCORE"], PROBLEMS: [], PROJECTS: ["BUDGET"]}
+PART_WHOLE_NUMBERS = {RELEASE: ["RANK", "PLACE_COUNT"], PROBLEMS: ["POINTS"], PROJECTS: ["YEAR"]}
+RELEASE_LEVELS = frozenset({"index", "dimension", "indicator"})
+SEVERITIES = frozenset({"severe", "moderate", "mild"})
 # The SDMX-CSV-like table: one observation per row, SDMX concept names as headers.
 COLUMNS = [
     "DATAFLOW",  # the receiver's indicator system code (what the data conforms to)
@@ -64,6 +104,12 @@ REASONS = {
     "bad_value": "数值不是有限数",
     "wrong_dataflow": "数据流（指标体系）与清单不一致",
     "place_not_sender": "地区不属于发送方",
+    "bad_table": "表头与格式规定的列不一致",
+    "count_mismatch": "行数与清单不符",
+    "bad_number": "应为数字",
+    "bad_level": "层级应为 index、dimension 或 indicator",
+    "bad_severity": "严重程度应为 severe、moderate 或 mild",
+    "bad_date": "日期应为 YYYY-MM-DD",
 }
 
 
@@ -150,14 +196,25 @@ def observations_csv(frame: pd.DataFrame) -> str:
     Values are written with the shortest text that reads back to the same float, so the
     receiver gets exactly the sender's numbers.
     """
-    missing = [c for c in COLUMNS if c not in frame.columns]
+    return table_csv(frame, COLUMNS, numbers=["OBS_VALUE"])
+
+
+def _number_text(value, whole: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(int(value)) if whole else repr(float(value))
+
+
+def table_csv(frame: pd.DataFrame, columns: list[str], *, numbers=(), whole=()) -> str:
+    """A table as CSV text with the header ``columns`` (UTF-8, ``\\n`` line ends); the
+    ``numbers`` columns written as the shortest text that reads back to the same double,
+    the ``whole`` ones as integers, empty for a missing one."""
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"observations lack columns {missing}")
-    out = frame[COLUMNS].copy()
-    out["OBS_VALUE"] = [
-        "" if v is None or (isinstance(v, float) and math.isnan(v)) else repr(float(v))
-        for v in out["OBS_VALUE"].tolist()
-    ]
+        raise ValueError(f"table lacks columns {missing}")
+    out = frame[columns].copy()
+    for column in (*numbers, *whole):
+        out[column] = [_number_text(v, column in whole) for v in out[column].tolist()]
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
@@ -200,6 +257,7 @@ class Verified:
     observations: pd.DataFrame
     raw_values: pd.Series
     digest: str
+    parts: dict = field(default_factory=dict)  # every part's text, by name
 
 
 def make_package(
@@ -215,12 +273,15 @@ def make_package(
     created: str,
     private_key: bytes,
     corrects: list[str] | None = None,
+    extra_parts: dict[str, tuple[pd.DataFrame, dict]] | None = None,
 ) -> dict:
     """A signed package of ``observations`` (columns :data:`COLUMNS`).
 
     ``round_`` names the round at the receiver (``{"year": 2024, "kind": "annual"}``),
     ``mapping`` the code mapping used (``{"code": ..., "version": ...}``), ``corrects``
-    the ids of earlier packages a correction amends.
+    the ids of earlier packages a correction amends. ``extra_parts`` maps names of
+    :data:`EXTRA_PARTS` to a frame with its columns and what the manifest says about it
+    (e.g. ``{"release": {...}}``); with any, the package is format 1.1.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
@@ -251,11 +312,28 @@ def make_package(
             }
         ],
     }
+    texts = {OBSERVATIONS: text}
+    for name, (frame, about) in sorted((extra_parts or {}).items()):
+        part_text = table_csv(
+            frame, EXTRA_PARTS[name], numbers=PART_NUMBERS[name], whole=PART_WHOLE_NUMBERS[name]
+        )
+        part_data = part_text.encode("utf-8")
+        manifest["parts"].append(
+            {
+                **about,
+                "name": name,
+                "media_type": "text/csv",
+                "rows": len(frame),
+                "bytes": len(part_data),
+                "sha256": sha256_hex(part_data),
+            }
+        )
+        texts[name] = part_text
     return {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": PARTS_VERSION if extra_parts else FORMAT_VERSION,
         "manifest": manifest,
-        "parts": {OBSERVATIONS: text},
+        "parts": texts,
         "signature": _sign(SIGNED_MANIFEST, manifest, private_key),
     }
 
@@ -389,7 +467,7 @@ def verify_package(
         "count_mismatch",
         f"观测值行数 {len(observations)} 与清单的 {rows} 不符",
     )
-    return Verified(manifest, observations, raw, package_digest(package))
+    return Verified(manifest, observations, raw, package_digest(package), parts)
 
 
 # ── row checks at the receiver ───────────────────────────────────────────────────
@@ -411,7 +489,27 @@ def check_observations(
     Returns one row per problem: ``row`` (1-based data row, the CSV line minus one),
     ``column``, ``reason`` (a key of :data:`REASONS`), ``value``. A row may have several.
     """
-    problems = []
+    problems: list[pd.DataFrame] = []
+    flag = _flagger(frame, problems)
+
+    flag(frame["DATAFLOW"] != dataflow, "DATAFLOW", "wrong_dataflow")
+    flag(~frame["REF_AREA"].isin(places), "REF_AREA", "unknown_place")
+    known = frame["INDICATOR"].isin(units.keys())
+    flag(~known, "INDICATOR", "unknown_indicator")
+    expected_unit = frame["INDICATOR"].map(units)
+    flag(known & (frame["UNIT_MEASURE"] != expected_unit), "UNIT_MEASURE", "unit_mismatch")
+    flag(frame["TIME_PERIOD"] != str(period), "TIME_PERIOD", "period_outside_round")
+    values = frame["OBS_VALUE"]
+    written = (raw if raw is not None else values.astype(str)).astype(str).str.strip() != ""
+    flag(written & ~np.isfinite(values.fillna(np.inf)), "OBS_VALUE", "bad_value")
+    duplicated = frame.duplicated(["REF_AREA", "INDICATOR"], keep=False)
+    flag(duplicated, "REF_AREA", "duplicate_row")
+    return _problems(problems)
+
+
+def _flagger(frame: pd.DataFrame, problems: list):
+    """``flag(mask, column, reason)``: note a problem for each row of ``frame`` in
+    ``mask`` (row numbers 1-based, the value as written)."""
 
     def flag(mask, column, reason):
         if mask.any():
@@ -426,21 +524,62 @@ def check_observations(
                 )
             )
 
-    flag(frame["DATAFLOW"] != dataflow, "DATAFLOW", "wrong_dataflow")
-    flag(~frame["REF_AREA"].isin(places), "REF_AREA", "unknown_place")
-    known = frame["INDICATOR"].isin(units.keys())
-    flag(~known, "INDICATOR", "unknown_indicator")
-    expected_unit = frame["INDICATOR"].map(units)
-    flag(known & (frame["UNIT_MEASURE"] != expected_unit), "UNIT_MEASURE", "unit_mismatch")
-    flag(frame["TIME_PERIOD"] != str(period), "TIME_PERIOD", "period_outside_round")
-    values = frame["OBS_VALUE"]
-    written = (raw if raw is not None else values.astype(str)).astype(str).str.strip() != ""
-    flag(written & ~np.isfinite(values.fillna(np.inf)), "OBS_VALUE", "bad_value")
-    duplicated = frame.duplicated(["REF_AREA", "INDICATOR"], keep=False)
-    flag(duplicated, "REF_AREA", "duplicate_row")
+    return flag
+
+
+def _problems(problems: list) -> pd.DataFrame:
     if not problems:
         return pd.DataFrame(columns=["row", "column", "reason", "value"])
     return pd.concat(problems, ignore_index=True).sort_values(["row", "column"], kind="stable")
+
+
+def check_part(
+    name: str, text: str, *, rows, places: set[str], indicators: set[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read one optional part (a name of :data:`EXTRA_PARTS`) and judge its rows against
+    the receiver: ``places`` the sender may report, ``indicators`` of the receiver's
+    system, ``rows`` the count the manifest declares. Returns the table (all text) and its
+    problems (as :func:`check_observations`; row 0 for the part as a whole). A part is
+    taken whole or refused whole, so any problem refuses it."""
+    columns = EXTRA_PARTS[name]
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        return pd.DataFrame(columns=columns), _one("", "bad_table", str(exc))
+    if list(frame.columns) != columns:
+        return frame, _one("", "bad_table", ",".join(frame.columns))
+    if rows != len(frame):
+        return frame, _one("", "count_mismatch", str(len(frame)))
+    problems: list[pd.DataFrame] = []
+    flag = _flagger(frame, problems)
+    flag(~frame["REF_AREA"].isin(places), "REF_AREA", "unknown_place")
+    for column in PART_NUMBERS[name]:
+        number = pd.to_numeric(frame[column].replace("", np.nan), errors="coerce")
+        flag((frame[column] != "") & ~np.isfinite(number.fillna(np.inf)), column, "bad_number")
+    for column in PART_WHOLE_NUMBERS[name]:
+        flag((frame[column] != "") & ~frame[column].str.fullmatch(r"\d+"), column, "bad_number")
+    flag(frame.duplicated(PART_KEYS[name], keep=False), PART_KEYS[name][-1], "duplicate_row")
+    if name == RELEASE:
+        flag(~frame["LEVEL"].isin(RELEASE_LEVELS), "LEVEL", "bad_level")
+        indicator = frame["LEVEL"] == "indicator"
+        flag(indicator & ~frame["CODE"].isin(indicators), "CODE", "unknown_indicator")
+    elif name == PROBLEMS:
+        flag(~frame["SEVERITY"].isin(SEVERITIES), "SEVERITY", "bad_severity")
+        listed = (
+            frame["INDICATORS"]
+            .str.split(";")
+            .map(lambda codes: all(c in indicators for c in codes if c))
+        )
+        flag(~listed.astype(bool), "INDICATORS", "unknown_indicator")
+    else:
+        for column in ("START", "END"):
+            date = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
+            flag(date.isna(), column, "bad_date")
+    return frame, _problems(problems)
+
+
+def _one(column: str, reason: str, value: str) -> pd.DataFrame:
+    return pd.DataFrame([{"row": 0, "column": column, "reason": reason, "value": value}])
 
 
 def receipt_state(rows: int, rejected_rows: int) -> str:
@@ -465,11 +604,14 @@ def make_receipt(
     rejections: list[dict],
     error: dict | None,
     private_key: bytes,
+    parts: list[dict] | None = None,
 ) -> dict:
-    """A signed receipt: ``body`` (what the receiver decided) and its ``signature``."""
+    """A signed receipt: ``body`` (what the receiver decided) and its ``signature``.
+    ``parts`` (format 1.1): the verdict on each optional part, ``name``, ``rows``,
+    ``state`` (accepted or rejected, a part being taken whole) and ``rejections``."""
     body = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": PARTS_VERSION if parts else FORMAT_VERSION,
         "package_id": package_id,
         "package_digest": package_digest,
         "receiver": receiver,
@@ -480,6 +622,8 @@ def make_receipt(
         "rejections": rejections,
         "error": error,
     }
+    if parts:
+        body["parts"] = parts
     return {"body": body, "signature": _sign(SIGNED_RECEIPT, body, private_key)}
 
 

@@ -46,6 +46,7 @@ from .models import (
     Peer,
     PeerRelation,
     ReceivedPackage,
+    ReceivedRecord,
     RowState,
     SentRow,
 )
@@ -143,7 +144,10 @@ def mapping_for(round_: Round, peer: Peer) -> Mapping:
     return mapping
 
 
-@transaction.atomic
+def _no_report(percent: float, message: str = "") -> None:
+    """The progress callback when nobody watches (commands, tests)."""
+
+
 def prepare_package(
     round_: Round,
     peer: Peer,
@@ -151,24 +155,33 @@ def prepare_package(
     acting_user,
     mapping: Mapping | None = None,
     only_changed: bool = True,
+    parts: tuple[str, ...] | list[str] = (),
+    report=_no_report,
 ) -> OutgoingPackage:
     """Package the round's adopted values for ``peer`` (mapped to its codes) and enter it
     in the ledger as ``prepared``.
 
     With ``only_changed`` (the default) only values the peer has not yet accepted as they
     are now go: new ones, rejected ones, and ones edited here since (a correction, their
-    rows marked ``R``). Raises :class:`ExchangeError` when there is nothing to send.
+    rows marked ``R``). ``parts`` adds the round's release, problem list and project list
+    (names of :data:`citycheck.exchange.package.EXTRA_PARTS`, see :mod:`.parts`). Raises
+    :class:`ExchangeError` when there is nothing to send. ``report(percent, message)`` is
+    told each step (packaging, signing); only the ledger entry is written, in one
+    transaction at the end.
     """
+    from . import parts as extra
+
     _check_manager(acting_user)
     if peer.relation != PeerRelation.UPPER:
         raise ExchangeError(_("只能向上级平台报送。"))
     mapping = mapping or mapping_for(round_, peer)
+    report(5, _("读取采信值并映射到上级指标代码"))
     current = adopted_values(round_)
     confirmed = confirmed_values(peer, round_)
     if only_changed and not current.empty:
         current = current[package.changed_rows(current, confirmed).to_numpy()]
     mapped, _unmapped = package.map_codes(current.reset_index(drop=True), mapping.pairs)
-    if mapped.empty:
+    if mapped.empty and not parts:
         raise ExchangeError(_("没有需要报送的数据：上级平台已接收全部现有采信值。"))
     confirmed_keys = set(zip(confirmed["place"], confirmed["indicator"], strict=True))
     revised = np.array(
@@ -186,8 +199,11 @@ def prepare_package(
             "UNIT_MEASURE": mapped["unit"].to_numpy(),
             "OBS_STATUS": np.where(revised, package.STATUS_REVISED, package.STATUS_NORMAL),
             "COMMENT": "",
-        }
+        },
+        columns=package.COLUMNS,
     )
+    report(15, _("打包 %(rows)s 行观测值") % {"rows": len(observations)})
+    extra_parts = extra.build_parts(round_, mapping, parts)
     kind = "correction" if revised.any() else "submission"
     package_id = f"{conf.instance_code()}-{round_.year}-{uuid.uuid4().hex[:16]}"
     earlier = list(
@@ -195,6 +211,7 @@ def prepare_package(
         .exclude(state__in=[LedgerState.PREPARED, LedgerState.UNDELIVERED, LedgerState.REFUSED])
         .values_list("package_id", flat=True)
     )
+    report(30, _("签名"))
     document = package.make_package(
         observations,
         package_id=package_id,
@@ -207,34 +224,44 @@ def prepare_package(
         created=_now_text(),
         private_key=keys.private_key(),
         corrects=earlier if kind == "correction" else None,
+        extra_parts=extra_parts,
     )
-    outgoing = OutgoingPackage.objects.create(
-        package_id=package_id,
-        peer=peer,
-        round=round_,
-        kind=kind,
-        mapping_code=mapping.code,
-        mapping_version=mapping.version,
-        digest=package.package_digest(document),
-        rows=len(observations),
-        package=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-        created_by=acting_user,
-    )
-    place_ids = dict(Place.objects.filter(code__in=set(mapped["place"])).values_list("code", "pk"))
-    indicator_ids = dict(round_.system.all_indicators().values_list("code", "pk"))
-    _insert_lines(
-        outgoing,
-        mapped["place"].map(place_ids),
-        mapped["ours"].map(indicator_ids),
-        mapped["indicator"],
-        mapped["ours_value"].to_numpy(float),
-    )
-    record_event(
-        outgoing,
-        "package_prepared",
-        acting_user=acting_user,
-        data={"rows": outgoing.rows, "digest": outgoing.digest, "mapping": mapping.reference},
-    )
+    report(35, _("记入报送台账"))
+    with transaction.atomic():
+        outgoing = OutgoingPackage.objects.create(
+            package_id=package_id,
+            peer=peer,
+            round=round_,
+            kind=kind,
+            mapping_code=mapping.code,
+            mapping_version=mapping.version,
+            digest=package.package_digest(document),
+            rows=len(observations),
+            package=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            created_by=acting_user,
+        )
+        place_ids = dict(
+            Place.objects.filter(code__in=set(mapped["place"])).values_list("code", "pk")
+        )
+        indicator_ids = dict(round_.system.all_indicators().values_list("code", "pk"))
+        _insert_lines(
+            outgoing,
+            mapped["place"].map(place_ids),
+            mapped["ours"].map(indicator_ids),
+            mapped["indicator"],
+            mapped["ours_value"].to_numpy(float),
+        )
+        record_event(
+            outgoing,
+            "package_prepared",
+            acting_user=acting_user,
+            data={
+                "rows": outgoing.rows,
+                "digest": outgoing.digest,
+                "mapping": mapping.reference,
+                "parts": sorted(extra_parts),
+            },
+        )
     return outgoing
 
 
@@ -273,6 +300,11 @@ def _insert_lines(outgoing, place_ids, indicator_ids, their_codes, values) -> No
         )
 
 
+def http_client() -> httpx.Client:
+    """The client packages are sent with (one place, so tests can put a peer behind it)."""
+    return httpx.Client(timeout=httpx.Timeout(300.0, connect=5.0))
+
+
 def _gzip(document_text: str) -> bytes:
     return gzip.compress(document_text.encode("utf-8"), compresslevel=5)
 
@@ -284,36 +316,54 @@ def send_package(
     attempts: int = 3,
     backoff: float = 0.5,
     client: httpx.Client | None = None,
+    report=_no_report,
 ) -> OutgoingPackage:
-    """POST the package to the peer, with retries, and enter the outcome in the ledger.
+    """Deliver the package to the peer, with retries, and enter the outcome in the ledger.
 
     Connection failures, timeouts and 5xx/429 answers are retried ``attempts`` times with
     doubling pauses; still failing, the entry is ``undelivered`` with the reason. A 4xx
     answer without a receipt makes it ``refused``. Only a receipt signed by the peer's
-    key changes the rows' states.
+    key changes the rows' states. A body larger than ``CITYCHECK_EXCHANGE_CHUNK_BYTES``
+    goes as a resumable upload (:mod:`.upload`): a retry continues where the receiver's
+    copy stopped. ``report(percent, message)`` is told each attempt and the receipt.
     """
+    from . import upload
+
     _check_manager(acting_user)
     if outgoing.has_receipt:
         return outgoing
     peer = outgoing.peer
     if not peer.url:
         raise ExchangeError(_("对端平台 %(peer)s 没有登记地址，请导出文件交换。") % {"peer": peer})
-    url = peer.url.rstrip("/") + RECEIVE_PATH
     body = _gzip(outgoing.package)
+    chunked = len(body) > conf.chunk_bytes()
+    url = peer.url.rstrip("/") + (upload.UPLOADS_PATH if chunked else RECEIVE_PATH)
     own_client = client is None
-    client = client or httpx.Client(timeout=httpx.Timeout(300.0, connect=5.0))
+    client = client or http_client()
     error, response = "", None
     try:
         for attempt in range(attempts):
             if attempt:
-                time.sleep(backoff * 2 ** (attempt - 1))
+                pause = backoff * 2 ** (attempt - 1)
+                report(
+                    40 + 10 * attempt,
+                    _("第 %(n)s 次发送未成功，%(pause)s 秒后重试：%(error)s")
+                    % {"n": attempt, "pause": pause, "error": error},
+                )
+                time.sleep(pause)
+            report(40 + 10 * attempt, _("发送（第 %(n)s 次）") % {"n": attempt + 1})
             outgoing.attempts += 1
             try:
-                response = client.post(
-                    url,
-                    content=body,
-                    headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
-                )
+                if chunked:
+                    response = upload.send_in_chunks(
+                        outgoing, body, client=client, base_url=url, report=report
+                    )
+                else:
+                    response = client.post(
+                        url,
+                        content=body,
+                        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                    )
             except httpx.HTTPError as exc:
                 error = _("无法连接接收方 %(url)s：%(error)s") % {"url": url, "error": exc}
                 response = None
@@ -328,6 +378,7 @@ def send_package(
     finally:
         if own_client:
             client.close()
+    report(90, _("核验回执"))
     outgoing.last_attempt = timezone.now()
     if response is None:
         outgoing.state, outgoing.error = LedgerState.UNDELIVERED, error
@@ -357,6 +408,20 @@ def send_package(
     outgoing.save(update_fields=["state", "error", "attempts", "last_attempt", "last_updated"])
     record_event(outgoing, "package_refused", acting_user=acting_user, note=outgoing.error)
     return outgoing
+
+
+def outcome_message(outgoing: OutgoingPackage) -> str:
+    """What came of a package, for the user: the receipt's counts, or why nothing counts
+    as submitted yet."""
+    if outgoing.has_receipt:
+        return _("上级平台回执：%(state)s（接收 %(accepted)s 行，退回 %(rejected)s 行）") % {
+            "state": outgoing.get_state_display(),
+            "accepted": outgoing.accepted_rows,
+            "rejected": outgoing.rejected_rows,
+        }
+    if outgoing.state == LedgerState.PREPARED and not outgoing.error:
+        return _("数据包已生成，请下载后以文件方式交给上级平台。")
+    return f"{outgoing.get_state_display()}：{outgoing.error}"
 
 
 @transaction.atomic
@@ -534,16 +599,7 @@ def _import(peer: Peer, verified, channel: str) -> dict:
             units={code: i.unit for code, i in indicators.items()},
             raw=verified.raw_values,
         )
-        rejections = [
-            {
-                "row": int(p.row),
-                "column": p.column,
-                "reason": p.reason,
-                "message": package.REASONS[p.reason],
-                "value": p.value,
-            }
-            for p in problems.itertuples(index=False)
-        ]
+        rejections = _rejections(problems)
         bad = np.zeros(len(frame), dtype=bool)
         bad[problems["row"].to_numpy(int) - 1] = True
         good = frame[~bad]
@@ -560,9 +616,13 @@ def _import(peer: Peer, verified, channel: str) -> dict:
             reason=_("数据包 %(id)s（%(peer)s 报送）")
             % {"id": manifest["package_id"], "peer": peer.name},
         )
-        state = package.receipt_state(len(frame), len(frame) - accepted)
+        part_verdicts, records = _judge_parts(verified, place_objects, set(indicators))
+        refused_parts = sum(1 for v in part_verdicts if v["state"] == package.REJECTED)
+        state = package.receipt_state(
+            len(frame) + len(part_verdicts), len(frame) - accepted + refused_parts
+        )
     else:
-        state = package.REJECTED
+        state, part_verdicts, records = package.REJECTED, [], []
     counts = {"rows": len(frame), "accepted": accepted, "rejected": len(frame) - accepted}
     receipt = package.make_receipt(
         package_id=manifest["package_id"],
@@ -575,6 +635,7 @@ def _import(peer: Peer, verified, channel: str) -> dict:
         rejections=rejections,
         error=error,
         private_key=keys.private_key(),
+        parts=part_verdicts or None,
     )
     received = ReceivedPackage.objects.create(
         peer=peer,
@@ -590,13 +651,63 @@ def _import(peer: Peer, verified, channel: str) -> dict:
         accepted_rows=counts["accepted"],
         rejected_rows=counts["rejected"],
         receipt=receipt,
+        parts=[{k: v for k, v in p.items() if k != "rejections"} for p in part_verdicts],
     )
+    for record in records:
+        record.package = received
+    ReceivedRecord.objects.bulk_create(records, batch_size=2000)
     record_event(
         peer,
         "package_received",
         data={"package_id": received.package_id, "state": state, **counts},
     )
     return receipt
+
+
+def _rejections(problems: pd.DataFrame) -> list[dict]:
+    """Problems found in a table as the receipt lists them."""
+    return [
+        {
+            "row": int(p.row),
+            "column": p.column,
+            "reason": p.reason,
+            "message": package.REASONS[p.reason],
+            "value": p.value,
+        }
+        for p in problems.itertuples(index=False)
+    ]
+
+
+def _judge_parts(verified, place_objects: dict, indicators: set[str]):
+    """The verdict on each optional part of the package (accepted whole or refused whole,
+    with reasons) and the records of the accepted ones, not yet saved."""
+    verdicts, records = [], []
+    for described in verified.manifest["parts"]:
+        name = described.get("name")
+        if name not in package.EXTRA_PARTS:
+            continue  # a part of a later minor version: not read, its digest was checked
+        frame, problems = package.check_part(
+            name,
+            verified.parts[name],
+            rows=described.get("rows"),
+            places=set(place_objects),
+            indicators=indicators,
+        )
+        verdict = {"name": name, "rows": len(frame)}
+        if len(problems):
+            verdict.update(
+                state=package.REJECTED,
+                rejections=_rejections(problems),
+            )
+        else:
+            verdict["state"] = package.ACCEPTED
+            keys_ = frame[package.PART_KEYS[name]].astype(str).agg(":".join, axis=1)
+            records.extend(
+                ReceivedRecord(part=name, place=place_objects[row["REF_AREA"]], key=key, data=row)
+                for key, row in zip(keys_, frame.to_dict("records"), strict=True)
+            )
+        verdicts.append(verdict)
+    return verdicts, records
 
 
 def _store_received(round_: Round, frame: pd.DataFrame, *, reason: str) -> int:
@@ -665,6 +776,23 @@ def _store_received(round_: Round, frame: pd.DataFrame, *, reason: str) -> int:
         cursor.execute("DROP TABLE exchange_stage")
         cursor.execute("DROP TABLE exchange_prior")
     return len(rows)
+
+
+def received_parts(peer: Peer, round_: Round) -> dict[str, tuple[ReceivedPackage, list]]:
+    """What a lower peer reported for the round beyond values: for each optional part, the
+    latest package that brought it accepted and its records (a later package's part
+    replaces an earlier one's)."""
+    latest: dict[str, ReceivedPackage] = {}
+    for item in ReceivedPackage.objects.filter(peer=peer, round=round_).order_by(
+        "received_at", "pk"
+    ):
+        for part in item.parts:
+            if part.get("state") == package.ACCEPTED:
+                latest[part["name"]] = item
+    return {
+        name: (item, list(item.records.filter(part=name).select_related("place")))
+        for name, item in sorted(latest.items())
+    }
 
 
 def describe_instance() -> dict:

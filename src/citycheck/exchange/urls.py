@@ -13,5 +13,6 @@ urlpatterns = [
     path("packages/upload/", views.package_upload, name="package_upload"),
     path("received/<int:pk>/", views.received, name="received"),
     path("peers/<int:peer_pk>/systems/", views.systems, name="systems"),
+    path("peers/<int:peer_pk>/rounds/<int:round_pk>/", views.peer_round, name="peer_round"),
     path("received/<int:pk>/receipt.json", views.received_receipt, name="received_receipt"),
 ]

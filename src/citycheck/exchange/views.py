@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from citycheck.collection.models import Round, RoundStatus
 from citycheck.core.access import may
 from citycheck.core.choices import Action
+from citycheck.core.jobs import start_job
 
 from . import conf, package, services
 from .models import (
@@ -25,6 +27,12 @@ from .models import (
     ReceivedPackage,
     RowState,
 )
+
+PART_TITLES = {
+    package.RELEASE: _lazy("评价结果"),
+    package.PROBLEMS: _lazy("问题清单"),
+    package.PROJECTS: _lazy("项目清单"),
+}
 
 
 def _manager(request):
@@ -62,40 +70,20 @@ def ledger(request):
 @login_required
 @require_POST
 def submit(request):
+    """Package (and send) a round as a background job; its page shows the steps."""
     _manager(request)
     round_ = get_object_or_404(Round, pk=request.POST.get("round") or 0)
     peer = get_object_or_404(Peer, pk=request.POST.get("peer") or 0, relation=PeerRelation.UPPER)
-    try:
-        outgoing = services.prepare_package(
-            round_,
-            peer,
-            acting_user=request.user,
-            only_changed=request.POST.get("scope") != "all",
-        )
-    except services.ExchangeError as error:
-        messages.error(request, error.message)
-        return redirect("exchange:ledger")
-    if request.POST.get("send") == "file" or not peer.url:
-        messages.info(request, _("数据包已生成，请下载后以文件方式交给上级平台。"))
-    else:
-        outgoing = services.send_package(outgoing, acting_user=request.user)
-        _report(request, outgoing)
-    return redirect("exchange:sent", package_id=outgoing.package_id)
-
-
-def _report(request, outgoing):
-    if outgoing.has_receipt:
-        messages.success(
-            request,
-            _("上级平台回执：%(state)s（接收 %(accepted)s 行，退回 %(rejected)s 行）")
-            % {
-                "state": outgoing.get_state_display(),
-                "accepted": outgoing.accepted_rows,
-                "rejected": outgoing.rejected_rows,
-            },
-        )
-    else:
-        messages.error(request, f"{outgoing.get_state_display()}：{outgoing.error}")
+    job = start_job(
+        "exchange.submit",
+        acting_user=request.user,
+        round_id=round_.pk,
+        peer_id=peer.pk,
+        only_changed=request.POST.get("scope") != "all",
+        parts=sorted(set(request.POST.getlist("parts")) & set(package.EXTRA_PARTS)),
+        send=request.POST.get("send") != "file" and bool(peer.url),
+    )
+    return redirect("job", pk=job.pk)
 
 
 @login_required
@@ -125,10 +113,10 @@ def sent(request, package_id):
 def retry(request, package_id):
     _manager(request)
     outgoing = get_object_or_404(OutgoingPackage, package_id=package_id)
-    if outgoing.peer.url and not outgoing.has_receipt:
-        outgoing = services.send_package(outgoing, acting_user=request.user)
-        _report(request, outgoing)
-    return redirect("exchange:sent", package_id=outgoing.package_id)
+    if not outgoing.peer.url or outgoing.has_receipt:
+        return redirect("exchange:sent", package_id=outgoing.package_id)
+    job = start_job("exchange.send", acting_user=request.user, package_id=outgoing.package_id)
+    return redirect("job", pk=job.pk)
 
 
 @login_required
@@ -147,6 +135,11 @@ def _upload(request, field):
     if upload.size > conf.max_bytes():
         raise services.ExchangeError(_("文件过大。"))
     return upload.read()
+
+
+def _report(request, outgoing):
+    level = messages.success if outgoing.has_receipt else messages.error
+    level(request, services.outcome_message(outgoing))
 
 
 @login_required
@@ -210,6 +203,33 @@ def received(request, pk):
             "rejections": body.get("rejections", [])[:500],
             "reasons": package.REASONS,
         },
+    )
+
+
+@login_required
+def peer_round(request, peer_pk, round_pk):
+    """What a lower peer reported for a round beyond its values: its release results,
+    problem list and project list, each from the latest package that brought it."""
+    _manager(request)
+    peer = get_object_or_404(Peer, pk=peer_pk, relation=PeerRelation.LOWER)
+    round_ = get_object_or_404(Round, pk=round_pk)
+    parts = [
+        {
+            "name": name,
+            "title": PART_TITLES[name],
+            "package": item,
+            "columns": package.EXTRA_PARTS[name],
+            "rows": [
+                [record.data.get(c, "") for c in package.EXTRA_PARTS[name]] for record in records
+            ],
+            "about": next((p for p in item.manifest["parts"] if p.get("name") == name), {}),
+        }
+        for name, (item, records) in services.received_parts(peer, round_).items()
+    ]
+    return render(
+        request,
+        "exchange/peer_round.html",
+        {"peer": peer, "round": round_, "parts": parts},
     )
 
 

@@ -1,6 +1,8 @@
 import pytest
 
 from citycheck.exchange import package
+from citycheck.exchange.models import PeerRelation
+from citycheck.exchange.services import save_peer
 
 
 @pytest.fixture
@@ -18,3 +20,21 @@ def instance(settings, tmp_path):
 def peer_key():
     """A peer's private key (raw bytes)."""
     return package.new_private_key()
+
+
+@pytest.fixture
+def nanchang(small_province, instance, peer_key):
+    """Nanchang running its own citycheck: a lower peer reporting for 南昌市."""
+    return save_peer(
+        code="nanchang",
+        name="南昌市城市体检平台",
+        relation=PeerRelation.LOWER,
+        public_key=package.public_key_of(peer_key),
+        url="",
+        place=small_province.places["city"],
+    )
+
+
+@pytest.fixture
+def system_code(small_province):
+    return small_province.system.code

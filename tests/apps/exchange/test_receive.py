@@ -12,22 +12,9 @@ import pytest
 
 from citycheck.collection.models import ChangeChannel, RoundStatus, Source, Value, ValueChange
 from citycheck.exchange import keys, package
-from citycheck.exchange.models import LedgerState, PeerRelation, ReceivedPackage
-from citycheck.exchange.services import save_peer
+from citycheck.exchange.models import LedgerState, ReceivedPackage
 
 URL = "/api/exchange/packages/"
-
-
-@pytest.fixture
-def nanchang(small_province, instance, peer_key):
-    return save_peer(
-        code="nanchang",
-        name="南昌市城市体检平台",
-        relation=PeerRelation.LOWER,
-        public_key=package.public_key_of(peer_key),
-        url="",
-        place=small_province.places["city"],
-    )
 
 
 def rows(*specs):
@@ -73,11 +60,6 @@ def post(client, doc, *, compress=False):
     if compress:
         body, headers = gzip.compress(body), {"HTTP_CONTENT_ENCODING": "gzip"}
     return client.post(URL, body, content_type="application/json", **headers)
-
-
-@pytest.fixture
-def system_code(small_province):
-    return small_province.system.code
 
 
 def units(small_province):

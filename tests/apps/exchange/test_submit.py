@@ -211,3 +211,59 @@ def test_only_managers_submit_and_a_round_without_mapping_is_refused(
             acting_user=small_province.users["province_admin"],
         )
     assert np.isnan(np.nan) and json.dumps({})
+
+
+class Watched:
+    """A stand-in for the job a submission runs in: records the progress it is told."""
+
+    def __init__(self, user):
+        self.created_by, self.reports = user, []
+
+    def report(self, percent, message=""):
+        self.reports.append((percent, message))
+
+
+def test_submitting_runs_as_a_job_with_progress_and_a_down_receiver_is_never_submitted(
+    client, small_province, instance, national, monkeypatch
+):
+    from citycheck.core.models import Job
+    from citycheck.exchange import jobs
+
+    write_mapping(instance, version="2", density_unit="万人/km²", factor=0.0001)
+    monkeypatch.setattr(
+        services, "http_client", lambda: httpx.Client(transport=httpx.MockTransport(national))
+    )
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    admin = small_province.users["province_admin"]
+    national.down = True
+    watched = Watched(admin)
+    result = jobs.submit_job(
+        watched, round_id=small_province.open_round.pk, peer_id=national.peer.pk
+    )
+    steps = [message for _percent, message in watched.reports]
+    assert [s for s in steps if s.startswith(("打包", "签名", "发送", "核验"))] == [
+        f"打包 {2 * len(small_province.places)} 行观测值",
+        "签名",
+        "发送（第 1 次）",
+        "发送（第 2 次）",
+        "发送（第 3 次）",
+        "核验回执",
+    ]
+    assert any("秒后重试" in s for s in steps)
+    percents = [p for p, _m in watched.reports]
+    assert percents == sorted(percents) and percents[-1] == 100
+    assert result["state"] == LedgerState.UNDELIVERED and "未送达" in steps[-1]
+    assert services.confirmed_values(national.peer, small_province.open_round).empty
+
+    # The ledger page's button starts the job to send it again (inline in tests).
+    national.down = False
+    client.force_login(admin)
+    response = client.post(f"/exchange/sent/{result['package_id']}/retry/")
+    job = Job.objects.get(kind="exchange.send")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == Job.Status.SUCCEEDED and "接收" in job.message
+    page = client.get(response["Location"]).content.decode()
+    assert f"/exchange/sent/{result['package_id']}/" in page
+    assert len(services.confirmed_values(national.peer, small_province.open_round)) == 2 * len(
+        small_province.places
+    )

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from citycheck.core.models import Job
 from citycheck.exchange import package
 from citycheck.exchange.models import LedgerState, OutgoingPackage, PeerRelation, ReceivedPackage
 from citycheck.exchange.services import save_peer
@@ -49,7 +50,10 @@ def test_offline_round_trip_file_out_receipt_back(client, small_province, nation
         },
     )
     outgoing = OutgoingPackage.objects.get()
-    assert response.status_code == 302 and outgoing.package_id in response["Location"]
+    job = Job.objects.get(kind="exchange.submit")
+    assert response["Location"] == f"/jobs/{job.pk}/"  # packaging runs as a job
+    page = client.get(response["Location"]).content.decode()
+    assert f"/exchange/sent/{outgoing.package_id}/" in page and "下载后以文件方式" in page
     document = json.loads(client.get(f"/exchange/sent/{outgoing.package_id}/package.json").content)
     verified = package.verify_package(document, {"jiangxi": _public(client)})
     receipt = package.make_receipt(

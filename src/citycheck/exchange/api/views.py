@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from citycheck.indicators.models import IndicatorSystem
 
-from .. import conf, distribution, services
+from .. import conf, distribution, services, upload
 
 ERROR = inline_serializer(
     "ExchangeError",
@@ -94,8 +94,7 @@ class PackageView(APIView):
         raw = request._request.read(conf.max_bytes() + 1)
         gzipped = request.headers.get("Content-Encoding", "").lower() == "gzip"
         try:
-            document = services.read_body(raw, gzipped=gzipped)
-            receipt, _repeated = services.receive_package(document)
+            receipt = _receive(raw, gzipped)
         except services.Refusal as refusal:
             return Response(
                 {"code": refusal.code, "message": refusal.message}, status=refusal.status
@@ -103,6 +102,122 @@ class PackageView(APIView):
         response = Response(receipt)
         response["Server-Timing"] = f"receive;dur={(time.perf_counter() - started) * 1000:.0f}"
         return response
+
+
+def _receive(raw: bytes, gzipped: bool) -> dict:
+    """A package body received (one-shot or the whole of a finished upload): its receipt,
+    or :class:`~citycheck.exchange.services.Refusal`."""
+    return services.receive_package(services.read_body(raw, gzipped=gzipped))[0]
+
+
+UPLOAD = inline_serializer(
+    "ExchangeUpload",
+    {
+        "id": serializers.CharField(),
+        "offset": serializers.IntegerField(),
+        "length": serializers.IntegerField(),
+        "finished": serializers.BooleanField(),
+    },
+)
+NEW_UPLOAD = inline_serializer(
+    "ExchangeNewUpload",
+    {
+        "length": serializers.IntegerField(help_text="bytes of the (gzipped) body"),
+        "sha256": serializers.CharField(help_text="SHA-256 of those bytes, hex"),
+        "gzip": serializers.BooleanField(default=True),
+    },
+)
+
+
+def _upload_state(session) -> dict:
+    return {
+        "id": session.token,
+        "offset": session.received,
+        "length": session.length,
+        "finished": session.receipt is not None,
+    }
+
+
+def _refused(refusal) -> Response:
+    return Response(refusal.answer(), status=refusal.status)
+
+
+class UploadListView(APIView):
+    """Open a resumable upload of a large package (docs/exchange.md): 201 with its id.
+    413 over the size limit, 429 too many uploads open."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=NEW_UPLOAD, responses={201: UPLOAD, 400: ERROR, 413: ERROR, 429: ERROR})
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            session = upload.create_session(
+                data.get("length"), data.get("sha256"), gzipped=data.get("gzip", True)
+            )
+        except upload.UploadRefusal as refusal:
+            return _refused(refusal)
+        return Response(_upload_state(session), status=201)
+
+
+class UploadView(APIView):
+    """One upload: ``GET``/``HEAD`` how much arrived (also as ``Upload-Offset``), ``PUT`` a
+    chunk with ``Content-Range: bytes a-b/total`` starting at that offset (409 with the
+    offset otherwise)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    parser_classes: list = []
+
+    def _answer(self, session) -> Response:
+        response = Response(_upload_state(session))
+        response["Upload-Offset"] = str(session.received)
+        return response
+
+    @extend_schema(responses={200: UPLOAD, 404: ERROR})
+    def get(self, request, token: str):
+        try:
+            return self._answer(upload.find_session(token))
+        except upload.UploadRefusal as refusal:
+            return _refused(refusal)
+
+    @extend_schema(
+        request={"application/octet-stream": bytes},
+        responses={200: UPLOAD, 400: ERROR, 404: ERROR, 409: ERROR, 413: ERROR},
+    )
+    def put(self, request, token: str):
+        data = request._request.read(conf.chunk_bytes() * 2 + 1)
+        if len(data) > conf.chunk_bytes() * 2:
+            return Response({"code": "too_large", "message": "分段过大"}, status=413)
+        try:
+            session = upload.write_chunk(token, request.headers.get("Content-Range", ""), data)
+        except upload.UploadRefusal as refusal:
+            return _refused(refusal)
+        return self._answer(session)
+
+
+class UploadFinishView(APIView):
+    """Finish an upload: the whole body is received as by ``POST packages/`` and answers
+    the same signed receipt (again on a repeated finish)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=None, responses={200: RECEIPT, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+    )
+    def post(self, request, token: str):
+        try:
+            receipt, _session = upload.finish(token, _receive)
+        except upload.UploadRefusal as refusal:
+            return _refused(refusal)
+        except services.Refusal as refusal:
+            return Response(
+                {"code": refusal.code, "message": refusal.message}, status=refusal.status
+            )
+        return Response(receipt)
 
 
 SYSTEM_LIST = inline_serializer(
