@@ -102,7 +102,9 @@ def check_values(values: Any, *, name: str = "values", allow_missing: bool = Tru
     non-numeric column or (with ``allow_missing=False``) a missing value.
     """
     if isinstance(values, pd.DataFrame):
-        non_numeric = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
+        non_numeric = [
+            c for c, dtype in values.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+        ]
         if non_numeric:
             raise DataError(f"`{name}` has a non-numeric column", indicator=non_numeric[0])
         frame = values.astype(float)
@@ -165,8 +167,9 @@ def check_min_rows(frame: pd.DataFrame, minimum: int, *, method: str) -> None:
 
 def check_not_constant(frame: pd.DataFrame, *, method: str) -> None:
     """Raise :class:`DataError` naming the first indicator whose values are all equal."""
-    spread = frame.max() - frame.min()
-    constant = spread.index[~(spread > 0)]
+    values = frame.to_numpy()  # missing values skipped, as by frame.max() - frame.min()
+    spread = np.fmax.reduce(values, axis=0) - np.fmin.reduce(values, axis=0)
+    constant = frame.columns[~(spread > 0)]
     if len(constant):
         raise DataError(
             f"{method} cannot use an indicator whose values are all equal", indicator=constant[0]

@@ -231,10 +231,28 @@ def rank_places(scores, *, groups=None):
         raise ParameterError("scores", "a Series or 1-D array", f"{np.ndim(scores)}-D")
     if series.isna().any():
         raise DataError("a score is missing", place=series.index[series.isna()][0])
-    if groups is None:
-        ranks = series.rank(method="min", ascending=False)
-    else:
-        keys = check_groups(groups, series.index)
-        ranks = series.groupby(keys).rank(method="min", ascending=False)
-    ranks = ranks.astype(int)
-    return ranks.to_numpy() if is_array else ranks
+    codes = None
+    if groups is not None:
+        codes = pd.factorize(check_groups(groups, series.index).to_numpy())[0]
+    ranks = _best_ranks(series.to_numpy(), codes)
+    return ranks if is_array else pd.Series(ranks, index=series.index, name=series.name)
+
+
+def _best_ranks(scores: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+    """Ranks (int64) of ``scores``, 1 = highest, ties sharing the best rank, within each
+    group code if given: one sort (by code, then score) instead of a groupby."""
+    descending = -scores
+    order = np.lexsort((descending, codes)) if codes is not None else np.argsort(descending)
+    ordered = descending[order]
+    positions = np.arange(len(scores))
+    first = np.ones(len(scores), dtype=bool)  # where a run of equal scores starts
+    first[1:] = ordered[1:] != ordered[:-1]
+    group_start = 0
+    if codes is not None:
+        opens = np.ones(len(scores), dtype=bool)
+        opens[1:] = codes[order][1:] != codes[order][:-1]
+        first |= opens
+        group_start = np.maximum.accumulate(np.where(opens, positions, 0))
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.maximum.accumulate(np.where(first, positions, 0)) - group_start + 1
+    return ranks

@@ -366,7 +366,8 @@ class CompositeIndex:
         candidates = entered.drop(columns=list(left_out))
 
         imputed, screened, availability = self._impute_and_screen(candidates, steps, groups)
-        screened_out = availability.drop(index=screened.index)
+        # (isin, not drop: dropping 30,000 (place, year) labels looks each up one by one)
+        screened_out = availability[~availability.index.isin(screened.index)]
         imputations = _imputations(candidates, imputed, screened.index, steps["impute"]["method"])
         log.add("impute", f"{len(imputations)} value(s) imputed ({steps['impute']['method']})")
         log.add(
@@ -377,11 +378,11 @@ class CompositeIndex:
         )
 
         usable = screened
-        for code in usable.columns:
-            present = usable[code].dropna()
-            if present.empty:
+        lowest, highest = _range(usable)
+        for code, least, most in zip(usable.columns, lowest, highest, strict=True):
+            if np.isnan(least):
                 left_out[code] = "no_values"
-            elif present.nunique() == 1:
+            elif least == most:
                 left_out[code] = "constant"
         usable = usable.drop(columns=[c for c in usable.columns if c in left_out])
         treated, treatment = _treat(usable, steps["treat"])
@@ -627,13 +628,17 @@ def _carry_forward(frame: pd.DataFrame, history, year_level: str) -> pd.DataFram
 
 def _imputations(before: pd.DataFrame, after: pd.DataFrame, places, method: str) -> pd.DataFrame:
     """The cells imputation filled (of the places kept), one row each."""
-    was_missing = before.reindex(index=after.index, columns=after.columns).isna() & after.notna()
-    filled = after.where(was_missing).loc[after.index.isin(places)]
-    filled.index = filled.index.set_names(
-        [name or ("place" if i == 0 else f"level_{i}") for i, name in enumerate(filled.index.names)]
-    )
-    table = filled.rename_axis(columns="indicator").stack(future_stack=True).dropna()
-    return table.rename("value").reset_index().assign(method=method)
+    filled = after.to_numpy()
+    was_missing = before.reindex(index=after.index, columns=after.columns).isna().to_numpy()
+    kept = after.index.isin(places)
+    rows, columns = np.nonzero(was_missing & ~np.isnan(filled) & kept[:, None])  # row by row
+    names = [
+        name or ("place" if i == 0 else f"level_{i}") for i, name in enumerate(after.index.names)
+    ]
+    table = after.index[rows].set_names(names).to_frame(index=False)
+    table["indicator"] = after.columns[columns]
+    table["value"] = filled[rows, columns]
+    return table.assign(method=method)
 
 
 def _treat(frame: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -649,8 +654,10 @@ def _treat(frame: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, pd.DataFra
         treated[eligible] = result
         details = found.reindex(frame.columns)
     details["too_few_values"] = counts < MIN_TREATED_VALUES
-    constant = treated.nunique() <= 1
-    details["kept_untreated"] = constant & (frame.nunique() > 1)
+    treated_low, treated_high = _range(treated)
+    given_low, given_high = _range(frame)
+    constant = ~(treated_low < treated_high)  # one value or none
+    details["kept_untreated"] = constant & (given_low < given_high)
     restore = list(details.index[details["kept_untreated"]])
     treated[restore] = frame[restore]
     for column in ("n_winsorised",):
@@ -663,6 +670,13 @@ def _treat(frame: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, pd.DataFra
             & ~details["kept_untreated"]
         )
     return treated, details
+
+
+def _range(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest value of each column, missing values skipped (NaN for a column
+    with none): a column is constant where they are equal (one distinct value)."""
+    values = frame.to_numpy(dtype=float)
+    return np.fmin.reduce(values, axis=0), np.fmax.reduce(values, axis=0)
 
 
 def _coherence(normalised, scores, tree: Tree, options: dict) -> tuple:

@@ -45,7 +45,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from . import aggregate as aggregate_module
 from . import normalise as normalise_module
@@ -195,22 +194,23 @@ def monte_carlo(
     local = _rescaled(nominal_local[:, None] * noise, structure)
 
     model = _Model(structure, choices, low, high, topsis_normalisation)
+    # Draws sorted by normalisation, then by the choice of each level: each normalisation
+    # is computed once, and within a chunk the draws sharing a level's choice are one
+    # contiguous slice (views, one matrix product per dimension and choice).
+    order = np.lexsort((*chosen_aggregation[::-1], chosen_normalisation))
     scores = np.empty((len(frame), draws))
     for k, method in enumerate(normalisations):
         normalised = normalise_module.on_scale(
             frame, signs, method=method, low=low, high=high, targets=targets
         ).to_numpy()
-        selected = np.flatnonzero(chosen_normalisation == k)
+        prepared = model.prepare(normalised)
+        selected = order[chosen_normalisation[order] == k]
         for start in range(0, len(selected), CHUNK):
             columns = selected[start : start + CHUNK]
             scores[:, columns] = model.index_scores(
-                normalised, local[:, columns], chosen_aggregation[:, columns]
+                prepared, local[:, columns], chosen_aggregation[:, columns]
             )
-    if np.isnan(scores).any():
-        place = frame.index[np.isnan(scores).any(axis=1)][0]
-        raise DataError("a draw gives no index score (no value to aggregate)", place=place)
-
-    ranks = rankdata(-scores, axis=0, method="min").astype(np.int32)
+    ranks = _ranks(scores)
     nominal = (
         ranks[:, 0]
         if nominal_ranks is None
@@ -270,56 +270,81 @@ class _Model:
     def __init__(self, tree: Tree, choices: dict, low: float, high: float, topsis_norm: str):
         self.tree, self.choices = tree, choices
         self.low, self.high, self.topsis_normalisation = low, high, topsis_norm
-        self.position = {code: i for i, code in enumerate(tree.parent.index)}
-        self.column = {code: i for i, code in enumerate(tree.indicators)}
+        position = {code: i for i, code in enumerate(tree.parent.index)}
+        column = {code: i for i, code in enumerate(tree.indicators)}
+        # (node, level, rows of its children's weights, its children: indicator columns
+        # for the dimension level, else child nodes), children-first.
+        self.steps = []
+        for node in tree.aggregates:
+            children = list(tree.children(node))
+            level = tree.aggregation_level(node)
+            members = [column[c] for c in children] if level == "dimension" else children
+            self.steps.append((node, level, [position[c] for c in children], members))
 
-    def index_scores(self, normalised, local, chosen) -> np.ndarray:
-        """Root scores (places x draws) for the draws' weights and per-level choices."""
+    def prepare(self, normalised: np.ndarray) -> dict:
+        """What every draw of one normalisation shares: each dimension's values, which
+        are present, and (filled lazily) their zero-filled and logged forms."""
+        prepared = {}
+        for node, level, _, members in self.steps:
+            if level == "dimension":
+                values = normalised[:, members]
+                prepared[node] = {"values": values, "present": ~np.isnan(values)}
+        return prepared
+
+    def index_scores(self, prepared: dict, local, chosen) -> np.ndarray:
+        """Root scores (places x draws) for the draws' weights and per-level choices;
+        the draws are sorted by each level's choice (contiguous runs)."""
+        n_places = len(next(iter(prepared.values()))["values"])
         node_scores: dict = {}
-        for node in self.tree.aggregates:
-            children = list(self.tree.children(node))
-            child_weights = local[[self.position[c] for c in children]]
-            level = self.tree.aggregation_level(node)
-            result = np.full((len(normalised), local.shape[1]), np.nan)
-            for option, how in enumerate(self.choices[level]):
-                draws = np.flatnonzero(chosen[LEVELS.index(level)] == option)
-                if not len(draws):
-                    continue
+        gaps = set()  # the nodes with a missing score in some draw
+        for node, level, rows, members in self.steps:
+            child_weights = local[rows]
+            result = np.empty((n_places, local.shape[1]))
+            for option, draws in _runs(chosen[LEVELS.index(level)]):
+                how = self.choices[level][option]
                 if level == "dimension":
-                    values = normalised[:, [self.column[c] for c in children]]
-                    columns = values
+                    result[:, draws] = self._dimension_mean(
+                        prepared[node], child_weights[:, draws], how
+                    )
                 else:
-                    columns = [node_scores[c][:, draws] for c in children]
-                result[:, draws] = self._mean(columns, child_weights[:, draws], how)
+                    columns = [node_scores[c][:, draws] for c in members]
+                    complete = gaps.isdisjoint(members)
+                    result[:, draws] = self._mean(columns, child_weights[:, draws], how, complete)
             node_scores[node] = result
+            if np.isnan(result.sum()):  # NaN, or infinities of both signs: the careful path
+                gaps.add(node)
         return node_scores[self.tree.root]
 
-    def _mean(self, children, weights, how) -> np.ndarray:
-        """Weighted means (places x draws) skipping missing values: ``children`` is one
-        places x children array shared by every draw, or a list of places x draws arrays
-        (one per child)."""
+    def _dimension_mean(self, children: dict, weights, how) -> np.ndarray:
+        """Weighted means (places x draws) of one places x children array shared by every
+        draw, skipping missing values: two matrix products over all the draws."""
         if how == "topsis":
-            stacked = np.stack(children, axis=1) if isinstance(children, list) else children
-            return np.column_stack(
-                [
-                    self.low
-                    + (self.high - self.low)
-                    * aggregate_module.topsis(
-                        stacked[:, :, d] if stacked.ndim == 3 else stacked,
-                        weights[:, d],
-                        np.ones(weights.shape[0]),
-                        normalisation=self.topsis_normalisation,
-                    )
-                    for d in range(weights.shape[1])
-                ]
-            )
+            return self._topsis(lambda d: children["values"], weights)
+        if how not in children:
+            present, values = children["present"], children["values"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                kept = np.where(present, values, 1.0)
+                children[how] = np.where(present, np.log(kept) if how == "geometric" else kept, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = (children[how] @ weights) / (children["present"] @ weights)
+        return np.exp(means) if how == "geometric" else means
+
+    def _mean(self, children: list, weights, how, complete: bool) -> np.ndarray:
+        """Weighted means (places x draws) of a list of places x draws arrays (one per
+        child), skipping missing values (``complete``: the children have none)."""
+        if how == "topsis":
+            stacked = np.stack(children, axis=1)
+            return self._topsis(lambda d: stacked[:, :, d], weights)
         transform = np.log if how == "geometric" else (lambda x: x)
         with np.errstate(invalid="ignore", divide="ignore"):
-            if isinstance(children, np.ndarray):  # the same values in every draw
-                present = ~np.isnan(children)
-                totals = present @ weights
-                summed = np.where(present, transform(np.where(present, children, 1.0)), 0.0)
-                means = (summed @ weights) / totals
+            if complete:
+                # Every child present: the shares are the weights themselves (the same
+                # sums in the same order as below, without the masks).
+                totals = np.zeros(weights.shape[1])
+                summed = np.zeros_like(children[0])
+                for child, weight in zip(children, weights, strict=True):
+                    totals += weight
+                    summed += transform(child) * weight
             else:
                 totals = np.zeros_like(children[0])
                 summed = np.zeros_like(children[0])
@@ -330,8 +355,47 @@ class _Model:
                     summed += (
                         np.where(present, transform(np.where(present, child, 1.0)), 0.0) * share
                     )
-                means = summed / totals
+            means = summed / totals
         return np.exp(means) if how == "geometric" else means
+
+    def _topsis(self, values_of_draw, weights) -> np.ndarray:
+        """TOPSIS closeness of each draw on the published scale (one draw at a time)."""
+        return np.column_stack(
+            [
+                self.low
+                + (self.high - self.low)
+                * aggregate_module.topsis(
+                    values_of_draw(d),
+                    weights[:, d],
+                    np.ones(weights.shape[0]),
+                    normalisation=self.topsis_normalisation,
+                )
+                for d in range(weights.shape[1])
+            ]
+        )
+
+
+def _runs(labels: np.ndarray):
+    """``(label, slice)`` of each run of equal labels, in order."""
+    edges = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    starts, stops = np.r_[0, edges], np.r_[edges, len(labels)]
+    return [(labels[a], slice(a, b)) for a, b in zip(starts, stops, strict=True)]
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Ranks (places x draws, int32) of each draw's scores: 1 = highest, ties sharing the
+    best rank (``rankdata(-scores, axis=0, method="min")``), each draw sorted as one
+    contiguous row."""
+    by_draw = np.ascontiguousarray(-scores.T)  # a contiguous row per draw
+    order = np.argsort(by_draw, axis=1)
+    ordered = np.take_along_axis(by_draw, order, axis=1)
+    first = np.ones(ordered.shape, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    best = np.where(first, np.arange(1, ordered.shape[1] + 1, dtype=np.int32), 0)
+    np.maximum.accumulate(best, axis=1, out=best)
+    ranks = np.empty_like(best)
+    np.put_along_axis(ranks, order, best, axis=1)
+    return np.ascontiguousarray(ranks.T)
 
 
 def _options(name, given, allowed) -> tuple:
