@@ -102,20 +102,26 @@ class Hotline12345Connector(Connector):
             items = response.json()["items"]
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as bad:
             raise ConnectorError(f"{self.name}: {period}: {bad}") from bad
-        rows = []
-        for item in items:
-            indicator = HOTLINE_CATEGORIES.get(item.get("category"))
-            if indicator is None:
-                continue  # categories not monitored
-            rows.append(
-                {
-                    "place": item.get("region"),
-                    "indicator": indicator,
-                    "period": period,
-                    "value": item.get("count"),
-                }
-            )
-        return rows
+        return appeal_rows(items, period)
+
+
+def appeal_rows(items: list[dict], period: str) -> list[dict]:
+    """Observation rows of a month's 12345 appeal counts by region and category (the
+    monitored categories only)."""
+    rows = []
+    for item in items:
+        indicator = HOTLINE_CATEGORIES.get(item.get("category"))
+        if indicator is None:
+            continue  # categories not monitored
+        rows.append(
+            {
+                "place": item.get("region"),
+                "indicator": indicator,
+                "period": period,
+                "value": item.get("count"),
+            }
+        )
+    return rows
 
 
 CONNECTORS = {Hotline12345Connector.name: Hotline12345Connector}

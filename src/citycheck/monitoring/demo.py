@@ -6,7 +6,10 @@ so the dashboard shows warnings open, acknowledged, handled, closed, overdue and
 The months run up to the last complete month before the day the demo is loaded. The
 province issues an ingest token to the city operation platform (一网统管), whose batches go
 through the same ingest service the API uses; the rules are evaluated as of three months
-ago and again today, with the overdue warnings escalated in between.
+ago and again today, with the overdue warnings escalated in between. The 12345 platform's
+last month is left as a file in its drop folder: the worker's periodic run
+(``monitoring.take_file_drops``, on ``make run``) takes it and raises 宜春市's new
+environment warning.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from django.utils import timezone
 from citycheck.accounts.models import User
 from citycheck.places.models import Place, PlaceLevel
 
-from . import fake_hotline, services
+from . import drops, fake_hotline, services
 from .connectors import Hotline12345Connector
 from .loading import load_monitoring
 from .models import EarlyWarning, Feed, MonitoringIndicator, WarningStatus
@@ -28,6 +31,7 @@ MONTHS = 24
 NANCHANG, NANCHANGXIAN = "360100", "360121"
 # Drifting series: (indicator, place) → yearly drift as a share of the base, or a jump.
 HOUSING_RISING = (NANCHANG, NANCHANGXIAN, "361100")  # 12345 housing appeals up 60 % a year
+ENVIRONMENT_SURGE = "360900"  # 宜春市: environment appeals doubled in the dropped month
 
 
 def _months(today: dt.date) -> list[dt.date]:
@@ -146,14 +150,23 @@ def load_monitoring_demo(progress=print) -> dict:
             )
     accepted += _ingest(vacant, Feed.objects.get(code="cim"), None, "cim-demo", admin).accepted
 
-    progress("12345 hotline through its connector (fake platform) …")
+    progress("12345 hotline through its connector (fake platform), its last month dropped …")
     hotline = Feed.objects.get(code="hotline_12345")
     hotline.url = "http://hotline-12345.demo.invalid"  # in memory only: the demo's fake
     connector = Hotline12345Connector(
         hotline, transport=fake_hotline.transport(cities + counties, rising=HOUSING_RISING)
     )
-    connector.months_back = MONTHS
-    accepted += connector.pull(today=today, acting_user=admin)["accepted"]
+    connector.months_back = MONTHS - 1
+    accepted += connector.pull(today=months[-1], acting_user=admin)["accepted"]
+    # The last complete month comes as the platform's file in the feed's drop folder, left
+    # for the worker's periodic run (`make run`), with 宜春市's environment appeals doubled.
+    dropped = fake_hotline.export(
+        drops.drop_folder(hotline),
+        f"{months[-1]:%Y-%m}",
+        cities + counties,
+        rising=HOUSING_RISING,
+        surge=(ENVIRONMENT_SURGE,),
+    )
 
     progress("warnings: evaluated three months ago, escalated, handled, evaluated today …")
     earlier = months[-3] + dt.timedelta(days=40)  # in the month after months[-3]
@@ -178,6 +191,7 @@ def load_monitoring_demo(progress=print) -> dict:
         "warnings published": published,
         **{f"warnings {k}": v for k, v in counts.items()},
         "monitoring indicators": len(indicators),
+        "file dropped for the worker": str(dropped),
     }
 
 

@@ -1,23 +1,35 @@
 """A fake 12345 hotline platform (synthetic numbers) answering the API the
 :class:`~citycheck.monitoring.connectors.Hotline12345Connector` reads: served on loopback
-by the tests (:func:`serve`), and used in process by the demo (:func:`transport`)."""
+by the tests (:func:`serve`), and used in process by the demo (:func:`transport`); it also
+exports a month as a file into a drop folder (:func:`export`, the demo's last month)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from .connectors import appeal_rows
+
 CATEGORIES = ("住房", "生态环境", "交通", "其他")
 
 
-def appeals(month: str, regions: list[str], *, rising: tuple[str, ...] = ()) -> dict:
+def appeals(
+    month: str,
+    regions: list[str],
+    *,
+    rising: tuple[str, ...] = (),
+    surge: tuple[str, ...] = (),
+) -> dict:
     """Synthetic monthly appeal counts by region and category; the ``rising`` regions'
-    housing appeals grow 60 % a year (from 2024)."""
+    housing appeals grow 60 % a year (from 2024); the ``surge`` regions' environment
+    appeals are twice the usual."""
     year, number = (int(part) for part in month.split("-"))
     items = []
     for region in regions:
@@ -29,6 +41,8 @@ def appeals(month: str, regions: list[str], *, rising: tuple[str, ...] = ()) -> 
                 if (region in rising and category == "住房" and year >= 2024)
                 else 1.0
             )
+            if region in surge and category == "生态环境":
+                growth = 2.0
             noise = (zlib.crc32(f"{region}{category}{month}".encode()) % 7) - 3
             items.append(
                 {
@@ -80,3 +94,16 @@ def serve(regions: list[str], *, rising: tuple[str, ...] = ()):
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def export(folder: Path, month: str, regions: list[str], **options) -> Path:
+    """Drop the month's appeal counts as an observation file into ``folder`` (written as
+    ``.part``, then renamed, as a platform should); ``options`` as for :func:`appeals`."""
+    rows = appeal_rows(appeals(month, regions, **options)["items"], month)
+    target = Path(folder) / f"12345-{month}.csv"
+    part = target.with_name(target.name + ".part")
+    with part.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=["place", "indicator", "period", "value"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return part.rename(target)

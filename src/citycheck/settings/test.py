@@ -1,6 +1,7 @@
 """Tests: SQLite in memory unless DATABASE_URL points at PostgreSQL."""
 
 import os
+import tempfile
 
 from django.core.management.utils import get_random_secret_key
 
@@ -21,6 +22,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CITYCHECK_JOBS_MODE = "inline"  # jobs run within the request in tests
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests need no collectstatic
 CITYCHECK_PEER_CACHE_SECONDS = 0  # tests change peers between validations
+# The demo drops a file for the worker (monitoring.drops): not into the repository's var/.
+MONITORING_DROP_DIR = tempfile.mkdtemp(prefix="citycheck-drop-")
 # One in-process cache serves every test, whose users reuse the same ids: the API rate
 # limits would trip across tests; tests/apps/security sets them where it tests them.
 REST_FRAMEWORK = {

@@ -90,4 +90,5 @@ def test_monitoring_tasks_are_registered():
         "monitoring.escalate_overdue",
         "monitoring.send_digests",
         "monitoring.pull_connectors",
+        "monitoring.take_file_drops",
     } <= set(schedule.REGISTRY)

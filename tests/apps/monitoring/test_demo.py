@@ -6,13 +6,15 @@ import time
 import pytest
 
 from citycheck.collection.demo import load_reference
+from citycheck.core import schedule
 from citycheck.core.models import ChangeRecord
 from citycheck.monitoring.demo import load_monitoring_demo
 from citycheck.monitoring.models import EarlyWarning, Observation, WarningStatus
 
 
 @pytest.mark.django_db(transaction=False)
-def test_demo_stage_shows_warnings_in_every_state():
+def test_demo_stage_shows_warnings_in_every_state(settings, tmp_path):
+    settings.MONITORING_DROP_DIR = str(tmp_path)
     load_reference(progress=lambda message: None)
     started = time.perf_counter()
     counts = load_monitoring_demo(progress=lambda message: None)
@@ -36,3 +38,15 @@ def test_demo_stage_shows_warnings_in_every_state():
     ).exists()
     print(f"monitoring demo stage: {seconds:.1f} s")
     assert seconds < 16  # 8 s on an idle machine; shared CPUs here
+    # The 12345 platform's last month waits in its drop folder; the worker's periodic run
+    # (make run) takes it and 宜春市's environment appeals warn.
+    (dropped,) = (tmp_path / "hotline_12345").glob("*.csv")
+    assert counts["file dropped for the worker"] == str(dropped)
+    month = dropped.stem.removeprefix("12345-")
+    hotline = Observation.objects.filter(indicator__code="hotline_environment_complaints")
+    assert not hotline.filter(period=f"{month}-01").exists()
+    assert not EarlyWarning.objects.filter(rule__code="environment_complaints_rising").exists()
+    assert "monitoring.take_file_drops" in schedule.run_due()
+    assert hotline.filter(period=f"{month}-01").count() == 11 + 9
+    surge = EarlyWarning.objects.get(rule__code="environment_complaints_rising")
+    assert (surge.place.code, f"{surge.period:%Y-%m}", surge.status) == ("360900", month, "open")
