@@ -96,11 +96,11 @@ def chart_images(document: Document) -> dict[int, bytes]:
 # Column widths estimated from the text as a browser's automatic layout would choose them,
 # in half-width characters (a Chinese character counts two): a table is about TABLE_WIDTH
 # of them wide (A4 at 9 pt); a cell's padding and borders take CELL_PADDING; a column of
-# at most SHORT_COLUMN (numbers, units, short names) is never wrapped while longer ones
+# at most SHORT_COLUMN (numbers, units, names of up to eight characters) is never wrapped while longer ones
 # share the rest of the width by how much more they hold.
 TABLE_WIDTH = 100
 CELL_PADDING = 2
-SHORT_COLUMN = 12
+SHORT_COLUMN = 16
 UNBREAKABLE = re.compile(r"[\x21-\x7e]+")  # a run of ASCII letters, digits and marks
 
 

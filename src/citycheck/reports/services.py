@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.assessment.services import code_version
 from citycheck.core.choices import Action
-from citycheck.core.jobs import start_job
+from citycheck.core.jobs import jobs_mode, start_job
 from citycheck.core.models import record_event
 from citycheck.diagnosis.models import Problem
 from citycheck.places.models import Place
@@ -154,9 +155,11 @@ def render_all(
     """Render the report of every place of ``release`` and the provincial summary
     (or of ``places`` only; None stands for the summary).
 
-    Documents are built here (database reads); writing Word and PDF runs in ``workers``
-    processes (default: the CPU count). ``progress(done, total, name)`` is called after
-    each place.
+    With a Celery broker (:func:`~citycheck.core.jobs.jobs_mode` "celery") each place is a
+    task any worker machine takes (:func:`render_on_workers`); otherwise documents are
+    built here (database reads) and written in ``workers`` processes (default: the CPU
+    count). Both write through :func:`write_document`. ``progress(done, total, name)`` is
+    called after each place.
     """
     formats = check_formats(formats)
     _check_release(release, preview=False)
@@ -164,6 +167,8 @@ def render_all(
     if places is None:
         summary = parts.summary_subject(release)
         places = [None, *report_places(release).exclude(pk=summary.pk)]
+    if jobs_mode() == "celery":
+        return render_on_workers(release, formats, out_dir, places, progress=progress)
     workers = workers or os.cpu_count() or 1
     paths: list[Path] = []
     total = len(places)
@@ -193,6 +198,62 @@ def render_all(
             if progress:
                 progress(done, total, futures[future])
     return sorted(paths)
+
+
+# How often the job looks at its places' tasks while it waits for them.
+TASK_POLL_SECONDS = 0.2
+
+
+def render_on_workers(
+    release: Release,
+    formats: list[str],
+    out_dir: Path,
+    places: list[Place | None],
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Path]:
+    """Render each place's report as a Celery task (``reports.render_place``), taken by
+    whichever worker, on whichever machine, has a free slot; ``out_dir`` must be on
+    storage the workers share (MEDIA_ROOT is). While it waits, this process renders the
+    places no worker has started yet, from the end of the list (their tasks revoked), so
+    the run also finishes when every other worker slot is busy or there is none. A
+    place rendered twice (a worker took it at the moment it was revoked) is written
+    twice, each time whole: :func:`write_document` renames finished files only.
+    """
+    from .tasks import render_place_task
+
+    summary = parts.summary_subject(release)
+    names = [parts.place_name(place or summary) for place in places]
+    results = [
+        render_place_task.delay(release.pk, place.pk if place else None, formats, str(out_dir))
+        for place in places
+    ]
+    waiting = list(range(len(places)))
+    paths: list[Path] = []
+    done = 0
+
+    def finished(index: int, written) -> None:
+        nonlocal done
+        paths.extend(Path(path) for path in written)
+        done += 1
+        if progress:
+            progress(done, len(places), names[index])
+
+    while waiting:
+        ready = [index for index in waiting if results[index].ready()]
+        for index in ready:
+            finished(index, results[index].get(disable_sync_subtasks=False))
+        waiting = [index for index in waiting if index not in ready]
+        if not waiting or ready:
+            continue
+        last = waiting[-1]
+        if results[last].state == "PENDING":  # queued, no worker has started it
+            results[last].revoke()
+            waiting.pop()
+            finished(last, render_report(release, places[last], formats, out_dir))
+        else:
+            time.sleep(TASK_POLL_SECONDS)
+    return sorted(set(paths))
 
 
 def archive_dir(release: Release) -> Path:
