@@ -9,8 +9,9 @@ the environment (so a second instance is configured by environment alone, as
   ``var/exchange_key``, owner-readable only, like ``var/secret_key``);
 * ``CITYCHECK_EXCHANGE_MAX_BYTES``: the largest package body accepted (256 MiB);
 * ``CITYCHECK_EXCHANGE_MAPPINGS_DIR``: the code mapping files (``data/exchange/mappings``);
-* ``CITYCHECK_EXCHANGE_CHUNK_BYTES``, ``CITYCHECK_EXCHANGE_MAX_UPLOADS``: resumable uploads
-  (the chunk size above which a package goes in chunks; how many may be open at once).
+* ``CITYCHECK_EXCHANGE_CHUNK_BYTES``, ``CITYCHECK_EXCHANGE_MAX_UPLOADS``,
+  ``CITYCHECK_EXCHANGE_UPLOAD_DIR``: resumable uploads (the chunk size above which a
+  package goes in chunks; how many may be open at once; where their bytes wait).
 """
 
 from __future__ import annotations
@@ -64,4 +65,8 @@ def max_uploads() -> int:
 
 
 def upload_dir() -> Path:
-    return Path(settings.VAR_DIR) / "exchange" / "uploads"
+    """Where resumable uploads wait (``CITYCHECK_EXCHANGE_UPLOAD_DIR``,
+    ``var/exchange/uploads``)."""
+    return Path(
+        _setting("CITYCHECK_EXCHANGE_UPLOAD_DIR", Path(settings.VAR_DIR) / "exchange" / "uploads")
+    )

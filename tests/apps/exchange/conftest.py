@@ -12,6 +12,7 @@ def instance(settings, tmp_path):
     settings.CITYCHECK_INSTANCE_MODE = "provincial"
     settings.CITYCHECK_EXCHANGE_KEY_FILE = tmp_path / "exchange_key"
     settings.CITYCHECK_EXCHANGE_MAPPINGS_DIR = tmp_path / "mappings"
+    settings.CITYCHECK_EXCHANGE_UPLOAD_DIR = tmp_path / "uploads"
     (tmp_path / "mappings").mkdir()
     return settings
 

@@ -259,3 +259,41 @@ def test_pull_a_new_national_system_version_see_changes_and_adopt(national, prov
     assert adopted.version == 2025 and adopted.indicators.count() == 68
     assert adopted.indicators.get(code="cluster_size").unit == "公顷"
     assert IndicatorSystem.objects.get(code="jiangxi-2021").extends.version == 2021
+
+
+class DropsOnce(httpx.HTTPTransport):
+    """Loopback transport that loses the connection on the third chunk, once; counts the
+    bytes of every chunk that reached the receiver."""
+
+    def __init__(self):
+        super().__init__()
+        self.chunks, self.dropped = [], False
+
+    def handle_request(self, request):
+        if request.method == "PUT":
+            if len(self.chunks) == 2 and not self.dropped:
+                self.dropped = True
+                raise httpx.ConnectError("connection reset", request=request)
+            self.chunks.append(len(request.read()))
+        return super().handle_request(request)
+
+
+def test_a_large_package_goes_in_chunks_and_an_interrupted_upload_resumes(
+    national, province, settings
+):
+    settings.CITYCHECK_EXCHANGE_CHUNK_BYTES = 512
+    shutil.copy(MAPPING, province["mappings"] / "v2021.1.yaml")
+    admin, peer = province["admin"], province["peer"]
+    outgoing = services.prepare_package(
+        province["round"], peer, acting_user=admin, only_changed=False
+    )
+    transport = DropsOnce()
+    with httpx.Client(transport=transport) as client:
+        sent = services.send_package(outgoing, acting_user=admin, client=client, backoff=0)
+    size = len(gzip.compress(outgoing.package.encode("utf-8"), compresslevel=5))
+    assert size > 4 * 512 and transport.dropped
+    assert sent.state == LedgerState.ACCEPTED and sent.attempts == 2, sent.error
+    assert sum(transport.chunks) == size  # nothing sent twice: resumed at the offset
+    assert sent.upload_url.startswith(national["url"] + "/api/exchange/uploads/")
+    again = httpx.post(sent.upload_url + "finish/")
+    assert again.status_code == 200 and again.json() == sent.receipt
