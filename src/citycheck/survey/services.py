@@ -20,6 +20,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from citycheck.collection.models import Round
@@ -423,25 +424,42 @@ class ReplayError(SurveyError):
 
 @transaction.atomic
 def submit_web_response(
-    link: SurveyLink, raw: dict, *, seconds: int | None, device_id: str, nonce: str
+    link: SurveyLink,
+    raw: dict,
+    *,
+    seconds: int | None,
+    device_id: str,
+    nonce: str,
+    counties: dict[str, Place] | None = None,
 ) -> tuple[Response | None, AnswerErrors]:
     """A resident's answers from the public form (anonymous). Returns the response, or
-    None and the errors. A nonce already used raises :class:`ReplayError`."""
+    None and the errors. A nonce already used raises :class:`ReplayError`. ``counties``
+    are the link's city's counties when the caller has them already.
+
+    Checked in one query: the nonce's earlier use, the device's earlier answer and an
+    identical earlier set of answers; then one insert."""
     survey = link.survey
     if not survey.is_open or not link.active:
         raise ClosedSurveyError(_("本次调查已结束，感谢您的关注。"))
-    if Response.objects.filter(nonce=nonce).exists():
-        raise ReplayError(_("这份问卷已经提交过了，请勿重复提交。"))
-    clean, errors = clean_answers(survey.questionnaire, raw, counties_of(survey, link.place))
+    if counties is None:
+        counties = counties_of(survey, link.place)
+    clean, errors = clean_answers(survey.questionnaire, raw, counties)
     if errors.errors:
         return None, errors
     device = device_hash(survey, device_id)
     print_ = fingerprint(clean)
-    device_seen = bool(device) and Response.objects.filter(survey=survey, device=device).exists()
-    duplicate = Response.objects.filter(survey=survey, fingerprint=print_).exists()
+    same_device = Q(survey=survey, device=device) if device else Q(pk__isnull=True)  # none
+    same_answers = Q(survey=survey, fingerprint=print_)
+    seen = Response.objects.filter(Q(nonce=nonce) | same_device | same_answers).aggregate(
+        replayed=Count("pk", filter=Q(nonce=nonce)),
+        device=Count("pk", filter=same_device),
+        duplicate=Count("pk", filter=same_answers),
+    )
+    if seen["replayed"]:
+        raise ReplayError(_("这份问卷已经提交过了，请勿重复提交。"))
     response = Response.objects.create(
         survey=survey,
-        place=counties_of(survey)[clean["place"]],
+        place=counties[clean["place"]],
         channel=Channel.WEB,
         answers=clean,
         sex=clean.get("sex", ""),
@@ -451,7 +469,11 @@ def submit_web_response(
         nonce=nonce,
         fingerprint=print_,
         flags=quality_flags(
-            survey.questionnaire, clean, seconds, device_seen=device_seen, duplicate=duplicate
+            survey.questionnaire,
+            clean,
+            seconds,
+            device_seen=bool(seen["device"]),
+            duplicate=bool(seen["duplicate"]),
         ),
     )
     return response, errors

@@ -25,7 +25,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -103,6 +105,38 @@ def _questions(questionnaire: Questionnaire, answers: dict, errors: dict, counti
     return shown
 
 
+# The blank questions' HTML of a questionnaire version, language and choosable places,
+# rendered once per process: a form's GET then renders only the page around it (its
+# signed form key and CSRF token). Reloading a questionnaire changes its digest, hence
+# the key; the dict is emptied when it reaches this many entries.
+_BLANK_QUESTIONS: dict[tuple, str] = {}
+BLANK_QUESTIONS_KEPT = 256
+
+
+def questions_html(questionnaire: Questionnaire, counties, answers=None, errors=None) -> str:
+    """The form's fieldsets: answered and with their errors, or blank (cached)."""
+
+    def rendered():
+        questions = _questions(questionnaire, answers or {}, errors or {}, counties)
+        return render_to_string("survey/public/_questions.html", {"questions": questions})
+
+    if answers or errors:
+        return rendered()
+    key = (
+        questionnaire.pk,
+        questionnaire.digest,
+        get_language(),
+        tuple((code, place.name) for code, place in counties.items()),
+    )
+    html = _BLANK_QUESTIONS.get(key)
+    if html is None:
+        html = rendered()
+        if len(_BLANK_QUESTIONS) >= BLANK_QUESTIONS_KEPT:
+            _BLANK_QUESTIONS.clear()
+        _BLANK_QUESTIONS[key] = html
+    return html
+
+
 def public_form(request, token: str):
     """The resident's form: GET shows it, POST stores the answers (no login)."""
     link = (
@@ -144,6 +178,7 @@ def public_form(request, token: str):
                 seconds=max(0, int(time.time() - served["t"])),
                 device_id=device,
                 nonce=served["n"],
+                counties=counties,
             )
         except services.ClosedSurveyError:
             return _plain(request, "closed", 410, link=link)
@@ -163,7 +198,7 @@ def public_form(request, token: str):
         {
             "link": link,
             "survey": survey,
-            "questions": _questions(survey.questionnaire, answers, errors, counties),
+            "questions_html": questions_html(survey.questionnaire, counties, answers, errors),
             "form_key": form_key,
             "has_errors": bool(errors),
             "minutes": survey.questionnaire.spec.get("minutes", 5),
