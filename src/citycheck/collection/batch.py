@@ -6,10 +6,13 @@ naming the API field (``records[12].value``), checks permission and locks as the
 applies the hard rules (range, negative, integer, unit scale) and stores everything in one
 transaction with a :class:`~citycheck.collection.models.ValueChange` per changed value.
 
-Storage: on PostgreSQL, large batches are copied (``COPY``) into a temporary staging
-table and merged with one ``INSERT … ON CONFLICT DO UPDATE``, the audit rows written by
-one ``INSERT … SELECT`` in the same transaction; elsewhere, and for records carrying a
-``version`` (optimistic concurrency), :func:`~citycheck.collection.services.write_values`.
+Storage: on PostgreSQL, a large batch that is the round's first load of its source (no
+value of that round and source yet) is copied (binary ``COPY``) straight into the values
+table with ids taken from its sequence, and the audit rows are copied from the same
+arrays; other large batches are copied into a temporary staging table, new rows inserted
+and existing rows updated where they change, each statement's ``RETURNING`` feeding the
+audit insert. Elsewhere, and for records carrying a ``version`` (optimistic concurrency),
+:func:`~citycheck.collection.services.write_values`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from citycheck.core import bulk
 from citycheck.engine import validation as checks
 from citycheck.places.models import Place
 
@@ -135,7 +139,12 @@ def submit_batch(
 
     versioned = "version" in frame.columns and frame["version"].notna().any()
     if connection.vendor == "postgresql" and len(frame) >= COPY_THRESHOLD and not versioned:
-        changed = _copy_upsert(round_, source, frame, acting_user=acting_user, reason=reason)
+        if not Value.objects.filter(round=round_, source=source).exists():
+            changed = _copy_first_load(
+                round_, source, frame, acting_user=acting_user, reason=reason
+            )
+        else:
+            changed = _copy_upsert(round_, source, frame, acting_user=acting_user, reason=reason)
         return BatchResult(len(frame), changed, "copy")
     by_id = {i.pk: i for i in indicators.values()}
     entries = [
@@ -219,6 +228,56 @@ def _ensure_submissions(round_, place_ids, source: str) -> None:
         for p in place_ids
         if p not in existing
     )
+
+
+def _copy_first_load(round_, source: str, frame: pd.DataFrame, *, acting_user, reason: str) -> int:
+    """The round's first values of ``source``: every row is new, so the rows are copied
+    straight into the values table with ids reserved from its sequence, and their audit
+    rows (created, version 1) copied from the same arrays; returns the rows written."""
+    count = len(frame)
+    user_id = acting_user.pk if acting_user is not None else None
+    values = frame["value"].to_numpy(dtype=float)
+    notes = frame["note"].to_numpy(dtype=object)
+    with connection.cursor() as cursor:
+        ids = bulk.reserve_ids(cursor, Value, count)
+        cursor.execute("SELECT now()")  # the transaction's time, as now() in SQL
+        moment = cursor.fetchone()[0]
+        bulk.copy_arrays(
+            cursor,
+            Value,
+            [
+                ("id", "int8", ids),
+                ("round_id", "int8", round_.pk),
+                ("place_id", "int8", frame["place_id"].to_numpy()),
+                ("indicator_id", "int8", frame["indicator_id"].to_numpy()),
+                ("source", "text", source),
+                ("value", "float8", values),
+                ("note", "text", notes),
+                ("version", "int4", 1),
+                ("updated_by_id", "int8", user_id),
+                ("created", "timestamptz", moment),
+                ("last_updated", "timestamptz", moment),
+            ],
+            count,
+        )
+        bulk.copy_arrays(
+            cursor,
+            ValueChange,
+            [
+                ("value_id", "int8", ids),
+                ("old_value", "float8", None),
+                ("new_value", "float8", values),
+                ("old_note", "text", ""),
+                ("new_note", "text", notes),
+                ("version", "int4", 1),
+                ("user_id", "int8", user_id),
+                ("time", "timestamptz", moment),
+                ("channel", "text", ChangeChannel.BATCH),
+                ("reason", "text", reason),
+            ],
+            count,
+        )
+    return count
 
 
 def _copy_upsert(round_, source: str, frame: pd.DataFrame, *, acting_user, reason: str) -> int:

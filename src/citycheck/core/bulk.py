@@ -2,13 +2,29 @@
 
 Like ``bulk_create`` this bypasses save signals, so callers record the audit themselves
 (one event per batch, in the same transaction).
+
+:func:`copy_arrays` writes columns held as numpy arrays through PostgreSQL's binary COPY,
+the rows built column by column (no Python object per row); :func:`reserve_ids` takes a
+block of a table's ids from its sequence, so that rows copied in can be referred to (an
+audit row per value) without reading them back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from django.db import connections, router
+from psycopg import sql
+
+# PostgreSQL's binary COPY: signature, flags, header extension length; each row the field
+# count then (length, big-endian value) per field, length -1 for NULL; -1 ends the data.
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+BINARY_TRAILER = b"\xff\xff"
+_BIG_ENDIAN = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "timestamptz": ">i8"}
+_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_COPY_CHUNK = 500_000
 
 
 def insert_rows(model, columns: Sequence[str], rows: Iterable[Sequence], *, using=None) -> int:
@@ -40,3 +56,107 @@ def insert_rows(model, columns: Sequence[str], rows: Iterable[Sequence], *, usin
                 cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", batch)
                 count += len(batch)
     return count
+
+
+def copy_arrays(cursor, model, columns: Sequence[tuple[str, str, object]], n_rows: int) -> None:
+    """COPY ``n_rows`` rows into ``model``'s table on PostgreSQL (binary format), inside the
+    caller's transaction.
+
+    ``columns``: ``(column, kind, data)`` with ``kind`` one of ``int8, int4, float8, text,
+    timestamptz`` and ``data`` an array of ``n_rows`` values or one value for every row;
+    ``None`` (and NaN for ``float8``) is NULL; a ``timestamptz`` is one aware datetime.
+    The rows reach the table grouped by width (NULLs, text lengths), not in the order given.
+    """
+    quote = cursor.db.ops.quote_name
+    statement = "COPY {} ({}) FROM STDIN WITH (FORMAT binary)".format(
+        quote(model._meta.db_table), ", ".join(quote(name) for name, _, _ in columns)
+    )
+    with cursor.cursor.copy(statement) as copy:
+        copy.write(BINARY_HEADER)
+        for rows in binary_rows([(kind, data) for _, kind, data in columns], n_rows):
+            for start in range(0, len(rows), _COPY_CHUNK):
+                copy.write(rows[start : start + _COPY_CHUNK].tobytes())
+        copy.write(BINARY_TRAILER)
+
+
+def binary_rows(columns: Sequence[tuple[str, object]], n_rows: int) -> list[np.ndarray]:
+    """Rows in PostgreSQL's binary COPY layout (see :func:`copy_arrays`): one structured
+    array per row width, built column by column."""
+    widths, values = [], []
+    for kind, data in columns:
+        width, value = _field(kind, data, n_rows)
+        widths.append(width)
+        values.append(value)
+    varying = [i for i, width in enumerate(widths) if np.ndim(width)]
+    if varying:
+        layouts, group = np.unique(
+            np.column_stack([widths[i] for i in varying]), axis=0, return_inverse=True
+        )
+    else:
+        layouts, group = np.empty((1, 0), dtype=np.int64), None
+    parts = []
+    for g, layout in enumerate(layouts):
+        taken = np.flatnonzero(group.ravel() == g) if group is not None else None
+        width_of = dict(zip(varying, layout.tolist(), strict=True))
+        fields = [("count", ">i2")]
+        for i, (kind, _) in enumerate(columns):
+            width = width_of.get(i, widths[i])
+            fields.append((f"length{i}", ">i4"))
+            if width > 0:
+                fields.append((f"value{i}", f"S{width}" if kind == "text" else _BIG_ENDIAN[kind]))
+        rows = np.empty(n_rows if taken is None else len(taken), dtype=np.dtype(fields))
+        rows["count"] = len(columns)
+        for i, (kind, _) in enumerate(columns):
+            width = width_of.get(i, widths[i])
+            rows[f"length{i}"] = width
+            if width > 0:
+                value = values[i]
+                if np.ndim(value) and taken is not None:
+                    value = value[taken]
+                if kind == "text" and np.ndim(value):
+                    value = np.array(value.tolist(), dtype=f"S{width}")
+                rows[f"value{i}"] = value
+        parts.append(rows)
+    return parts
+
+
+def _field(kind: str, data, n_rows: int):
+    """A column's width (one number, or one per row) and its values ready for the layout."""
+    if kind == "text":
+        if data is None or isinstance(data, str):
+            encoded = None if data is None else data.encode()
+            return (-1 if encoded is None else len(encoded)), encoded
+        texts = np.asarray(data, dtype=object)
+        if len(texts) and (texts == texts[0]).all():  # one text for every row
+            return _field(kind, texts[0], n_rows)
+        encoded = np.array([text.encode() for text in texts], dtype=object)
+        return np.fromiter(map(len, encoded), dtype=np.int64, count=n_rows), encoded
+    size = np.dtype(_BIG_ENDIAN[kind]).itemsize
+    if kind == "timestamptz":
+        if data is None:
+            return -1, None
+        return size, (data - _POSTGRES_EPOCH) // timedelta(microseconds=1)
+    if data is None:
+        return -1, None
+    if np.ndim(data) == 0:
+        return (-1 if kind == "float8" and np.isnan(data) else size), data
+    array = np.asarray(data)
+    if kind == "float8":
+        missing = np.isnan(array)
+        if missing.any():
+            return np.where(missing, -1, size), array
+    return size, array
+
+
+def reserve_ids(cursor, model, count: int) -> np.ndarray:
+    """``count`` new ids from the sequence of ``model``'s table (PostgreSQL), for rows the
+    caller then copies in with their ids."""
+    statement = sql.SQL(
+        "COPY (SELECT nextval(pg_get_serial_sequence({}, 'id')) FROM generate_series(1, {}))"
+        " TO STDOUT WITH (FORMAT binary)"
+    ).format(sql.Literal(model._meta.db_table), sql.Literal(int(count)))
+    with cursor.cursor.copy(statement) as copy:
+        data = b"".join(bytes(chunk) for chunk in copy)
+    layout = np.dtype([("count", ">i2"), ("length", ">i4"), ("id", ">i8")])
+    rows = np.frombuffer(data, dtype=layout, count=count, offset=len(BINARY_HEADER))
+    return rows["id"].astype(np.int64)
