@@ -39,6 +39,12 @@ PARTS_VERSION = "1.1"
 SUPPORTED_VERSIONS = frozenset({"1.0", "1.1"})
 OBSERVATIONS = "observations.csv"
 SYSTEM_PART = "system.yaml"
+METHOD_PART = "method.yaml"
+DIVISIONS_PART = "divisions.csv"
+# Reference data handed down, by package kind: its one part. Methods and division codes
+# came with format 1.1.
+REFERENCE_PARTS = {"system": SYSTEM_PART, "method": METHOD_PART, "divisions": DIVISIONS_PART}
+REFERENCE_MEDIA = {SYSTEM_PART: "application/yaml", METHOD_PART: "application/yaml"}
 RELEASE, PROBLEMS, PROJECTS = "release.csv", "problems.csv", "projects.csv"
 # The optional parts (format 1.1) and their columns. Place codes are GB/T 2260, indicator
 # codes the receiver's (after mapping); ``PROBLEM`` and ``PROJECT`` are the sender's ids,
@@ -89,7 +95,7 @@ COLUMNS = [
     "COMMENT",  # a note
 ]
 STATUS_NORMAL, STATUS_MISSING, STATUS_REVISED = "A", "M", "R"
-KINDS = frozenset({"submission", "correction", "system"})
+KINDS = frozenset({"submission", "correction", *REFERENCE_PARTS})
 SIGNED_MANIFEST = b"citycheck-exchange/1 manifest\n"
 SIGNED_RECEIPT = b"citycheck-exchange/1 receipt\n"
 
@@ -349,23 +355,51 @@ def make_system_package(
 ) -> dict:
     """A signed package distributing an indicator system downward: the self-contained
     system file as part ``system.yaml``; ``system`` is ``{"code": …, "version": …}``."""
-    data = system_yaml.encode("utf-8")
+    return make_reference_package(
+        "system",
+        system_yaml,
+        package_id=package_id,
+        sender=sender,
+        about={"system": system},
+        dataflow=system["code"],
+        created=created,
+        private_key=private_key,
+    )
+
+
+def make_reference_package(
+    kind: str,
+    text: str,
+    *,
+    package_id: str,
+    sender: str,
+    about: dict,
+    created: str,
+    private_key: bytes,
+    dataflow: str = "",
+) -> dict:
+    """A signed package handing reference data down (``kind`` a key of
+    :data:`REFERENCE_PARTS`: an indicator system, a method file or the division codes),
+    addressed to every lower instance (``receiver`` ``*``); ``about`` goes into the
+    manifest (``{"system": {...}}``, ``{"method": {...}}``, ``{"divisions": {...}}``)."""
+    name = REFERENCE_PARTS[kind]
+    data = text.encode("utf-8")
     manifest = {
         "package_id": package_id,
-        "kind": "system",
+        "kind": kind,
         "sender": sender,
         "receiver": "*",
         "created": created,
-        "dataflow": system["code"],
+        "dataflow": dataflow,
         "round": None,
-        "system": system,
+        **about,
         "mapping": None,
         "corrects": [],
         "counts": {},
         "parts": [
             {
-                "name": SYSTEM_PART,
-                "media_type": "application/yaml",
+                "name": name,
+                "media_type": REFERENCE_MEDIA.get(name, "text/csv"),
                 "bytes": len(data),
                 "sha256": sha256_hex(data),
             }
@@ -373,9 +407,9 @@ def make_system_package(
     }
     return {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if kind == "system" else PARTS_VERSION,
         "manifest": manifest,
-        "parts": {SYSTEM_PART: system_yaml},
+        "parts": {name: text},
         "signature": _sign(SIGNED_MANIFEST, manifest, private_key),
     }
 
@@ -453,11 +487,11 @@ def verify_package(
             "digest_mismatch",
             f"部分 {part['name']} 的 SHA-256 与清单不符：内容在签署后被改动或传输中损坏",
         )
-    if manifest["kind"] == "system":
-        _require(SYSTEM_PART in parts, "malformed", f"缺少部分 {SYSTEM_PART}")
-        return Verified(
-            manifest, pd.DataFrame(columns=COLUMNS), pd.Series(dtype=str), package_digest(package)
-        )
+    if manifest["kind"] in REFERENCE_PARTS:
+        name = REFERENCE_PARTS[manifest["kind"]]
+        _require(name in parts, "malformed", f"缺少部分 {name}")
+        empty = pd.DataFrame(columns=COLUMNS)
+        return Verified(manifest, empty, pd.Series(dtype=str), package_digest(package), parts)
     _require(OBSERVATIONS in parts, "malformed", f"缺少部分 {OBSERVATIONS}")
     text = parts[OBSERVATIONS]
     observations, raw = _read_table(text)

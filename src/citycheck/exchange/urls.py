@@ -13,6 +13,8 @@ urlpatterns = [
     path("packages/upload/", views.package_upload, name="package_upload"),
     path("received/<int:pk>/", views.received, name="received"),
     path("peers/<int:peer_pk>/systems/", views.systems, name="systems"),
+    path("peers/<int:peer_pk>/methods/", views.methods, name="methods"),
+    path("peers/<int:peer_pk>/divisions/", views.divisions, name="divisions"),
     path("peers/<int:peer_pk>/rounds/<int:round_pk>/", views.peer_round, name="peer_round"),
     path("received/<int:pk>/receipt.json", views.received_receipt, name="received_receipt"),
 ]

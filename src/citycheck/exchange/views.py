@@ -272,3 +272,51 @@ def systems(request, peer_pk):
     except services.ExchangeError as error:
         messages.error(request, error.message)
     return render(request, "exchange/systems.html", context)
+
+
+@login_required
+def methods(request, peer_pk):
+    """The method files the upper peer offers; ``?name=`` shows what one changes against
+    ours; POST adopts it (offers it to our users; our own files are never overwritten)."""
+    from . import distribution
+
+    _manager(request)
+    peer = get_object_or_404(Peer, pk=peer_pk, relation=PeerRelation.UPPER)
+    name = request.POST.get("name") or request.GET.get("name", "")
+    context = {"peer": peer, "kind": "methods", "selected": name}
+    try:
+        context["available"] = distribution.available(peer, path=distribution.METHODS_PATH)
+        if name:
+            changes, adopted = distribution.pull_method(
+                peer, name, acting_user=request.user, adopt=request.method == "POST"
+            )
+            context["changes"] = changes
+            if adopted is not None:
+                messages.success(request, _("已采用评价方法 %(name)s。") % {"name": name})
+                return redirect("exchange:methods", peer.pk)
+    except services.ExchangeError as error:
+        messages.error(request, error.message)
+    return render(request, "exchange/reference.html", context)
+
+
+@login_required
+def divisions(request, peer_pk):
+    """What the upper peer's division codes change against ours; POST adopts them."""
+    from . import distribution
+
+    _manager(request)
+    peer = get_object_or_404(Peer, pk=peer_pk, relation=PeerRelation.UPPER)
+    context = {"peer": peer, "kind": "divisions"}
+    try:
+        changes, counts = distribution.pull_divisions(
+            peer, acting_user=request.user, adopt=request.method == "POST"
+        )
+        context["changes"] = changes
+        if counts is not None:
+            messages.success(
+                request, _("已采用上级平台的区划代码：%(counts)s。") % {"counts": counts}
+            )
+            return redirect("exchange:divisions", peer.pk)
+    except services.ExchangeError as error:
+        messages.error(request, error.message)
+    return render(request, "exchange/reference.html", context)

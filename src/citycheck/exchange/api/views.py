@@ -231,7 +231,7 @@ SYSTEM_LIST = inline_serializer(
     many=True,
 )
 SYSTEM_PACKAGE = inline_serializer(
-    "ExchangeSystemPackage",
+    "ExchangeReferencePackage",
     {
         "format": serializers.CharField(),
         "format_version": serializers.CharField(),
@@ -272,3 +272,52 @@ class SystemPackageView(APIView):
                 {"code": "not_found", "message": f"没有指标体系 {code}（{version}）"}, status=404
             )
         return Response(distribution.system_package(system))
+
+
+METHOD_LIST = inline_serializer(
+    "ExchangeMethod",
+    {
+        "name": serializers.CharField(),
+        "code": serializers.CharField(),
+        "version": serializers.IntegerField(),
+        "name_zh": serializers.CharField(),
+        "digest": serializers.CharField(),
+    },
+    many=True,
+)
+
+
+class MethodListView(APIView):
+    """The method files this instance offers to the levels below."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: METHOD_LIST})
+    def get(self, request):
+        return Response(distribution.published_methods())
+
+
+class MethodPackageView(APIView):
+    """One method file as a signed ``method`` package."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: SYSTEM_PACKAGE, 404: ERROR})
+    def get(self, request, name: str):
+        signed = distribution.method_package(name)
+        if signed is None:
+            return Response({"code": "not_found", "message": f"没有评价方法 {name}"}, status=404)
+        return Response(signed)
+
+
+class DivisionsView(APIView):
+    """This instance's current division codes as a signed ``divisions`` package."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: SYSTEM_PACKAGE})
+    def get(self, request):
+        return Response(distribution.divisions_package())
