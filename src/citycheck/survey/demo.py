@@ -73,6 +73,10 @@ def _synthetic_rows(survey, year: int, rng) -> list[dict]:
     counties = services.counties_of(survey)
     population = services.census()["population"].reindex(list(counties)).fillna(1e5)
     standing = _dimension_standing(survey.round)
+    streets = pd.Series(  # street code → county code
+        {code: street.county.code for code, street in services.streets_of(counties).items()},
+        dtype=object,
+    )
     rows = []
     by_city: dict[str, list[str]] = {}
     for code, place in counties.items():
@@ -103,6 +107,9 @@ def _synthetic_rows(survey, year: int, rng) -> list[dict]:
                     ),
                     "seconds": str(int(rng.uniform(150, 420))),
                 }
+                own_streets = streets.index[streets == county]
+                if len(own_streets) and rng.random() < 0.7:  # most say their street
+                    row["street"] = rng.choice(own_streets)
                 for item in likert:
                     known = (
                         standing.loc[county, item["dimension"]]
@@ -133,6 +140,7 @@ def load_surveys(progress=print) -> dict:
         questionnaire = services.import_questionnaire(
             settings.DATA_DIR / "survey" / "resident-2021.yaml", acting_user=admin
         )
+        services.load_streets(settings.DATA_DIR / "survey" / "streets-demo.csv")
         for round_ in Round.objects.filter(is_synthetic=True).order_by("year"):
             progress(f"survey {round_.year} …")
             survey = services.open_survey(

@@ -104,6 +104,28 @@ class SurveyLink(ChangeLoggedModel):
         return f"{self.survey} · {self.place}"
 
 
+class Street(ChangeLoggedModel):
+    """A street or township (街道/乡镇) of a county, for respondents to say where they
+    live below the county. Scores still roll up by county; the street is kept on the
+    response for the city's own use and the export. Loaded from a file
+    (``services.load_streets``: code, name and county), since no official township list
+    ships with the platform."""
+
+    county = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="survey_streets")
+    code = models.CharField(_("街道（乡镇）代码"), max_length=12, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=50)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
+    synthetic = models.BooleanField(_("合成数据"), default=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("街道（乡镇）")
+        verbose_name_plural = _("街道（乡镇）")
+
+    def __str__(self):
+        return localized(self.name_zh, self.name_en)
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("网页问卷")
     INTERVIEW = "interview", _("访问员录入")
@@ -132,6 +154,7 @@ class Response(models.Model):
     place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="survey_responses")
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     answers = models.JSONField(_("答案"), default=dict)
+    street = models.CharField(_("街道（乡镇）"), max_length=12, blank=True)
     sex = models.CharField(_("性别"), max_length=10)
     age_band = models.CharField(_("年龄段"), max_length=10)
     seconds = models.PositiveIntegerField(_("作答用时（秒）"), null=True, blank=True)

@@ -7,6 +7,7 @@ runs in one transaction; workflow steps are recorded with ``record_event``.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -35,6 +36,7 @@ from .models import (
     Flag,
     Questionnaire,
     Response,
+    Street,
     Survey,
     SurveyLink,
     SurveyStatus,
@@ -189,6 +191,83 @@ def progress_board(survey: Survey, user) -> pd.DataFrame:
     return design.reset_index(drop=True)
 
 
+# ── Streets and townships ─────────────────────────────────────────────────────────
+
+STREET_COLUMNS = ("county", "code", "name_zh", "name_en", "synthetic")
+
+
+@transaction.atomic
+def load_streets(path) -> int:
+    """Load a list of streets/townships (街道/乡镇): a UTF-8 CSV with the columns
+    ``county,code,name_zh,name_en,synthetic`` (``synthetic`` 1/0). Every row is checked
+    first (an unknown county, a code not 9 digits or not within its county's code, a
+    duplicate code, an empty name), each problem naming its line and column; any
+    problem loads nothing. Existing streets of the same code are updated (each change in
+    the audit trail, by the acting user of ``core.context.acting``). Returns the rows
+    loaded."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            rows = [(reader.line_num, row) for row in reader]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SurveyError(_("无法读取 %(path)s：%(error)s") % {"path": path, "error": exc}) from exc
+    issues = [
+        RowIssue(1, column, _("缺少此列")) for column in STREET_COLUMNS if column not in header
+    ]
+    counties = {
+        p.code: p
+        for p in Place.objects.filter(
+            level=PlaceLevel.COUNTY, code__in={(r.get("county") or "").strip() for _, r in rows}
+        )
+    }
+    seen: set[str] = set()
+    for line, row in rows if not issues else []:
+        county, code = (row.get("county") or "").strip(), (row.get("code") or "").strip()
+        if county not in counties:
+            issues.append(RowIssue(line, "county", _("未知县（市、区）：%(v)s") % {"v": county}))
+        if not (code.isdigit() and len(code) == 9 and code.startswith(county)):
+            issues.append(
+                RowIssue(line, "code", _("须为所属县代码开头的 9 位数字：%(v)s") % {"v": code})
+            )
+        elif code in seen:
+            issues.append(RowIssue(line, "code", _("代码重复：%(v)s") % {"v": code}))
+        seen.add(code)
+        if not (row.get("name_zh") or "").strip():
+            issues.append(RowIssue(line, "name_zh", _("名称不能为空")))
+        if (row.get("synthetic") or "").strip() not in ("0", "1"):
+            issues.append(RowIssue(line, "synthetic", _("须为 1 或 0")))
+    if issues:
+        raise ResponseImportError(issues)
+    for _line, row in rows:
+        Street.objects.update_or_create(
+            code=row["code"].strip(),
+            defaults={
+                "county": counties[row["county"].strip()],
+                "name_zh": row["name_zh"].strip(),
+                "name_en": (row.get("name_en") or "").strip(),
+                "synthetic": row["synthetic"].strip() == "1",
+            },
+        )
+    return len(rows)
+
+
+def streets_of(counties: dict[str, Place]) -> dict[str, Street]:
+    """The streets of these counties, code → street (with its county), in code order."""
+    streets = Street.objects.filter(county__in=list(counties.values())).select_related("county")
+    return {street.code: street for street in streets}
+
+
+def visible_surveys(user):
+    """The surveys of the rounds ``user`` may view (interviewers: the rounds their
+    assigned places take part in)."""
+    rounds = Round.objects.restrict(user, Action.VIEW)
+    if access.may(user, Action.INTERVIEW) and not access.may(user, Action.VIEW):
+        rounds = rounds | Round.objects.restrict(user, Action.INTERVIEW)
+    return Survey.objects.filter(round__in=rounds).select_related("round", "questionnaire")
+
+
 # ── Opening and closing ───────────────────────────────────────────────────────────
 
 
@@ -283,16 +362,36 @@ def item_text(item: dict) -> str:
 
 
 def clean_answers(
-    questionnaire: Questionnaire, raw: dict, counties: dict[str, Place]
+    questionnaire: Questionnaire,
+    raw: dict,
+    counties: dict[str, Place],
+    streets: dict[str, Street] | None = None,
 ) -> tuple[dict, AnswerErrors]:
     """Check raw answers (strings, lists for multiple choice) against the questionnaire.
 
     Returns the clean answers (Likert and number as numbers, choices as option codes,
     text masked) and the errors by item code. ``counties`` are the places a respondent
-    may choose (code → place).
+    may choose (code → place); ``streets`` the streets/townships of those counties
+    (code → street). An optional ``street`` answer must be one of them and lie in the
+    county chosen; a street given without a county gives its county.
     """
     errors = AnswerErrors()
     clean: dict = {}
+    street_code = str(raw.get("street") or "").strip()
+    street = (streets or {}).get(street_code)
+    if street_code:
+        place_item = questionnaire.role_item("place")
+        if street is None:
+            errors.add("street", _("未知街道（乡镇）：%(value)s") % {"value": street_code})
+        elif place_item and not str(raw.get(place_item["code"]) or "").strip():
+            raw = {**raw, place_item["code"]: street.county.code}
+        elif place_item and str(raw.get(place_item["code"])).strip() != street.county.code:
+            errors.add(
+                "street",
+                _("%(street)s不属于所选的县（市、区）") % {"street": street.name_zh},
+            )
+        if street is not None and "street" not in errors.errors:
+            clean["street"] = street.code
     for item in questionnaire.items:
         code, kind = item["code"], item["type"]
         value = raw.get(code)
@@ -431,10 +530,11 @@ def submit_web_response(
     device_id: str,
     nonce: str,
     counties: dict[str, Place] | None = None,
+    streets: dict[str, Street] | None = None,
 ) -> tuple[Response | None, AnswerErrors]:
     """A resident's answers from the public form (anonymous). Returns the response, or
     None and the errors. A nonce already used raises :class:`ReplayError`. ``counties``
-    are the link's city's counties when the caller has them already.
+    and ``streets`` are the link's city's, when the caller has them already.
 
     Checked in one query: the nonce's earlier use, the device's earlier answer and an
     identical earlier set of answers; then one insert."""
@@ -443,7 +543,9 @@ def submit_web_response(
         raise ClosedSurveyError(_("本次调查已结束，感谢您的关注。"))
     if counties is None:
         counties = counties_of(survey, link.place)
-    clean, errors = clean_answers(survey.questionnaire, raw, counties)
+    if streets is None:
+        streets = streets_of(counties)
+    clean, errors = clean_answers(survey.questionnaire, raw, counties, streets)
     if errors.errors:
         return None, errors
     device = device_hash(survey, device_id)
@@ -462,6 +564,7 @@ def submit_web_response(
         place=counties[clean["place"]],
         channel=Channel.WEB,
         answers=clean,
+        street=clean.get("street", ""),
         sex=clean.get("sex", ""),
         age_band=clean.get("age_band", ""),
         seconds=seconds,
@@ -545,7 +648,12 @@ def record_responses(
             code: p for code, p in counties.items() if code in reach or p.parent.code in reach
         }
     issues: list[RowIssue] = []
-    known_columns = {i["code"] for i in survey.questionnaire.items} | {"reference", "seconds"}
+    streets = streets_of(counties)
+    known_columns = {i["code"] for i in survey.questionnaire.items} | {
+        "reference",
+        "seconds",
+        "street",
+    }
     existing_refs = set(
         Response.objects.filter(survey=survey)
         .exclude(reference="")
@@ -558,7 +666,7 @@ def record_responses(
         for column in unknown:
             issues.append(RowIssue(1, column, _("未知列（不是本问卷的题目代码）")))
     for number, raw in enumerate(rows, start=first_row):
-        clean, errors = clean_answers(survey.questionnaire, raw, counties)
+        clean, errors = clean_answers(survey.questionnaire, raw, counties, streets)
         place = str(raw.get("place") or "").strip()
         if place in all_counties and place not in counties:
             # a place of the survey, but not one this interviewer was assigned
@@ -591,6 +699,7 @@ def record_responses(
                     place=counties[clean["place"]],
                     channel=channel,
                     answers=clean,
+                    street=clean.get("street", ""),
                     sex=clean.get("sex", ""),
                     age_band=clean.get("age_band", ""),
                     seconds=seconds,

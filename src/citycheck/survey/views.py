@@ -73,8 +73,12 @@ def _rate_limited(request) -> bool:
     return count > posts_per_minute()
 
 
-def _questions(questionnaire: Questionnaire, answers: dict, errors: dict, counties) -> list[dict]:
-    """The items as the form template shows them, in the active language."""
+def _questions(
+    questionnaire: Questionnaire, answers: dict, errors: dict, counties, streets=None
+) -> list[dict]:
+    """The items as the form template shows them, in the active language. The place item
+    carries the counties' streets/townships (grouped by county) for a second, optional
+    choice."""
     scales = questionnaire.spec["scales"]
     shown = []
     for item in questionnaire.items:
@@ -101,6 +105,20 @@ def _questions(questionnaire: Questionnaire, answers: dict, errors: dict, counti
             ]
         elif item["type"] == "place":
             entry["options"] = [{"code": code, "text": p.name} for code, p in counties.items()]
+            entry["street"] = answers.get("street", "")
+            entry["street_error"] = errors.get("street", "")
+            entry["street_groups"] = [
+                {
+                    "county": place.name,
+                    "options": [
+                        {"code": street.code, "text": str(street)}
+                        for street in (streets or {}).values()
+                        if street.county_id == place.pk
+                    ],
+                }
+                for place in counties.values()
+            ]
+            entry["street_groups"] = [g for g in entry["street_groups"] if g["options"]]
         shown.append(entry)
     return shown
 
@@ -113,11 +131,13 @@ _BLANK_QUESTIONS: dict[tuple, str] = {}
 BLANK_QUESTIONS_KEPT = 256
 
 
-def questions_html(questionnaire: Questionnaire, counties, answers=None, errors=None) -> str:
+def questions_html(
+    questionnaire: Questionnaire, counties, streets, answers=None, errors=None
+) -> str:
     """The form's fieldsets: answered and with their errors, or blank (cached)."""
 
     def rendered():
-        questions = _questions(questionnaire, answers or {}, errors or {}, counties)
+        questions = _questions(questionnaire, answers or {}, errors or {}, counties, streets)
         return render_to_string("survey/public/_questions.html", {"questions": questions})
 
     if answers or errors:
@@ -127,6 +147,7 @@ def questions_html(questionnaire: Questionnaire, counties, answers=None, errors=
         questionnaire.digest,
         get_language(),
         tuple((code, place.name) for code, place in counties.items()),
+        tuple((code, str(street), street.county_id) for code, street in streets.items()),
     )
     html = _BLANK_QUESTIONS.get(key)
     if html is None:
@@ -150,6 +171,7 @@ def public_form(request, token: str):
     if not survey.is_open or not link.active:
         return _plain(request, "closed", 410, link=link)
     counties = services.counties_of(survey, link.place)
+    streets = services.streets_of(counties)
     device = request.COOKIES.get(DEVICE_COOKIE) or secrets.token_urlsafe(16)
     answers, errors = {}, {}
     if request.method == "POST":
@@ -171,6 +193,7 @@ def public_form(request, token: str):
             )
             for item in survey.questionnaire.items
         }
+        raw["street"] = request.POST.get("street", "")
         try:
             response, problems = services.submit_web_response(
                 link,
@@ -179,6 +202,7 @@ def public_form(request, token: str):
                 device_id=device,
                 nonce=served["n"],
                 counties=counties,
+                streets=streets,
             )
         except services.ClosedSurveyError:
             return _plain(request, "closed", 410, link=link)
@@ -198,7 +222,9 @@ def public_form(request, token: str):
         {
             "link": link,
             "survey": survey,
-            "questions_html": questions_html(survey.questionnaire, counties, answers, errors),
+            "questions_html": questions_html(
+                survey.questionnaire, counties, streets, answers, errors
+            ),
             "form_key": form_key,
             "has_errors": bool(errors),
             "minutes": survey.questionnaire.spec.get("minutes", 5),
@@ -222,16 +248,8 @@ def dimension_names() -> dict[str, str]:
 # ── Staff pages ─────────────────────────────────────────────────────────────────
 
 
-def _visible_surveys(user):
-    rounds = Round.objects.restrict(user, Action.VIEW)
-    if access.may(user, Action.INTERVIEW) and not access.may(user, Action.VIEW):
-        # interviewers: the rounds in which their assigned places take part
-        rounds = rounds | Round.objects.restrict(user, Action.INTERVIEW)
-    return Survey.objects.filter(round__in=rounds).select_related("round", "questionnaire")
-
-
 def _survey_for(user, pk: int) -> Survey:
-    survey = _visible_surveys(user).filter(pk=pk).first()
+    survey = services.visible_surveys(user).filter(pk=pk).first()
     if survey is None:
         raise PermissionDenied(_("您无权查看这次调查。"))
     return survey
@@ -245,7 +263,7 @@ def _is_province(user) -> bool:
 
 @login_required
 def survey_list(request):
-    surveys = _visible_surveys(request.user)
+    surveys = services.visible_surveys(request.user)
     open_rounds = Round.objects.restrict(request.user, Action.MANAGE).filter(survey__isnull=True)
     return render(
         request,
@@ -454,6 +472,7 @@ def interview(request, pk: int):
         raw = {
             item["code"]: request.POST.get(item["code"], "") for item in survey.questionnaire.items
         }
+        raw["street"] = request.POST.get("street", "")
         raw["seconds"] = request.POST.get("seconds", "")
         raw["reference"] = request.POST.get("reference", "")
         try:
@@ -473,7 +492,9 @@ def interview(request, pk: int):
         "survey/interview.html",
         {
             "survey": survey,
-            "questions": _questions(survey.questionnaire, answers, errors, counties),
+            "questions": _questions(
+                survey.questionnaire, answers, errors, counties, services.streets_of(counties)
+            ),
             "errors": errors,
         },
         status=400 if errors else 200,

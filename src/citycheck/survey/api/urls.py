@@ -1,2 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import ResponseViewSet, ScoreViewSet, SurveyViewSet
+
 app_name = "survey-api"
-urlpatterns: list = []
+router = SimpleRouter()
+router.register("surveys", SurveyViewSet, basename="survey")
+router.register("scores", ScoreViewSet, basename="score")
+router.register("responses", ResponseViewSet, basename="response")
+urlpatterns = router.urls

@@ -42,6 +42,10 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
         questionnaire = actions.add_parser("questionnaire", help=_("校验并导入问卷文件"))
         questionnaire.add_argument("file", type=Path)
+        streets = actions.add_parser(
+            "streets", help=_("导入街道（乡镇）名单（CSV：county,code,name_zh,name_en,synthetic）")
+        )
+        streets.add_argument("file", type=Path)
         load = actions.add_parser(
             "import", help=_("导入答卷（CSV 或 Excel，全部成功或全部不导入）")
         )
@@ -53,7 +57,7 @@ class Command(BaseCommand):
         export = actions.add_parser("export", help=_("导出答卷及权重（CSV）"))
         add_round_arguments(export)
         export.add_argument("-o", "--output", type=Path, required=True)
-        for sub in (questionnaire, load, weight, export):
+        for sub in (questionnaire, streets, load, weight, export):
             sub.add_argument("--as-user", metavar="USERNAME", help=_("审计记录中的操作人"))
 
     def handle(self, *args, action, **options):
@@ -66,7 +70,7 @@ class Command(BaseCommand):
                 raise CommandError("\n".join(messages)) from exc
 
     def survey(self, options) -> Survey:
-        round_ = find_round(options["round"], options["kind"])
+        round_ = find_round(options["round"], options["kind"], province=options["province"])
         survey = Survey.objects.filter(round=round_).select_related("questionnaire").first()
         if survey is None:
             raise CommandError(
@@ -84,6 +88,19 @@ class Command(BaseCommand):
                 _("文件有 %(count)s 处错误，未导入任何内容。") % {"count": len(exc.issues)}
             ) from exc
         self.stdout.write(self.style.SUCCESS(_("已导入 %(q)s。") % {"q": questionnaire}))
+
+    def do_streets(self, options, user):
+        try:
+            count = services.load_streets(options["file"])
+        except services.ResponseImportError as exc:
+            for issue in exc.issues:
+                self.stderr.write(f"{options['file']}: {issue}")
+            raise CommandError(
+                _("文件有 %(count)s 处错误，未导入任何内容。") % {"count": len(exc.issues)}
+            ) from exc
+        self.stdout.write(
+            self.style.SUCCESS(_("已导入 %(count)d 个街道（乡镇）。") % {"count": count})
+        )
 
     def do_import(self, options, user):
         survey = self.survey(options)
@@ -130,7 +147,9 @@ class Command(BaseCommand):
         rows = Response.objects.filter(survey=survey).select_related("place").order_by("pk")
         with options["output"].open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["response", "channel", "county", "flags", "counted", "weight", *items])
+            writer.writerow(
+                ["response", "channel", "county", "street", "flags", "counted", "weight", *items]
+            )
             for row in rows.iterator(chunk_size=2000):
                 answers = row.answers
                 writer.writerow(
@@ -138,6 +157,7 @@ class Command(BaseCommand):
                         row.pk,
                         row.channel,
                         row.place.code,
+                        row.street,
                         ";".join(row.flags),
                         int(row.counted),
                         "" if row.weight is None else f"{row.weight:.6g}",
