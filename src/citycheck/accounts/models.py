@@ -42,6 +42,7 @@ def name_departments(items, names: dict[str, str] | None = None) -> list[str]:
 
 # Which level of place each role is anchored at; None means any level.
 ROLE_PLACE_LEVEL = {
+    Role.NATIONAL_ADMIN: PlaceLevel.NATION,
     Role.PROVINCE_ADMIN: PlaceLevel.PROVINCE,
     Role.PROVINCE_REVIEWER: PlaceLevel.PROVINCE,
     Role.CITY_ADMIN: PlaceLevel.CITY,

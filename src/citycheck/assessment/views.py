@@ -25,7 +25,7 @@ from django.views.generic import DetailView, ListView
 from citycheck.collection.models import Round
 from citycheck.core import access, cached_json
 from citycheck.core.choices import Action
-from citycheck.places.models import Boundary, Place, PlaceLevel
+from citycheck.places.models import Boundary, Place, PlaceLevel, in_shown_province
 
 from . import labels, services
 from .compute import AssessmentError
@@ -54,6 +54,12 @@ class RestrictedPublicMixin:
 class ReleaseListView(RestrictedPublicMixin, ListView):
     queryset = Release.objects.select_related("round", "scope")
     paginate_by = 50
+
+    def get_queryset(self):
+        # In a national instance, one province's releases (the user's, or ?province=CODE).
+        return in_shown_province(
+            super().get_queryset(), self.request.user, self.request.GET.get("province", "")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -102,7 +108,9 @@ class ReleaseView(RestrictedPublicMixin, DetailView):
                 .filter(release=release, level=Level.INDEX)
                 .values("place")
             ).exists(),
-            other_releases=access.restrict(Release.objects.select_related("round"), user)
+            other_releases=in_shown_province(
+                access.restrict(Release.objects.select_related("round"), user), user
+            )
             .defer("details", "method_text")
             .exclude(pk=release.pk)[:20],
         )

@@ -421,6 +421,9 @@ def _round_of(meta: dict, expected: Round | None) -> Round:
             kind=meta["round_kind"],
             system__code=meta["system_code"],
             system__version=meta["system_version"],
+            # The round its places take part in: provinces of a national instance run the
+            # same year's round of a system side by side.
+            places__code__in=[sheet[0] for sheet in meta["sheets"].values()],
         )
         .select_related("system")
         .first()

@@ -14,7 +14,7 @@ from citycheck.core import access
 from citycheck.core.choices import Action, Role
 from citycheck.core.numbers import NumberError, parse_number
 from citycheck.indicators.models import IndicatorSystem
-from citycheck.places.models import Place, PlaceLevel
+from citycheck.places.models import GOVERNING_LEVELS, Place
 
 from .models import Round, RoundKind, Source
 
@@ -37,7 +37,7 @@ class RoundOpenForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["places"].queryset = access.restrict(
-            Place.objects.exclude(level=PlaceLevel.PROVINCE).order_by("path"), user, Action.MANAGE
+            Place.objects.exclude(level__in=GOVERNING_LEVELS).order_by("path"), user, Action.MANAGE
         )
 
     def clean_places(self):
@@ -46,7 +46,9 @@ class RoundOpenForm(forms.Form):
     def clean(self):
         data = super().clean()
         key = {name: data.get(name) for name in ("year", "kind", "system")}
-        if all(key.values()) and Round.objects.filter(**key).exists():
+        # Unique per province (or nation) running it: another province's round is no clash.
+        scope = Place.objects.governing(data.get("places") or [])
+        if all(key.values()) and Round.objects.filter(**key, scope=scope).exists():
             self.add_error("year", _("该年度、类型和指标体系的轮次已存在。"))
         return data
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.utils.translation import gettext_lazy as _
 
 from citycheck.core import access
@@ -40,11 +40,32 @@ class RoundQuerySet(models.QuerySet):
             return self.filter(public) if public is not None else self.none()
         if user.is_superuser:
             return self
+        scoped = self._taking_part(user)
+        return self.filter(scoped if public is None else scoped | public)
+
+    @staticmethod
+    def _taking_part(user) -> Q:
         taking_part = Round.places.through.objects.filter(
             place_id__in=access.reach(user).values("pk")
         )
-        scoped = Q(pk__in=taking_part.values("round_id"))
-        return self.filter(scoped if public is None else scoped | public)
+        return Q(pk__in=taking_part.values("round_id"))
+
+    def own_first(self, user):
+        """The rows ordered with the rounds taking part in the user's reach first (all
+        alike for a superuser or a user without reach): where a year names a round, the
+        user's own province's rather than another province's."""
+        if not getattr(user, "is_authenticated", False) or user.is_superuser:
+            return self
+        own = Case(When(self._taking_part(user), then=0), default=1)
+        return self.alias(own=own).order_by("own", *self.model._meta.ordering)
+
+    def run_over(self, place):
+        """Rounds run over ``place``: by its province, by the nation above it, or by no one
+        in particular (an unscoped round); the lowest runner first."""
+        codes = place.path.strip("/").split("/")
+        return self.filter(Q(scope__isnull=True) | Q(scope__code__in=codes)).order_by(
+            F("scope__path").desc(nulls_last=True), "-year", "-pk"
+        )
 
 
 class Round(ChangeLoggedModel):
@@ -56,6 +77,18 @@ class Round(ChangeLoggedModel):
         IndicatorSystem, on_delete=models.PROTECT, verbose_name=_("指标体系")
     )
     places = models.ManyToManyField(Place, related_name="rounds", verbose_name=_("参与地区"))
+    # Who runs the round: the province of its places, or the nation for a national round
+    # over several provinces (``Place.objects.governing``). Two provinces of a national
+    # instance run the same year's round of a system side by side.
+    scope = models.ForeignKey(
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scoped_rounds",
+        verbose_name=_("组织地区"),
+        help_text=_("开展本轮体检的省（或国家）。"),
+    )
     deadline = models.DateField(_("截止日期"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=12, choices=RoundStatus.choices, default=RoundStatus.OPEN
@@ -67,7 +100,17 @@ class Round(ChangeLoggedModel):
     objects = RoundQuerySet.as_manager()
 
     class Meta:
-        unique_together = [("year", "kind", "system")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "kind", "system", "scope"], name="round_unique_per_scope"
+            ),
+            # A round without a scope (its places under no common province) is unique as before.
+            models.UniqueConstraint(
+                fields=["year", "kind", "system"],
+                condition=Q(scope__isnull=True),
+                name="round_unique_unscoped",
+            ),
+        ]
         ordering = ["-year", "kind"]
         verbose_name = _("体检轮次")
         verbose_name_plural = _("体检轮次")

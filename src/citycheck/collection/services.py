@@ -101,7 +101,12 @@ def open_round(
         raise PermissionDenied(_("只有省级管理员可以开启体检轮次。"))
     with acting(acting_user):
         round_ = Round.objects.create(
-            year=year, kind=kind, system=system, deadline=deadline, is_synthetic=is_synthetic
+            year=year,
+            kind=kind,
+            system=system,
+            scope=Place.objects.governing(places),
+            deadline=deadline,
+            is_synthetic=is_synthetic,
         )
     round_.places.set(places)
     Submission.objects.bulk_create(

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
+    # Only in a national instance: anchored at the nation place, reaching every province.
+    NATIONAL_ADMIN = "national_admin", _("国家级管理员")
     PROVINCE_ADMIN = "province_admin", _("省级管理员")
     PROVINCE_REVIEWER = "province_reviewer", _("省级审核员")
     CITY_ADMIN = "city_admin", _("市级管理员")
@@ -28,6 +30,7 @@ class Action(models.TextChoices):
 # What each role may do inside its reach. The reach itself (which places) is computed in
 # citycheck.core.access; this table is the only other input to every permission decision.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.NATIONAL_ADMIN: frozenset(Action.values),
     Role.PROVINCE_ADMIN: frozenset(Action.values),
     Role.PROVINCE_REVIEWER: frozenset({Action.VIEW, Action.APPROVE}),
     Role.CITY_ADMIN: frozenset({Action.VIEW, Action.CHANGE, Action.APPROVE}),

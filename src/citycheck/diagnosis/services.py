@@ -164,7 +164,9 @@ def earlier_round(round_: Round) -> Round | None:
     """The latest diagnosed round before ``round_`` (same kind and system): the round
     whose problems ``round_`` re-checks."""
     return (
-        Round.objects.filter(kind=round_.kind, system=round_.system, year__lt=round_.year)
+        Round.objects.filter(
+            kind=round_.kind, system=round_.system, scope=round_.scope, year__lt=round_.year
+        )
         .filter(problems__isnull=False)
         .distinct()
         .order_by("-year")
@@ -192,7 +194,11 @@ def run_diagnosis(round_: Round, *, acting_user=None) -> list[Problem]:
         columns=["problem", "place", "disease", "year"],
     )
     rounds = Round.objects.filter(
-        kind=round_.kind, system=round_.system, year__lte=round_.year, problems__isnull=False
+        kind=round_.kind,
+        system=round_.system,
+        scope=round_.scope,
+        year__lte=round_.year,
+        problems__isnull=False,
     ).values_list("year", flat=True)
     if not frame.empty:
         frame = engine_recheck.link_history(frame, history, rounds={*rounds, round_.year})

@@ -59,9 +59,12 @@ def set_up(lower_code: str, lower_key: str, years, extra_systems=()) -> dict:
         for path in extra_systems:
             import_system_file(path, acting_user=admin)
         places = list(Place.objects.exclude(level=PlaceLevel.PROVINCE))
+        scope = Place.objects.governing(places)
         opened = 0
         for year in years:
-            if not Round.objects.filter(year=year, kind="annual", system=system).exists():
+            if not Round.objects.filter(
+                year=year, kind="annual", system=system, scope=scope
+            ).exists():
                 open_round(
                     year=year, system=system, places=places, is_synthetic=True, acting_user=admin
                 )

@@ -555,12 +555,13 @@ def _repeat(earlier: ReceivedPackage, verified) -> tuple[dict, bool]:
     return earlier.receipt, True
 
 
-def _find_round(manifest: dict):
+def _find_round(manifest: dict, sender_place=None):
     spec = manifest.get("round")
     if not isinstance(spec, dict):
         return None, {"code": "unknown_round", "message": "清单的 round 应为对象"}
+    rounds = Round.objects.all() if sender_place is None else Round.objects.run_over(sender_place)
     round_ = (
-        Round.objects.filter(
+        rounds.filter(
             system__code=manifest["dataflow"], year=spec.get("year"), kind=spec.get("kind")
         )
         .select_related("system")
@@ -582,7 +583,7 @@ def _find_round(manifest: dict):
 @transaction.atomic
 def _import(peer: Peer, verified, channel: str) -> dict:
     manifest, frame = verified.manifest, verified.observations
-    round_, error = _find_round(manifest)
+    round_, error = _find_round(manifest, peer.place)
     rejections: list[dict] = []
     accepted = 0
     if error is None:

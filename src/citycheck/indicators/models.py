@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citycheck.accounts.models import Department
 from citycheck.core.models import ChangeLoggedModel, NamedInTwoLanguages
-from citycheck.places.models import CityClass
+from citycheck.places.models import CityClass, Place
 
 
 class Direction(models.TextChoices):
@@ -87,6 +87,18 @@ class IndicatorSystem(ChangeLoggedModel):
         verbose_name=_("扩展自"),
     )
     source_digest = models.CharField(_("文件摘要"), max_length=64, editable=False)
+    # The level that owns the system: only administrators reaching this place change it;
+    # null is this instance's top level (the province, or the nation of a national
+    # instance), whose administrators alone may change it.
+    owner = models.ForeignKey(
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="indicator_systems",
+        verbose_name=_("所属层级"),
+        help_text=_("留空为本平台最高层级（省，或全国平台的国家）。"),
+    )
 
     class Meta:
         unique_together = [("code", "version")]

@@ -8,20 +8,27 @@ writes nothing, not even an audit record). The engine reads systems through
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from citycheck.accounts.models import Department
+from citycheck.core import access
+from citycheck.core.choices import Action
 from citycheck.core.context import acting, current_actor
 from citycheck.core.models import record_event
 from citycheck.engine import formulas
+from citycheck.places.models import Place
 
 from . import system_file, yaml_files
 from .models import BaseFigure, Crosswalk, Dimension, Indicator, IndicatorSystem, Standard
@@ -209,7 +216,49 @@ def _load_registries(spec: SystemSpec):
         figures.save(values, code=row["code"])
 
 
-def _load_system(spec: SystemSpec) -> IndicatorSystem:
+def may_change_system(user, owner: Place | None) -> bool:
+    """Whether ``user`` may change or create a system owned by ``owner`` (None: this
+    instance's top level): an administrator whose reach holds the owner. A province's
+    administrator in a national instance may not change the national system, only add
+    its own extensions."""
+    if not access.may(user, Action.MANAGE):
+        return False
+    if user.is_superuser:
+        return True
+    if user.place_id is None:
+        return False
+    if owner is None:
+        return user.place.parent_id is None
+    return owner.path.startswith(user.place.path)
+
+
+def _owner_for(spec: SystemSpec, user) -> Place | None:
+    """The owner of the system ``spec`` loads as ``user``: the existing system's, or for a
+    new one the user's place below the top level (None at the top). Raises
+    ``PermissionDenied`` naming the owner when ``user`` may not change the system."""
+    existing = (
+        IndicatorSystem.objects.filter(code=spec.code, version=spec.version)
+        .select_related("owner")
+        .first()
+    )
+    if existing is None:
+        if not access.may(user, Action.MANAGE):
+            raise PermissionDenied(_("只有管理员可以导入指标体系。"))
+        place = None if user.is_superuser else user.place
+        return place if place is not None and place.parent_id is not None else None
+    if existing.source_digest != spec.digest and not may_change_system(user, existing.owner):
+        owner = existing.owner or Place.objects.filter(parent=None).order_by("code").first()
+        raise PermissionDenied(
+            _(
+                "指标体系 %(system)s 属于%(owner)s，您的账号不能修改它；"
+                "可以导入扩展它（extends: {code: %(code)s, version: %(version)s}）的本地指标体系。"
+            )
+            % {"system": existing, "owner": owner, "code": spec.code, "version": spec.version}
+        )
+    return existing.owner
+
+
+def _load_system(spec: SystemSpec, owner: Place | None = None) -> IndicatorSystem:
     _load_registries(spec)
     extends = (
         IndicatorSystem.objects.get(code=spec.extends[0], version=spec.extends[1])
@@ -229,6 +278,7 @@ def _load_system(spec: SystemSpec) -> IndicatorSystem:
             "description": spec.description,
             "extends_id": extends.pk if extends else None,
             "source_digest": spec.digest,
+            "owner_id": owner.pk if owner else None,
         },
         code=spec.code,
         version=spec.version,
@@ -286,20 +336,45 @@ def import_system_file(path, *, acting_user=None) -> IndicatorSystem:
     """Validate and load a system file, all or nothing.
 
     Systems it extends that are not loaded yet are imported first from files beside it.
-    Loading the same file again changes nothing.
+    Loading the same file again changes nothing. With ``acting_user`` (a page, the API),
+    the system's owner is checked (:func:`may_change_system`) and a new one is owned by
+    the user's level; without (the command line, the demo) it belongs to the top level.
 
     Raises
     ------
     SystemFileError
         With every issue found; nothing is written.
+    PermissionDenied
+        When ``acting_user`` may not change the system; nothing is written.
     """
     spec, issues, before = _read_system(Path(path))
     if issues:
         raise SystemFileError(issues)
+    owner = _owner_for(spec, acting_user) if acting_user is not None else None
     with acting(acting_user or current_actor()), transaction.atomic():
         for base_path in before:
-            _load_system(read_system_spec(base_path))
-        return _load_system(spec)
+            _load_system(read_system_spec(base_path), owner)
+        return _load_system(spec, owner)
+
+
+def import_uploaded_system(upload, *, acting_user) -> IndicatorSystem:
+    """Import a system file sent from the page or the API (a Django ``UploadedFile``) as
+    ``acting_user``: the same checks as :func:`import_system_file`, the owner's included.
+    The systems it extends must be loaded already (no files lie beside an upload)."""
+    if upload.size > settings.CITYCHECK_MAX_UPLOAD_BYTES:
+        raise SystemFileError([Issue(upload.name, None, "file", _("文件过大（超过上传上限）。"))])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(upload.name).name or "system.yaml")
+        with path.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        try:
+            return import_system_file(path, acting_user=acting_user)
+        except SystemFileError as error:
+            # Name the file as the person sent it, not the temporary copy.
+            raise SystemFileError(
+                [dataclasses.replace(issue, file=upload.name) for issue in error.issues]
+            ) from error
 
 
 def _indicator_codes(code: str, version: int) -> set[str] | None:

@@ -7,6 +7,7 @@ urlpatterns = [
     path(
         "indicator-systems/", views.IndicatorSystemListView.as_view(), name="indicatorsystem_list"
     ),
+    path("indicator-systems/import/", views.system_import, name="system_import"),
     path(
         "indicator-systems/<int:pk>/", views.IndicatorSystemView.as_view(), name="indicatorsystem"
     ),

@@ -1,4 +1,5 @@
-"""Places: the province, its prefecture-level cities and county-level units.
+"""Places: the province, its prefecture-level cities and county-level units; in a national
+instance, the nation above several provinces.
 
 Codes are GB/T 2260 division codes. The hierarchy is stored as a materialised path
 (``/360000/360100/360102/``) so that "this place and everything under it", the basis
@@ -12,12 +13,16 @@ from citycheck.core.models import ChangeLoggedModel, NamedInTwoLanguages
 
 
 class PlaceLevel(models.TextChoices):
+    # Only a national instance has a nation place (100000 中华人民共和国) above its
+    # provinces; a single-province instance has its province as the root.
+    NATION = "nation", _("国家")
     PROVINCE = "province", _("省")
     CITY = "city", _("设区市")
     COUNTY = "county", _("县（市、区）")
 
 
 class UnitType(models.TextChoices):
+    NATION = "nation", _("国家")
     PROVINCE = "province", _("省")
     PREFECTURE_CITY = "prefecture_city", _("地级市")
     DISTRICT = "district", _("市辖区")
@@ -37,10 +42,43 @@ class CityClass(models.TextChoices):
     SMALL_II = "small_2", _("Ⅱ型小城市")  # < 0.2 million
 
 
+# The levels that run rounds and own indicator systems.
+GOVERNING_LEVELS = (PlaceLevel.NATION, PlaceLevel.PROVINCE)
+
+
+def shared_codes(paths) -> list[str]:
+    """The codes every one of the materialised ``paths`` starts with, top first."""
+    split = [path.strip("/").split("/") for path in paths]
+    shared = []
+    for codes in zip(*split, strict=False):
+        if len(set(codes)) > 1:
+            break
+        shared.append(codes[0])
+    return shared if split else []
+
+
 class PlaceQuerySet(models.QuerySet):
     def subtree_of(self, place):
         """``place`` and every place under it."""
         return self.filter(path__startswith=place.path)
+
+    def governing(self, places):
+        """The province (or, across provinces, the nation) that runs work over ``places``:
+        the lowest of them whose subtree holds every place; None when there is none (places
+        of two provinces in an instance without a nation)."""
+        codes = shared_codes(place.path for place in places)
+        return (
+            self.filter(code__in=codes, level__in=GOVERNING_LEVELS).order_by("-path").first()
+            if codes
+            else None
+        )
+
+    def provinces(self):
+        return self.filter(level=PlaceLevel.PROVINCE).order_by("code")
+
+    def nation(self):
+        """The nation place of a national instance, or None (a single-province instance)."""
+        return self.filter(level=PlaceLevel.NATION).first()
 
     def restrict(self, user, action="view"):
         """Places in the user's reach; anonymous and public users see the hierarchy of
@@ -88,6 +126,29 @@ class Place(NamedInTwoLanguages, ChangeLoggedModel):
     def ancestors(self):
         codes = [c for c in self.path.strip("/").split("/") if c != self.code]
         return Place.objects.filter(code__in=codes).order_by("path")
+
+    def province(self):
+        """The province this place belongs to (itself for a province; None for the nation)."""
+        if self.level == PlaceLevel.PROVINCE:
+            return self
+        return self.ancestors().filter(level=PlaceLevel.PROVINCE).first()
+
+
+def in_shown_province(queryset, user, code: str = "", place_lookup: str = "scope"):
+    """Rows of ``queryset`` (releases, by their ``scope``) that a user's lists and
+    dashboards show: those of the user's own province, or for a national user (or a user
+    without a place, a superuser) of the province ``code`` names, all when none is named.
+    In a single-province instance every row is under the one province: nothing changes."""
+    place = getattr(user, "place", None)
+    if place is not None and place.level != PlaceLevel.NATION:
+        province = place.province()
+    elif code:
+        province = Place.objects.provinces().filter(code=code).first()
+    else:
+        return queryset
+    if province is None:
+        return queryset
+    return queryset.filter(**{f"{place_lookup}__path__startswith": province.path})
 
 
 class PlaceYear(ChangeLoggedModel):

@@ -61,7 +61,12 @@ CHANGE_COLUMNS = (
 # 0.0005° is about 50 m: invisible at city scale on a web map, and shrinks the AMap
 # boundaries of Jiangxi about tenfold.
 DEFAULT_TOLERANCE_DEGREES = 0.0005
-_LEVEL_ORDER = {PlaceLevel.PROVINCE: 0, PlaceLevel.CITY: 1, PlaceLevel.COUNTY: 2}
+_LEVEL_ORDER = {
+    PlaceLevel.NATION: 0,
+    PlaceLevel.PROVINCE: 1,
+    PlaceLevel.CITY: 2,
+    PlaceLevel.COUNTY: 3,
+}
 
 
 @dataclass
@@ -166,8 +171,11 @@ def load_divisions(path=None, *, acting_user=None) -> LoadCounts:
         seen_lines[code] = line
         level = _check_choice(path, line, "level", row["level"], PlaceLevel)
         parent_code = row["parent_code"]
-        if (level == PlaceLevel.PROVINCE) != (parent_code == ""):
-            raise _row_error(path, line, "parent_code", _("省级地区没有上级，其他地区必须有上级"))
+        # A province is the root of a single-province instance, or under the nation.
+        if level == PlaceLevel.NATION and parent_code:
+            raise _row_error(path, line, "parent_code", _("国家级地区没有上级"))
+        if level not in (PlaceLevel.NATION, PlaceLevel.PROVINCE) and not parent_code:
+            raise _row_error(path, line, "parent_code", _("省级以下地区必须有上级"))
         if parent_code:
             _check_code(path, line, "parent_code", parent_code)
         if not row["name_zh"]:
@@ -533,15 +541,18 @@ def _store_boundaries(frame, *, code_field, datum, source, tolerance, acting_use
             }
             boundary = existing.get(place.pk) or Boundary(place=place)
             _save_if_changed(boundary, values, counts)
-        _refuse_mixed_datums({place.path.split("/")[1] for place, _g in prepared})
+        _refuse_mixed_datums({code for place, _g in prepared for code in place.path.split("/")})
     return counts
 
 
-def _refuse_mixed_datums(province_codes) -> None:
-    """GCJ-02 boundaries lie 300–600 m off WGS84/CGCS2000 ones: never both in one province."""
-    for province_code in province_codes:
+def _refuse_mixed_datums(codes) -> None:
+    """GCJ-02 boundaries lie 300–600 m off WGS84/CGCS2000 ones: never both in one province
+    (the provinces among ``codes``, the codes on the paths of the places just loaded)."""
+    for province_code, province_path in (
+        Place.objects.provinces().filter(code__in=codes).values_list("code", "path")
+    ):
         datums = dict(
-            Boundary.objects.filter(place__path__startswith=f"/{province_code}/").values_list(
+            Boundary.objects.filter(place__path__startswith=province_path).values_list(
                 "datum", "place__code"
             )
         )

@@ -7,6 +7,8 @@ from django.shortcuts import render
 from citycheck.places.models import PlaceLevel
 from citycheck.survey.models import Kind, Score
 
+from .services import chosen_province
+
 
 def satisfaction(request):
     from citycheck.survey.views import dimension_names
@@ -15,6 +17,10 @@ def satisfaction(request):
         place__level__in=[PlaceLevel.PROVINCE, PlaceLevel.CITY],
         kind__in=[Kind.DIMENSION, Kind.OVERALL],
     )
+    # A national instance's province: ``?province=CODE``.
+    province = chosen_province(request.GET.get("province", ""))
+    if province is not None:
+        published = published.filter(place__path__startswith=province.path)
     years = sorted(set(published.values_list("survey__round__year", flat=True)), reverse=True)
     chosen = request.GET.get("year", "")
     year = (

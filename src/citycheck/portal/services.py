@@ -12,36 +12,62 @@ published report does (``reports.content.renewal_projects``).
 from __future__ import annotations
 
 from django.apps import apps
+from django.http import Http404
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.places.models import Place
 from citycheck.reports import content, parts, readings
 
 
-def current_releases():
+def current_releases(province: Place | None = None):
     """The current publication of each round, newest round first (without the large
-    computation details, which the portal never shows)."""
-    return (
+    computation details, which the portal never shows); of ``province``'s places only
+    when given (a national instance's province page)."""
+    releases = (
         Release.objects.published()
         .filter(status=ReleaseStatus.PUBLISHED)
         .select_related("round")
         .defer("details")
         .order_by("-round__year", "-pk")
     )
+    return releases if province is None else releases.filter(scope__path__startswith=province.path)
 
 
-def _of_year(year: int | None):
-    releases = current_releases()
+def chosen_province(code: str) -> Place | None:
+    """The province ``?province=CODE`` names (None when no code is given); an unknown code
+    answers 404."""
+    if not code:
+        return None
+    province = Place.objects.provinces().filter(code=code).first()
+    if province is None:
+        raise Http404
+    return province
+
+
+def provinces_with_releases() -> list[dict]:
+    """The national page: each province with the year of its latest publication (None
+    before its first); a small query per province (31 at most)."""
+    return [
+        {
+            "province": province,
+            "year": current_releases(province).values_list("round__year", flat=True).first(),
+        }
+        for province in Place.objects.provinces()
+    ]
+
+
+def _of_year(year: int | None, province: Place | None):
+    releases = current_releases(province)
     return releases if year is None else releases.filter(round__year=year)
 
 
-def release_for_year(year: int | None) -> Release | None:
-    return _of_year(year).first()
+def release_for_year(year: int | None, province: Place | None = None) -> Release | None:
+    return _of_year(year, province).first()
 
 
-def release_id_for_year(year: int | None) -> int | None:
+def release_id_for_year(year: int | None, province: Place | None = None) -> int | None:
     """The id only: what the index page's cache key needs, in one small query."""
-    return _of_year(year).values_list("pk", flat=True).first()
+    return _of_year(year, province).values_list("pk", flat=True).first()
 
 
 def public_release(pk: int) -> Release | None:

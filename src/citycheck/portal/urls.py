@@ -1,10 +1,13 @@
 from django.urls import path
 
+from citycheck.core.public_pages import public_page
+
 from . import cases, life_circle, satisfaction, views, warnings
 
 app_name = "portal"
 urlpatterns = [
-    path("", views.index, name="index"),
+    # The index is answered to anonymous visitors from the public pages' cache.
+    path("", public_page(views.index), name="index"),
     path("method/", views.method, name="method"),
     path("satisfaction/", satisfaction.satisfaction, name="satisfaction"),
     path("cases/", cases.case_list, name="cases"),

@@ -32,24 +32,30 @@ def _year(request) -> int | None:
 
 
 def index(request):
-    """The published index and ranking of a year (the latest by default)."""
+    """The published index and ranking of a year (the latest by default); in a national
+    instance, of the province ``?province=CODE``, and without one the list of provinces."""
     year = _year(request)
-    release_id = services.release_id_for_year(year)
+    province = services.chosen_province(request.GET.get("province", ""))
+    if province is None and Place.objects.nation() is not None:
+        return render(
+            request, "portal/national.html", {"provinces": services.provinces_with_releases()}
+        )
+    release_id = services.release_id_for_year(year, province)
     if year is not None and release_id is None:
         raise Http404
     # Only the body is cached: the page around it carries the visitor's name and CSRF token.
-    key = f"portal:index:{get_language()}:{release_id or 0}"
+    key = f"portal:index:{get_language()}:{province.code if province else ''}:{release_id or 0}"
     body = cache.get(key)
     if body is None:
-        body = _index_body(year)
+        body = _index_body(year, province)
         cache.set(key, body, INDEX_CACHE_SECONDS)
     return render(request, "portal/index.html", body)
 
 
-def _index_body(year: int | None) -> dict:
+def _index_body(year: int | None, province: Place | None) -> dict:
     """The ranking part of the index page, rendered without the request (nothing personal)."""
-    release = services.release_for_year(year)
-    context = {"release": release, "years": _years()}
+    release = services.release_for_year(year, province)
+    context = {"release": release, "years": _years(province), "province": province}
     if release is not None:
         cities = services.ranking(release, "city")
         counties = services.ranking(release, "county")
@@ -71,9 +77,10 @@ def _index_body(year: int | None) -> dict:
     }
 
 
-def _years() -> list[int]:
+def _years(province: Place | None) -> list[int]:
     return sorted(
-        set(services.current_releases().values_list("round__year", flat=True)), reverse=True
+        set(services.current_releases(province).values_list("round__year", flat=True)),
+        reverse=True,
     )
 
 
@@ -113,8 +120,10 @@ def place(request, code: str):
 
 
 def method(request):
-    """How the index is computed: the method of the latest publication."""
-    release = services.release_for_year(_year(request))
+    """How the index is computed: the method of the latest publication (of the province
+    ``?province=CODE`` in a national instance)."""
+    province = services.chosen_province(request.GET.get("province", ""))
+    release = services.release_for_year(_year(request), province)
     if release is None:
         raise Http404
     section = content.method_section(release)

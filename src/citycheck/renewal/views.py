@@ -268,7 +268,11 @@ def project_propose(request):
     if not form.is_valid():
         messages.error(request, first_error(form))
         return redirect("renewal:project_list")
-    round_ = Round.objects.filter(year=form.cleaned_data["year"], kind=RoundKind.ANNUAL).first()
+    round_ = (
+        Round.objects.own_first(request.user)
+        .filter(year=form.cleaned_data["year"], kind=RoundKind.ANNUAL)
+        .first()
+    )
     if (
         round_ is None
         or not access.restrict(round_.places.all(), request.user, Action.CHANGE).exists()
@@ -427,9 +431,9 @@ def progress_board(request):
     return render(request, "renewal/progress_board.html", context, status=200 if valid else 400)
 
 
-def _annual_round(year) -> Round:
+def _annual_round(year, user) -> Round:
     round_ = (
-        Round.objects.filter(year=year or 0, kind=RoundKind.ANNUAL).first()
+        Round.objects.own_first(user).filter(year=year or 0, kind=RoundKind.ANNUAL).first()
         if str(year or "").isdigit()
         else None
     )
@@ -456,7 +460,7 @@ def what_if(request):
         "latest_complete": rounds.exclude(status=RoundStatus.OPEN).order_by("-year").first(),
     }
     if request.GET.get("round") and request.GET.get("place"):
-        round_ = _annual_round(request.GET["round"])
+        round_ = _annual_round(request.GET["round"], request.user)
         try:
             place = access.get_place(request.user, request.GET["place"])
         except PermissionDenied as exc:
@@ -484,7 +488,7 @@ def effects(request):
     Others get the page with the reason and status 403."""
     rounds = services.effects_rounds(request.user).order_by("-year")
     context = {"rounds": rounds, "rows": None}
-    round_ = _annual_round(request.GET["round"]) if request.GET.get("round") else None
+    round_ = _annual_round(request.GET["round"], request.user) if request.GET.get("round") else None
     if not rounds.exists() or (round_ is not None and round_ not in rounds):
         context["refusal"] = _("项目成效评估仅对全省范围的用户开放。")
         return render(request, "renewal/effects.html", context, status=403)

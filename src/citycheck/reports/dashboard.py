@@ -93,10 +93,14 @@ def warning_matrix(release: Release, level: str) -> dict:
 
 def trends(release: Release, level: str, *, user) -> dict:
     """Index per year of each place of ``level`` over the published releases of the method
-    (and ``release`` itself)."""
+    (and ``release`` itself) of rounds run by the same province (or nation)."""
     others = (
         Release.objects.restrict(user)
-        .filter(method_code=release.method_code, status=ReleaseStatus.PUBLISHED)
+        .filter(
+            method_code=release.method_code,
+            status=ReleaseStatus.PUBLISHED,
+            round__scope_id=release.round.scope_id,
+        )
         .exclude(round=release.round)
         .values_list("pk", flat=True)
     )

@@ -113,7 +113,10 @@ def download_name(release: Release, place: Place | None) -> str:
 
 
 def summary_subject(release: Release) -> Place:
-    """The place a provincial summary is about: the root above the release's places."""
+    """The place a provincial summary is about: the province (or nation) running the
+    round, else the root above the release's places."""
+    if release.round.scope_id:
+        return release.round.scope
     place = (
         Result.objects.filter(release=release, level=Level.INDEX).select_related("place").first()
     )

@@ -101,7 +101,9 @@ def province_summary(release: Release) -> Document:
                 section.blocks.append(map_figure)
         document.sections.append(section)
     document.sections.append(_common_problems(release))
-    document.sections.append(_progress_section(dt.date(year, 12, 31), year, _("项目进展")))
+    document.sections.append(
+        _progress_section(dt.date(year, 12, 31), year, _("项目进展"), summary_subject(release))
+    )
     return document
 
 
@@ -133,8 +135,9 @@ def _common_problems(release: Release) -> Section:
     return section
 
 
-def _progress_section(as_of: dt.date, year: int, title: str) -> Section:
-    """Progress of the year's projects by city, the slow cities named."""
+def _progress_section(as_of: dt.date, year: int, title: str, subject: Place) -> Section:
+    """Progress of the year's projects by city under ``subject`` (the province; in a
+    national instance the other provinces' cities are left out), the slow cities named."""
     section = Section(title)
     if not apps.is_installed("citycheck.renewal"):
         section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
@@ -142,14 +145,14 @@ def _progress_section(as_of: dt.date, year: int, title: str) -> Section:
     from citycheck.renewal.services import progress_board
 
     board = progress_board(as_of=as_of, year=year)
-    if board.by_city.empty:
-        section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
-        return section
     names = {
         place.code: place_name(place)
-        for place in Place.objects.filter(code__in=list(board.by_city.index))
+        for place in Place.objects.subtree_of(subject).filter(code__in=list(board.by_city.index))
     }
-    table = board.by_city.sort_index()
+    table = board.by_city[board.by_city.index.isin(list(names))].sort_index()
+    if table.empty:
+        section.blocks.append(Paragraph(_("本轮尚无城市更新项目。")))
+        return section
     rows, warnings, slow = [], [], []
     for code, row in table.iterrows():
         behind = int(row.get("late", 0)) + int(row.get("stalled", 0))
@@ -209,5 +212,7 @@ def quarterly_bulletin(release: Release, quarter: int) -> Document:
         place_name(summary_subject(release)),
     )
     document.date = f"{as_of.isoformat()}T00:00:00"
-    document.sections.append(_progress_section(as_of, year, _("分地区进展")))
+    document.sections.append(
+        _progress_section(as_of, year, _("分地区进展"), summary_subject(release))
+    )
     return document

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from citycheck.assessment.models import Level, Release, ReleaseStatus, Result
 from citycheck.core import access, cached_json
-from citycheck.places.models import Place, PlaceLevel
+from citycheck.places.models import Place, PlaceLevel, in_shown_province
 
 from . import dashboard, parts, services
 from . import render as renderers
@@ -243,9 +243,12 @@ def archive_download(request, pk: int):
 
 
 def _dashboard_release(request) -> Release | None:
-    releases = access.restrict(Release.objects.select_related("round"), request.user).defer(
-        "details"
-    )
+    # In a national instance, one province's releases (the user's, or ?province=CODE).
+    releases = in_shown_province(
+        access.restrict(Release.objects.select_related("round"), request.user),
+        request.user,
+        request.GET.get("province", ""),
+    ).defer("details")
     wanted = request.GET.get("release")
     if wanted:
         return get_object_or_404(releases, pk=wanted) if wanted.isdigit() else None

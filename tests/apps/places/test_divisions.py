@@ -35,7 +35,7 @@ def test_every_place_has_an_english_name():
 
 def test_load_gives_the_official_counts(jiangxi):
     levels = {level: Place.objects.filter(level=level).count() for level in PlaceLevel.values}
-    assert levels == {"province": 1, "city": 11, "county": 100}
+    assert levels == {"nation": 0, "province": 1, "city": 11, "county": 100}
     counties = Place.objects.filter(level=PlaceLevel.COUNTY)
     assert counties.filter(unit_type=UnitType.DISTRICT).count() == 27
     assert counties.filter(unit_type=UnitType.COUNTY_CITY).count() == 12

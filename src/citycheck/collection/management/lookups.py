@@ -9,24 +9,40 @@ from citycheck.places.models import Place
 
 
 def add_round_arguments(parser) -> None:
-    """``--round YEAR`` and ``--kind`` (annual by default), read back by :func:`find_round`."""
+    """``--round YEAR``, ``--kind`` (annual by default) and ``--province`` (a national
+    instance's province running the round), read back by :func:`find_round`."""
     parser.add_argument("--round", type=int, required=True, metavar="YEAR")
     parser.add_argument("--kind", default=RoundKind.ANNUAL, choices=RoundKind.values)
+    add_province_argument(parser)
 
 
-def find_round(year: int, kind: str = "annual", system: str | None = None) -> Round:
+def add_province_argument(parser) -> None:
+    parser.add_argument(
+        "--province",
+        metavar="CODE",
+        help="division code of the province (or nation) running the round, when several do",
+    )
+
+
+def find_round(
+    year: int, kind: str = "annual", system: str | None = None, province: str | None = None
+) -> Round:
     rounds = Round.objects.filter(year=year, kind=kind).select_related("system")
     if system:
         rounds = rounds.filter(system__code=system)
+    if province:
+        rounds = rounds.filter(scope__code=province)
     found = list(rounds[:2])
     if not found:
         raise CommandError(
             f"--round {year}: no {kind} round of that year"
             + (f" for system {system}" if system else "")
+            + (f" run by {province}" if province else "")
         )
     if len(found) > 1:
         raise CommandError(
             f"--round {year}: several {kind} rounds that year; name one with --system"
+            " (and --province where several provinces run one)"
         )
     return found[0]
 

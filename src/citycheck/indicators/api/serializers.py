@@ -15,6 +15,7 @@ class IndicatorSystemSerializer(serializers.ModelSerializer):
             "description",
             "extends",
             "source_digest",
+            "owner",
         ]
 
 

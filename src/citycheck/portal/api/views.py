@@ -15,12 +15,18 @@ from .. import services
 from .serializers import PortalPlaceSerializer, PortalRankingSerializer
 
 YEAR = OpenApiParameter("year", int, description="Round year (default: the latest published)")
+PROVINCE = OpenApiParameter(
+    "province", str, description="A national instance's province (division code)"
+)
 NO_RELEASE = OpenApiResponse(description="No published release for this year (or no such place).")
 
 
-def _release(request):
+def _release(request, province=None):
     year = request.query_params.get("year", "")
-    release = services.release_for_year(int(year) if year.isdigit() else None)
+    release = services.release_for_year(
+        int(year) if year.isdigit() else None,
+        province or services.chosen_province(request.query_params.get("province", "")),
+    )
     if release is None:
         raise NotFound("no published release for this year")
     return release
@@ -43,7 +49,7 @@ class RankingView(APIView):
 
     @extend_schema(
         responses={200: PortalRankingSerializer, 404: NO_RELEASE},
-        parameters=[YEAR, OpenApiParameter("level", str, enum=["city", "county"])],
+        parameters=[YEAR, PROVINCE, OpenApiParameter("level", str, enum=["city", "county"])],
     )
     def get(self, request):
         release = _release(request)
@@ -74,8 +80,9 @@ class PlaceView(APIView):
 
     @extend_schema(responses={200: PortalPlaceSerializer, 404: NO_RELEASE}, parameters=[YEAR])
     def get(self, request, code):
-        release = _release(request)
         place = get_object_or_404(Place, code=code)
+        # The latest publication of the place's own province (a national instance has several).
+        release = _release(request, place.province())
         rows = (
             Result.objects.published()
             .filter(release=release, place=place, level__in=[Level.INDEX, Level.DIMENSION])

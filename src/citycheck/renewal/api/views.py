@@ -128,7 +128,9 @@ class ProgressBoardView(APIView):
 
 def _round(request) -> Round:
     try:
-        return Round.objects.get(year=int(request.query_params["round"]), kind=RoundKind.ANNUAL)
+        return Round.objects.own_first(request.user).get(
+            year=int(request.query_params["round"]), kind=RoundKind.ANNUAL
+        )
     except (KeyError, ValueError, Round.DoesNotExist) as exc:
         raise ValidationError({"round": _("需要已有的年度体检轮次，如 ?round=2024")}) from exc
 

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        round_ = find_round(options["round"], options["kind"])
+        round_ = find_round(options["round"], options["kind"], province=options["province"])
         user = find_user(options["as_user"], option="--as-user")
         try:
             spec = load_method(options["method"])

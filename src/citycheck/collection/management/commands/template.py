@@ -30,7 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", required=True, help="the .xlsx file to write")
 
     def handle(self, *args, **options):
-        round_ = find_round(options["round"], options["kind"], options["system"])
+        round_ = find_round(
+            options["round"], options["kind"], options["system"], options["province"]
+        )
         place = find_place(options["place"])
         user = find_user(options["user"])
         try:

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        round_ = find_round(options["round"], options["kind"])
+        round_ = find_round(options["round"], options["kind"], province=options["province"])
         user = find_user(options["as_user"], option="--as-user")
         count = services.export_problems(round_, options["output"], user=user)
         self.stdout.write(f"{count} problems written to {options['output']}.")

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-user", metavar="USERNAME", help="Whom the audit trail names.")
 
     def handle(self, *args, **options):
-        round_ = find_round(options["round"], options["kind"])
+        round_ = find_round(options["round"], options["kind"], province=options["province"])
         user = find_user(options["as_user"], option="--as-user")
         with acting(user):
             result = services.recheck_round(round_, acting_user=user)
