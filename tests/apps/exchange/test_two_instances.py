@@ -108,7 +108,7 @@ def national(tmp_path_factory, django_db_setup, django_db_blocker):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300  # a fresh database migrates first (PostgreSQL runs)
     info = None
     while time.monotonic() < deadline and process.poll() is None:
         try:
