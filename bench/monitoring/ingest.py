@@ -7,7 +7,8 @@ platform's bulk export becomes): every check of the ingest (place, indicator and
 period, future, unit, number, duplicates in the batch and against the stored rows), then
 one binary COPY into the observation table — the load is larger than the (empty) table, so
 its primary key, unique constraint and index are dropped and rebuilt after the COPY, as in
-a deployment's first load or a back-fill — in one transaction. Target ≤ 60 s. Uses a scratch database ``citycheck_bench_monitoring`` on
+a deployment's first load or a back-fill — in one transaction. Target ≤ 60 s. Then the
+next month (150,000 rows) into the loaded table: the steady state, indexes kept. Uses a scratch database ``citycheck_bench_monitoring`` on
 127.0.0.1:5432 (created and dropped here).
 """
 
@@ -125,6 +126,23 @@ def main() -> None:
         retry_started = time.perf_counter()
         retry = ingest_frame(frame, feed=feed, batch_id="bench-1", today=dt.date(2026, 1, 1))
         retry_seconds = time.perf_counter() - retry_started
+        # The steady state: the next month (150,000 rows) into the loaded table, which is
+        # far larger than the load, so the indexes are kept and maintained row by row.
+        month = periods[-1]
+        following = f"{int(month[:4]) + int(month[5:]) // 12}-{int(month[5:]) % 12 + 1:02d}"
+        next_month = pd.DataFrame(
+            {
+                "place": np.repeat([f"99{i:04d}" for i in range(1, places + 1)], indicators),
+                "indicator": np.tile([f"ind{j:02d}" for j in range(indicators)], places),
+                "period": following,
+                "value": rng.uniform(0, 100, places * indicators).round(2),
+            }
+        )
+        next_started = time.perf_counter()
+        next_result = ingest_frame(
+            next_month, feed=feed, batch_id="bench-2", today=dt.date(2026, 1, 1)
+        )
+        next_seconds = time.perf_counter() - next_started
         print(
             json.dumps(
                 {
@@ -134,11 +152,14 @@ def main() -> None:
                     "stored": stored,
                     "ingest_seconds": round(seconds, 1),
                     "ingest_cpu_seconds_this_process": round(cpu_seconds, 1),
-                    "copy_seconds": round(sum(copy_seconds), 1),
-                    "checks_seconds": round(seconds - sum(copy_seconds), 1),
+                    "copy_seconds": round(copy_seconds[0], 1),
+                    "checks_seconds": round(seconds - copy_seconds[0], 1),
                     "rows_per_second": round(n / seconds),
                     "retry_replayed": retry.replayed,
                     "retry_seconds": round(retry_seconds, 2),
+                    "next_month_observations": next_result.accepted,
+                    "next_month_seconds": round(next_seconds, 1),
+                    "next_month_copy_seconds": round(copy_seconds[-1], 1),
                     "target_seconds": 60,
                     "database": connection.vendor,
                     "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
