@@ -16,10 +16,10 @@ from .redirects import redirect_within_site
 request_logger = logging.getLogger("citycheck.request")
 
 
-def _incoming_id(request):
+def incoming_request_id(header: str) -> uuid.UUID:
     """The proxy's X-Request-ID when it is a UUID (so its log lines and ours match)."""
     try:
-        return uuid.UUID(request.headers.get("X-Request-ID", ""))
+        return uuid.UUID(header)
     except ValueError:
         return uuid.uuid4()
 
@@ -32,7 +32,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.id = _incoming_id(request)
+        request.id = incoming_request_id(request.headers.get("X-Request-ID", ""))
         user = getattr(request, "user", None)
         actor = user if user is not None and user.is_authenticated else None
         began = time.monotonic()

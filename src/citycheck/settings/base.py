@@ -263,7 +263,18 @@ CELERY_BEAT_SCHEDULE = {
     "citycheck-recover-jobs": {"task": "citycheck.recover_jobs", "schedule": 60.0},
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Whole anonymous public pages, answered before Django (core/public_pages.py): shared
+    # by every process (a publication by a command or another worker reaches them all).
+    "public_pages": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache" / "public-pages",
+    },
+}
+# Paths whose anonymous pages the front layer may answer from that cache (only views
+# decorated with core.public_pages.public_page are ever stored).
+CITYCHECK_PUBLIC_PAGE_PREFIXES = ("/portal/",)
 
 # Logs on standard error, each line with its request id; one JSON object a line when
 # CITYCHECK_LOG_FORMAT=json (production's default). citycheck's own loggers say at INFO
@@ -296,5 +307,8 @@ SPECTACULAR_SETTINGS.update(
 
 # Peer distributions used by the outlier warnings are cached this long (seconds).
 CITYCHECK_PEER_CACHE_SECONDS = 60
+# Parts of pages kept under keys that change with everything they show (the entry form's
+# rows, a page of the problem list), at most this long (seconds).
+CITYCHECK_PAGE_CACHE_SECONDS = 600
 # The authority named on report covers; default: the province's housing department.
 CITYCHECK_REPORT_ISSUER = os.environ.get("CITYCHECK_REPORT_ISSUER", "")

@@ -39,11 +39,15 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 SESSION_COOKIE_AGE = 8 * 3600  # a working day
 
+# One Redis for every web and worker process: cached pages, fragments and the public
+# pages' generation are shared, so a publication anywhere reaches every worker at once.
 CACHES = {
-    "default": {
+    alias: {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
+        "KEY_PREFIX": alias,
     }
+    for alias in ("default", "public_pages")
 }
 
 # Periodic tasks (citycheck.core.schedule) on Celery beat: beat calls run_periodic every

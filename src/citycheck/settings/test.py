@@ -22,6 +22,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CITYCHECK_JOBS_MODE = "inline"  # jobs run within the request in tests
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests need no collectstatic
 CITYCHECK_PEER_CACHE_SECONDS = 0  # tests change peers between validations
+CITYCHECK_PAGE_CACHE_SECONDS = 0  # tests read the rows from the page's context
 # The demo drops a file for the worker (monitoring.drops): not into the repository's var/.
 MONITORING_DROP_DIR = tempfile.mkdtemp(prefix="citycheck-drop-")
 # One in-process cache serves every test, whose users reuse the same ids: the API rate
@@ -29,4 +30,8 @@ MONITORING_DROP_DIR = tempfile.mkdtemp(prefix="citycheck-drop-")
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "login": None},
+}
+CACHES = {
+    alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
+    for alias in ("default", "public_pages")
 }
