@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 
 from citycheck.core import bulk
 from citycheck.engine import validation as checks
-from citycheck.places.models import Place
 
 from .models import ChangeChannel, Source, Submission, Value, ValueChange
 from .services import CheckStepError, ValueEntry, check_may_enter, check_writable, write_values
@@ -89,9 +88,10 @@ def submit_batch(
     """
     frame = _frame(records)
     errors: dict[str, str] = {}
-    places = dict(
-        round_.places.filter(code__in=frame["place"].astype(str).unique()).values_list("code", "pk")
-    )
+    place_objects = {
+        p.pk: p for p in round_.places.filter(code__in=frame["place"].astype(str).unique())
+    }
+    places = {p.code: pk for pk, p in place_objects.items()}
     indicators = {i.code: i for i in round_.system.all_indicators()}
     frame["place_id"] = frame["place"].astype(str).map(places)
     frame["indicator_id"] = (
@@ -111,7 +111,9 @@ def submit_batch(
     )
     numbers = pd.to_numeric(frame["value"], errors="coerce")
     bad_number = (numbers.isna() & frame["value"].notna()) | np.isinf(numbers.fillna(0))
-    bad_number |= frame["value"].map(lambda v: isinstance(v, bool | str)).to_numpy()
+    if not pd.api.types.is_numeric_dtype(frame["value"]) or frame["value"].dtype == bool:
+        # (a column of numbers holds no text or true/false: no look at each value)
+        bad_number |= frame["value"].map(lambda v: isinstance(v, bool | str)).to_numpy()
     _errors_at(bad_number.to_numpy(), "value", _("必须是数值。"), errors)
     duplicated = frame.duplicated(["place", "indicator"], keep="first").to_numpy()
     _errors_at(duplicated, "indicator", _("同一地区同一指标重复出现。"), errors)
@@ -122,7 +124,6 @@ def submit_batch(
     frame["place_id"] = frame["place_id"].astype("int64")
     frame["indicator_id"] = frame["indicator_id"].astype("int64")
 
-    place_objects = Place.objects.in_bulk(list(places.values()))
     indicator_ids = set(frame["indicator_id"].unique())
     check_may_enter(
         acting_user,

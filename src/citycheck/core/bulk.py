@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connections, router
-from psycopg import sql
 
 # PostgreSQL's binary COPY: signature, flags, header extension length; each row the field
 # count then (length, big-endian value) per field, length -1 for NULL; -1 ends the data.
@@ -150,13 +149,13 @@ def _field(kind: str, data, n_rows: int):
 
 def reserve_ids(cursor, model, count: int) -> np.ndarray:
     """``count`` new ids from the sequence of ``model``'s table (PostgreSQL), for rows the
-    caller then copies in with their ids."""
-    statement = sql.SQL(
-        "COPY (SELECT nextval(pg_get_serial_sequence({}, 'id')) FROM generate_series(1, {}))"
-        " TO STDOUT WITH (FORMAT binary)"
-    ).format(sql.Literal(model._meta.db_table), sql.Literal(int(count)))
-    with cursor.cursor.copy(statement) as copy:
-        data = b"".join(bytes(chunk) for chunk in copy)
-    layout = np.dtype([("count", ">i2"), ("length", ">i4"), ("id", ">i8")])
-    rows = np.frombuffer(data, dtype=layout, count=count, offset=len(BINARY_HEADER))
-    return rows["id"].astype(np.int64)
+    caller then copies in with their ids: one value holding them all (8 bytes each,
+    big-endian), not a row per id."""
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')::regclass::oid", [model._meta.db_table])
+    sequence = cursor.fetchone()[0]  # looked up once, not for every id
+    cursor.execute(
+        "SELECT string_agg(int8send(nextval(%s::oid)), ''::bytea) FROM generate_series(1, %s)",
+        [sequence, int(count)],
+    )
+    packed = bytes(cursor.fetchone()[0] or b"")
+    return np.frombuffer(packed, dtype=">i8").astype(np.int64)
