@@ -61,9 +61,9 @@ class TakenFile:
     refused: int = 0
 
 
-def take_file(path: Path, feed: Feed, *, today: dt.date | None = None) -> TakenFile:
-    """Check and store one dropped file (all or nothing); move it to ``done/`` or
-    ``refused/`` with its report."""
+def _take_file(path: Path, feed: Feed, *, today: dt.date | None = None) -> TakenFile:
+    """Check and store one file claimed into ``taking/`` (all or nothing); move it to
+    ``done/`` or ``refused/`` with its report."""
     taken = TakenFile(path.name, feed.code, "refused")
     content = path.read_bytes()
     lines: list[str] = []
@@ -76,13 +76,8 @@ def take_file(path: Path, feed: Feed, *, today: dt.date | None = None) -> TakenF
             today=today,
             any_indicator=False,
         )
-    except (
-        services.MonitoringError,
-        services.ScopeError,
-        ValueError,
-        BadZipFile,
-        UploadError,
-    ) as bad:
+    except (ValueError, services.ScopeError, BadZipFile, UploadError) as bad:
+        # MonitoringError (columns, file type) is a ValueError, as are pandas' parse errors.
         lines.append(f"refused: {bad}")
     except Exception:
         # Not the file's fault (the database, say): back to the inbox for the next run.
@@ -129,7 +124,7 @@ def _move(path: Path, outcome: str, report: list[str]) -> None:
 
 
 def take_dropped_files(now: dt.datetime | None = None) -> list[TakenFile]:
-    """Take every new file in the drop folders of the active feeds (oldest name first);
+    """Take every new file in the drop folders of the active feeds (in name order);
     evaluate the rules when one brought new observations."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -143,7 +138,7 @@ def take_dropped_files(now: dt.datetime | None = None) -> list[TakenFile]:
             if path.is_file() and path.suffix.lower() in SUFFIXES:
                 claimed = _claim(path)
                 if claimed is not None:
-                    taken.append(take_file(claimed, feed, today=today))
+                    taken.append(_take_file(claimed, feed, today=today))
     if any(t.accepted for t in taken):
         services.evaluate(today)
     return taken

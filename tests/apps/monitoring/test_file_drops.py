@@ -75,9 +75,11 @@ def test_a_bad_dropped_file_is_refused_by_line_and_nothing_is_written(province, 
     (drop / "other_feed.csv").write_text(
         HEADER + f"360102,hotline_housing_complaints,{month},3\n", encoding="utf-8"
     )
+    (drop / "columns.csv").write_text("region,count\n360102,3\n", encoding="utf-8")
     taken = drops.take_dropped_files()
     assert [(t.name, t.outcome, t.refused) for t in taken] == [
         ("bad.csv", "refused", 3),
+        ("columns.csv", "refused", 0),
         ("other_feed.csv", "refused", 0),
     ]
     assert Observation.objects.count() == 0 and IngestBatch.objects.count() == 0
@@ -92,4 +94,5 @@ def test_a_bad_dropped_file_is_refused_by_line_and_nothing_is_written(province, 
         ["line 5", " value"],
     ]
     assert "city_operation" in reports["other_feed.csv.report.txt"]
+    assert "place, indicator, period, value" in reports["columns.csv.report.txt"]
     assert not any(p.is_file() for p in drop.iterdir())
