@@ -95,11 +95,15 @@ class Values:
         return result.to_numpy() if self.is_array else result
 
 
-def check_values(values: Any, *, name: str = "values", allow_missing: bool = True) -> Values:
+def check_values(
+    values: Any, *, name: str = "values", allow_missing: bool = True, copy: bool = True
+) -> Values:
     """Check a wide frame or 2-D array of numbers and return a float copy of it.
 
     Raises :class:`ParameterError` for another type or shape and :class:`DataError` for a
-    non-numeric column or (with ``allow_missing=False``) a missing value.
+    non-numeric column or (with ``allow_missing=False``) a missing value. ``copy=False``
+    (for callers that only read the values): a float array is wrapped as it is, in its
+    own memory layout, not copied.
     """
     if isinstance(values, pd.DataFrame):
         non_numeric = [
@@ -119,7 +123,10 @@ def check_values(values: Any, *, name: str = "values", allow_missing: bool = Tru
             raise ParameterError(name, "numeric", f"array of dtype {array.dtype}")
         # One column-major copy that the frame takes as it is: the layout pandas would
         # make of it anyway (so results are bit for bit the same), without a second copy.
-        frame = pd.DataFrame(np.array(array, dtype=float, order="F", copy=True), copy=False)
+        if not copy and array.dtype == np.float64:
+            frame = pd.DataFrame(array, copy=False)
+        else:
+            frame = pd.DataFrame(np.array(array, dtype=float, order="F", copy=True), copy=False)
         is_array = True
     else:
         raise ParameterError(
@@ -142,7 +149,7 @@ def check_values(values: Any, *, name: str = "values", allow_missing: bool = Tru
 
 def check_no_missing(frame: pd.DataFrame, *, name: str = "values", method: str = "") -> None:
     """Raise :class:`DataError` at the first missing value, naming place and indicator."""
-    missing = frame.isna().to_numpy()
+    missing = np.isnan(frame.to_numpy(dtype=float))
     if missing.any():
         all_missing = missing.all(axis=0)
         purpose = f" for {method}" if method else ""

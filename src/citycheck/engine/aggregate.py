@@ -131,7 +131,7 @@ def topsis(X, weights, directions, *, normalisation: str = "vector"):
     >>> topsis(X, [0.4, 0.3, 0.3], [-1, 1, 1]).round(3).tolist()
     [0.361, 0.354, 0.646, 0.448]
     """
-    checked = check_values(X, name="X")
+    checked = check_values(X, name="X", copy=False)  # read only
     check_choice("normalisation", normalisation, ("vector", "minmax"))
     frame = checked.frame
     check_no_missing(frame, name="X", method="TOPSIS")
@@ -144,17 +144,20 @@ def topsis(X, weights, directions, *, normalisation: str = "vector"):
         if (norms == 0).any():
             code = frame.columns[np.argmax(norms == 0)]
             raise DataError("vector normalisation needs a non-zero indicator", indicator=code)
-        weighted = array / norms * shares
+        weighted = np.divide(array, norms)
+        np.multiply(weighted, shares, out=weighted)  # (in place: array / norms * shares)
         best = np.where(signs > 0, weighted.max(axis=0), weighted.min(axis=0))
         worst = np.where(signs > 0, weighted.min(axis=0), weighted.max(axis=0))
     else:
         oriented = array * signs
         low, high = oriented.min(axis=0), oriented.max(axis=0)
         span = np.where(high > low, high - low, 1.0)  # a constant indicator scores 0 everywhere
-        weighted = (oriented - low) / span * shares
+        weighted = np.subtract(oriented, low, out=oriented)  # (oriented - low) / span * shares
+        np.multiply(np.divide(weighted, span, out=weighted), shares, out=weighted)
         best, worst = weighted.max(axis=0), weighted.min(axis=0)
-    to_best = np.sqrt(((weighted - best) ** 2).sum(axis=1))
-    to_worst = np.sqrt(((weighted - worst) ** 2).sum(axis=1))
+    gap = np.empty_like(weighted)  # one scratch array for both distances
+    to_best = np.sqrt(np.square(np.subtract(weighted, best, out=gap), out=gap).sum(axis=1))
+    to_worst = np.sqrt(np.square(np.subtract(weighted, worst, out=gap), out=gap).sum(axis=1))
     total = to_best + to_worst
     if (total == 0).any():
         raise DataError("TOPSIS is undefined: every weighted indicator is constant")

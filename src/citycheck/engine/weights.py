@@ -88,7 +88,9 @@ def _unit_minmax(frame: pd.DataFrame, directions, *, method: str) -> np.ndarray:
     low, high = oriented.min(axis=0), oriented.max(axis=0)
     if not (high > low).all():
         check_not_constant(frame, method=method)
-    return (oriented - low) / (high - low)
+    # (in place: the same numbers as (oriented - low) / (high - low), one array not three)
+    np.subtract(oriented, low, out=oriented)
+    return np.divide(oriented, high - low, out=oriented)
 
 
 def equal(values):
@@ -148,7 +150,7 @@ def entropy(X, directions, *, normalisation: str = "minmax"):
     >>> entropy(values, directions=[1, 1]).round(3).tolist()
     [0.296, 0.704]
     """
-    checked = check_values(X, name="X")
+    checked = check_values(X, name="X", copy=False)  # read only
     check_choice("normalisation", normalisation, ("minmax", "sum"))
     frame = checked.frame
     check_no_missing(frame, name="X", method="entropy weights")
@@ -159,8 +161,10 @@ def entropy(X, directions, *, normalisation: str = "minmax"):
         check_positive(frame, method="entropy weights on shares", strict=False)
         check_not_constant(frame, method="entropy weights")
         scaled = frame.to_numpy()
-    shares = scaled / scaled.sum(axis=0)
-    entropies = -xlogy(shares, shares).sum(axis=0) / np.log(len(frame))
+    if normalisation == "sum":
+        scaled = scaled.copy(order="K")  # (the caller's values, same layout; below works in place)
+    shares = np.divide(scaled, scaled.sum(axis=0), out=scaled)
+    entropies = -xlogy(shares, shares, out=shares).sum(axis=0) / np.log(len(frame))
     divergence = 1.0 - entropies
     return _wrap_weights(checked, divergence / divergence.sum())
 
