@@ -62,6 +62,7 @@ def test_submit_from_the_ledger_page_fix_and_resubmit(
     form = page.locator("[data-testid=submit-form]")
     form.locator("select[name=round]").select_option(str(province.open_round.pk))
     form.locator("button[value=https]").click()
+    page.click("a:has-text('查看结果')")  # the job page, once the job is done
     page.wait_for_selector("[data-testid=ledger-state]")
     assert page.inner_text("[data-testid=ledger-state]") == "部分接收"
     rejected = page.locator("[data-testid=rejected-rows] tbody tr")
@@ -73,6 +74,7 @@ def test_submit_from_the_ledger_page_fix_and_resubmit(
     page.goto(f"{live_server.url}/exchange/")
     form.locator("select[name=round]").select_option(str(province.open_round.pk))
     form.locator("button[value=https]").click()
+    page.click("a:has-text('查看结果')")  # the job page, once the job is done
     page.wait_for_selector("[data-testid=ledger-state]")
     assert page.inner_text("[data-testid=ledger-state]") == "已接收"
     assert len(national.received[1].observations) == len(province.places)
