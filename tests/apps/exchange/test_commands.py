@@ -119,6 +119,15 @@ def test_export_import_and_receipt_by_file(small_province, instance, tmp_path, c
             "--out",
             str(out),
         )
+    # Nothing new to send, but the problem list asked for: a package of that part alone;
+    # the release asked for without one published: refused, nothing written.
+    export = ["exchange", "export", "2024", "--peer", "national", "--user", "province_admin"]
+    call_command(*export, "--with", "problems", "--out", str(tmp_path / "problems.json"))
+    parts = json.loads((tmp_path / "problems.json").read_text(encoding="utf-8"))["parts"]
+    assert sorted(parts) == [package.OBSERVATIONS, package.PROBLEMS]
+    with pytest.raises(CommandError, match="已发布"):
+        call_command(*export, "--with", "release", "--out", str(tmp_path / "release.json"))
+    assert OutgoingPackage.objects.count() == 2
     # A package file from an unknown sender is refused with its reason.
     with pytest.raises(CommandError, match="unknown_sender"):
         call_command("exchange", "import", str(out), "--receipt", str(tmp_path / "x.json"))

@@ -63,6 +63,14 @@ class Command(BaseCommand):
             command.add_argument("--peer", required=True)
             command.add_argument("--user", required=True, help="a provincial administrator")
             command.add_argument("--all", action="store_true", help="every value, not only changes")
+            command.add_argument(
+                "--with",
+                dest="parts",
+                nargs="+",
+                default=[],
+                choices=["release", "problems", "projects"],
+                help="also the round's published release, problem list, project list",
+            )
             if name == "export":
                 command.add_argument("--out", required=True, help="package file to write")
         importing = sub.add_parser("import", help="receive a package file (offline hand-over)")
@@ -132,7 +140,7 @@ class Command(BaseCommand):
         if failed:
             raise CommandError("mapping files have problems")
 
-    def _prepare(self, round, peer, user, all, **options) -> OutgoingPackage:
+    def _prepare(self, round, peer, user, all, parts=(), **options) -> OutgoingPackage:
         user = _user(user)
         with acting(user):
             return services.prepare_package(
@@ -140,6 +148,7 @@ class Command(BaseCommand):
                 Peer.objects.get(code=peer),
                 acting_user=user,
                 only_changed=not all,
+                parts=[f"{name}.csv" for name in parts],
             )
 
     def do_submit(self, **options):
