@@ -5,6 +5,8 @@ Each page is asked once with few rows and once with many more; the second must t
 more queries than the first, and both stay within the page's budget.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +16,8 @@ from citycheck.core.choices import Role
 from citycheck.diagnosis.models import Problem, RecheckStatus, Severity
 from tests.apps.assessment.conftest import method, province  # noqa: F401  (fixtures)
 from tests.apps.reports.conftest import draft_release, published_release  # noqa: F401
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 # Queries per page (session, user, reach, the page's reads): a page over budget has grown
 # a query, most likely one per row.
@@ -125,3 +129,76 @@ def test_submission_page_reads_its_indicators_at_once(client, province):  # noqa
     url = reverse("collection:submission", args=[submission.pk])
     queries = count_queries(client, url)
     assert queries <= 40, f"submission page: {queries} queries"
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The pages' cached parts on (off in the other tests, which read rows from contexts)."""
+    from django.core.cache import cache
+
+    settings.CITYCHECK_PAGE_CACHE_SECONDS = 600
+    cache.clear()
+
+
+def test_submission_rows_are_rendered_once_and_follow_each_save(
+    client,
+    province,  # noqa: F811
+    page_cache,
+    monkeypatch,
+):
+    from citycheck.collection import entry_views, services
+    from citycheck.collection.models import RoundStatus, Source, Submission, Value
+
+    province.open_round.status = RoundStatus.OPEN  # the county fills it
+    province.open_round.save(update_fields=["status"])
+    user = province.users[Role.COUNTY_ADMIN]
+    client.force_login(user)
+    submission, _created = Submission.objects.get_or_create(
+        round=province.open_round, place=user.place, source=Source.SELF_CHECK, department=None
+    )
+    url = reverse("collection:submission", args=[submission.pk])
+    first = client.get(url).content.decode()
+    rows = entry_views.entry_rows
+    monkeypatch.setattr(entry_views, "entry_rows", lambda *a, **k: pytest.fail("not cached"))
+    again = client.get(url).content.decode()
+    assert TOKEN.sub("", again) == TOKEN.sub("", first)  # the same rows, none rendered
+    monkeypatch.setattr(entry_views, "entry_rows", rows)
+    indicator = entry_views.indicators_shown(user, submission)[0]
+    stored = Value.objects.filter(
+        round=province.open_round, place=user.place, indicator=indicator, source=Source.SELF_CHECK
+    ).first()
+    version = stored.version if stored else 0
+    services.save_values(
+        province.open_round,
+        [services.ValueEntry(user.place, indicator, 123.25, "", version)],
+        source=Source.SELF_CHECK,
+        acting_user=user,
+    )
+    page = client.get(url).content.decode()
+    assert f'name="value-{indicator.pk}" value="123.25"' in page
+    assert f'name="version-{indicator.pk}" value="{version + 1}"' in page
+
+
+def test_problem_rows_are_worded_once_and_follow_each_review(
+    client,
+    province,  # noqa: F811
+    page_cache,
+    monkeypatch,
+):
+    from citycheck.diagnosis import services, wording
+
+    client.force_login(province.users[Role.PROVINCE_ADMIN])
+    add_problems(province, 3)
+    url = reverse("diagnosis:problem_list")
+    assert "暂无问题" not in client.get(url).content.decode()
+    describe = wording.description
+    monkeypatch.setattr(wording, "description", lambda *a: pytest.fail("worded again"))
+    assert client.get(url).status_code == 200
+    monkeypatch.setattr(wording, "description", describe)
+    problem = Problem.objects.order_by("pk").first()
+    services.review_problem(
+        problem, status="confirmed", reason="核实", acting_user=province.users[Role.PROVINCE_ADMIN]
+    )
+    rows = re.findall(r"<tr>(.*?)</tr>", client.get(url).content.decode(), re.S)
+    row = next(r for r in rows if f"/diagnosis/problems/{problem.pk}/" in r)
+    assert "已确认" in row

@@ -8,6 +8,8 @@ through the check-step services, which decide permission again and leave the aud
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -134,7 +137,7 @@ def _allowed_steps(user, submission: Submission, may_enter: bool) -> set[str]:
 
 
 def entry_rows(
-    submission: Submission, indicators, *, user, posted=None, issues=None
+    submission: Submission, indicators, *, user, posted=None, issues=None, rollup_key=None
 ) -> list[tuple]:
     """The form's rows, grouped by dimension: (dimension, [row, …]).
 
@@ -154,8 +157,8 @@ def entry_rows(
     for standard in Standard.objects.filter(indicator__in=indicators).order_by("city_class"):
         standards.setdefault(standard.indicator_id, []).append(standard)
     rollup = {}
-    if place.level == PlaceLevel.CITY and submission.source == Source.SELF_CHECK:
-        comparison = _cached_rollup(round_, place, user)
+    if _shows_rollup(submission):
+        comparison = _cached_rollup(round_, place, user, rollup_key)
         rollup = {r["indicator"]: r for r in comparison.to_dict("records")}
     by_indicator: dict[str, list[dict]] = {}
     if issues is not None:
@@ -185,20 +188,26 @@ def entry_rows(
     return [(dimensions[d], rows) for d, rows in groups.items()]
 
 
-def _cached_check(submission) -> workflow.SubmissionCheck:
+def _values_stamp(submission) -> str:
+    """The number and latest change of the submission's values: each save changes it."""
+    return _stamp(
+        Value.objects.filter(
+            round=submission.round, place=submission.place, source=submission.source
+        )
+    )
+
+
+def _cached_check(submission, values_stamp: str) -> workflow.SubmissionCheck:
     """:func:`workflow.check_submission`, kept for as long as the peer values it compares
     with are (``CITYCHECK_PEER_CACHE_SECONDS``) unless the submission or its values change:
-    the key carries their number and latest change. Each save or step changes it, so
-    the form shows the check of what is stored; readers of an unchanged submission (the
-    reviewers at the deadline) share one check instead of running it per page."""
-    stamp = Value.objects.filter(
-        round=submission.round, place=submission.place, source=submission.source
-    ).aggregate(n=Count("pk"), latest=Max("last_updated"))
+    the key carries their number and latest change (``values_stamp``). Each save or step
+    changes it, so the form shows the check of what is stored; readers of an unchanged
+    submission (the reviewers at the deadline) share one check instead of running it per
+    page."""
     key = (
         f"citycheck:submission-check:{submission.pk}:{submission.version}"
         f":{submission.last_updated.timestamp()}:{submission.round.last_updated.timestamp()}"
-        f":{stamp['n']}:{stamp['latest'].timestamp() if stamp['latest'] else ''}"
-        f":{get_language()}"
+        f":{values_stamp}:{get_language()}"
     )
     check = cache.get(key)
     if check is None:
@@ -213,19 +222,25 @@ def _stamp(rows) -> str:
     return f"{found['n']}:{found['latest'].timestamp() if found['latest'] else ''}"
 
 
-def _cached_rollup(round_, city, user):
-    """:func:`rollup_comparison`, kept like the submit check (``_cached_check``) while the
-    city's and its counties' self-check values, their base figures and the indicator system
-    are unchanged."""
-    check_place(user, city, Action.VIEW)
+def _rollup_key(round_, city) -> str:
+    """What the county roll-up of ``city`` reads: the city's and its counties' self-check
+    values, their base figures and the indicator system, by their stamps."""
     places = [city.pk, *city.children.filter(rounds=round_).values_list("pk", flat=True)]
-    key = (
+    return (
         f"citycheck:rollup:{round_.pk}:{city.pk}:{round_.system.last_updated.timestamp()}:"
         + _stamp(Value.objects.filter(round=round_, source=Source.SELF_CHECK, place__in=places))
         + ":"
         + _stamp(BaseFigureValue.objects.filter(place__in=places, year=round_.year))
         + f":{get_language()}"
     )
+
+
+def _cached_rollup(round_, city, user, key: str | None = None):
+    """:func:`rollup_comparison`, kept like the submit check (``_cached_check``) while the
+    city's and its counties' self-check values, their base figures and the indicator system
+    are unchanged (``key``: :func:`_rollup_key`, computed when not given)."""
+    check_place(user, city, Action.VIEW)
+    key = key or _rollup_key(round_, city)
     comparison = cache.get(key)
     if comparison is None:
         comparison = rollup_comparison(round_, city, acting_user=user)
@@ -233,26 +248,95 @@ def _cached_rollup(round_, city, user):
     return comparison
 
 
+def _shows_rollup(submission) -> bool:
+    return submission.place.level == PlaceLevel.CITY and submission.source == Source.SELF_CHECK
+
+
+def _rows_html(submission, indicators, *, user, check, writable, values_stamp) -> str:
+    """The form's rows as HTML, kept per submission while nothing they show changes: the
+    key carries the stamps (number, latest change) of the submission's values
+    (``values_stamp``), of last year's values, of the roll-up's inputs and of the
+    standards, the indicators shown with their and their dimensions' last changes, the
+    check's issues, whether the values are writable and the language. A reader of an
+    unchanged submission (a reviewer, the filler reloading) renders none of its rows."""
+    round_, place = submission.round, submission.place
+    rollup_key = _rollup_key(round_, place) if _shows_rollup(submission) else ""
+    previous = Value.objects.filter(
+        place=place, round__year=round_.year - 1, source__in=[Source.ADOPTED, Source.SELF_CHECK]
+    )
+    key = (
+        "citycheck:entry-rows:"
+        + hashlib.sha256(
+            repr(
+                (
+                    submission.pk,
+                    values_stamp,
+                    _stamp(previous),
+                    rollup_key,
+                    _stamp(Standard.objects.filter(indicator__in=indicators)),
+                    [(i.pk, i.last_updated, i.dimension.last_updated) for i in indicators],
+                    check.issues.to_json(),
+                    writable,
+                    get_language(),
+                )
+            ).encode()
+        ).hexdigest()
+    )
+    html = cache.get(key)
+    if html is None:
+        html = _render_rows(
+            submission,
+            indicators,
+            user=user,
+            issues=check.issues,
+            writable=writable,
+            rollup_key=rollup_key or None,
+        )
+        cache.set(key, html, settings.CITYCHECK_PAGE_CACHE_SECONDS)
+    return html
+
+
+def _render_rows(submission, indicators, *, user, issues, writable, posted=None, rollup_key=None):
+    return render_to_string(
+        "collection/includes/entry_rows.html",
+        {
+            "groups": entry_rows(
+                submission,
+                indicators,
+                user=user,
+                posted=posted,
+                issues=issues,
+                rollup_key=rollup_key,
+            ),
+            "show_rollup": _shows_rollup(submission),
+            "writable": writable,
+        },
+    )
+
+
 def _form_context(request, submission, *, posted=None, **extra) -> dict:
     """The entry form with the same check submit runs (:func:`workflow.check_submission`):
-    its summary line and its issues beside each value, missing values included."""
+    its summary line and its issues beside each value, missing values included. The rows
+    are those kept by :func:`_rows_html` unless ``posted`` rows show what the user typed."""
     indicators = indicators_shown(request.user, submission)
     may_enter = _may_enter(request.user, submission, indicators)
-    check = _cached_check(submission)
+    values_stamp = _values_stamp(submission)
+    check = _cached_check(submission, values_stamp)
     writable = (
         may_enter and submission.round.status == RoundStatus.OPEN and not submission.is_locked
     )
+    rows = {"user": request.user, "writable": writable}
     return {
         "submission": submission,
         "round": submission.round,
-        "groups": entry_rows(
-            submission, indicators, user=request.user, posted=posted, issues=check.issues
-        ),
+        "rows_html": _render_rows(
+            submission, indicators, issues=check.issues, posted=posted, **rows
+        )
+        if posted
+        else _rows_html(submission, indicators, check=check, values_stamp=values_stamp, **rows),
         "check": check,
         "may_enter": may_enter,
         "writable": writable,
-        "show_rollup": submission.place.level == PlaceLevel.CITY
-        and submission.source == Source.SELF_CHECK,
         **extra,
     }
 

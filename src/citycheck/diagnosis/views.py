@@ -2,15 +2,20 @@
 with evidence and review, the re-check of an earlier round's problems, and the forms that
 start a diagnosis or a re-check as a background job."""
 
+import hashlib
 from io import BytesIO
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -72,12 +77,8 @@ class ProblemListView(RestrictedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # The page's rows are chosen sorting narrow columns only, then read with their
-        # evidence (SQLite sorted every problem's evidence JSON to keep 50).
-        ids = list(context["object_list"].values_list("pk", flat=True))
-        rows = self.queryset.in_bulk(ids)
-        context["object_list"] = with_department_names([rows[pk] for pk in ids])
         context.update(
+            rows_html=problem_rows_html(context["object_list"]),
             query=self.request.GET.urlencode(),
             diseases=[(d.code, d.name_zh) for d in services.catalogue().diseases],
             statuses=ProblemStatus.choices,
@@ -87,6 +88,31 @@ class ProblemListView(RestrictedListView):
             diagnosis_form=_job_form(jobs.diagnosable_rounds(self.request.user)),
         )
         return context
+
+
+def problem_rows_html(page_rows) -> str:
+    """The rows of a page of the problem list as HTML, kept per language while none of
+    them changes: the key carries each row's id and last change (a review, a re-check or a
+    new diagnosis changes it) and the departments' names. Only a miss reads the rows'
+    evidence and words their descriptions (~1 ms a row)."""
+    # The page's rows are chosen sorting narrow columns only (SQLite sorted every
+    # problem's evidence JSON to keep 50), then read with their evidence on a miss.
+    stamps = list(page_rows.values_list("pk", "last_updated"))
+    names = department_names()
+    key = (
+        "citycheck:problem-rows:"
+        + hashlib.sha256(repr((stamps, sorted(names.items()), get_language())).encode()).hexdigest()
+    )
+    html = cache.get(key)
+    if html is None:
+        ids = [pk for pk, _changed in stamps]
+        rows = ProblemListView.queryset.in_bulk(ids)
+        html = render_to_string(
+            "diagnosis/_problem_rows.html",
+            {"object_list": with_department_names([rows[pk] for pk in ids], names)},
+        )
+        cache.set(key, html, settings.CITYCHECK_PAGE_CACHE_SECONDS)
+    return html
 
 
 def _job_form(rounds, year: int | None = None) -> RoundJobForm | None:
