@@ -175,8 +175,8 @@ def send_in_chunks(
     offset = None
     if outgoing.upload_url:
         answer = client.get(outgoing.upload_url)
-        if answer.status_code == 200 and answer.json().get("length") == len(body):
-            offset = int(answer.json()["offset"])
+        if answer.status_code == 200 and _json(answer).get("length") == len(body):
+            offset = int(_json(answer)["offset"])
         elif answer.status_code >= 500:
             return answer
     if offset is None:
@@ -184,9 +184,9 @@ def send_in_chunks(
             base_url,
             json={"length": len(body), "sha256": hashlib.sha256(body).hexdigest(), "gzip": True},
         )
-        if created.status_code != 201:
+        if created.status_code != 201 or "id" not in _json(created):
             return created
-        outgoing.upload_url = base_url.rstrip("/") + "/" + created.json()["id"] + "/"
+        outgoing.upload_url = base_url.rstrip("/") + "/" + _json(created)["id"] + "/"
         outgoing.save(update_fields=["upload_url", "last_updated"])
         offset = 0
     while offset < len(body):
@@ -199,14 +199,23 @@ def send_in_chunks(
                 "Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{len(body)}",
             },
         )
-        if answer.status_code == 409 and "offset" in answer.json():
-            offset = int(answer.json()["offset"])
+        if answer.status_code == 409 and "offset" in _json(answer):
+            offset = int(_json(answer)["offset"])
             continue
-        if answer.status_code != 200:
+        if answer.status_code != 200 or "offset" not in _json(answer):
             return answer
-        offset = int(answer.json()["offset"])
+        offset = int(_json(answer)["offset"])
         report(
             40 + 45 * offset / len(body),
             _("已上传 %(sent)s / %(total)s 字节") % {"sent": offset, "total": len(body)},
         )
     return client.post(outgoing.upload_url + "finish/")
+
+
+def _json(answer: httpx.Response) -> dict:
+    """The answer's JSON object, or an empty one (a proxy's error page, say)."""
+    try:
+        data = answer.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
