@@ -35,7 +35,9 @@ def demo_db(django_db_setup, django_db_blocker):
         flush("flush", "--noinput", verbosity=0)
 
 
-pytestmark = pytest.mark.django_db
+# One worker runs the whole module (make test runs xdist with --dist loadgroup), so the
+# demo is loaded once, not once per worker that happens to get one of its tests.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_load")]
 
 
 def test_places_users_and_rounds(demo_db):
