@@ -42,7 +42,7 @@ class CityClass(models.TextChoices):
     SMALL_II = "small_2", _("Ⅱ型小城市")  # < 0.2 million
 
 
-# The levels that run rounds and own indicator systems.
+# The levels that run rounds (``Round.scope``).
 GOVERNING_LEVELS = (PlaceLevel.NATION, PlaceLevel.PROVINCE)
 
 
@@ -54,7 +54,7 @@ def shared_codes(paths) -> list[str]:
         if len(set(codes)) > 1:
             break
         shared.append(codes[0])
-    return shared if split else []
+    return shared
 
 
 class PlaceQuerySet(models.QuerySet):

@@ -95,6 +95,9 @@ HEADER = "code,name_zh,name_en,level,parent_code,unit_type"
         ("36010,东湖区,Donghu District,county,360100,district", 4, "code"),
         ("360102,东湖区,Donghu District,county,360100,borough", 4, "unit_type"),
         ("360100,南昌市,Nanchang City,city,360000,prefecture_city", 4, "code"),
+        # Only a province may be a root beside the nation; the nation has no parent.
+        ("360500,新余市,Xinyu City,city,,prefecture_city", 4, "parent_code"),
+        ("100000,中华人民共和国,China,nation,360000,nation", 4, "parent_code"),
     ],
 )
 def test_bad_row_names_line_and_field_and_writes_nothing(tmp_path, bad_row, line, field):

@@ -19,6 +19,7 @@ from citycheck.assessment import services as assessment
 from citycheck.assessment.methods import parse_method
 from citycheck.collection import services as collection
 from citycheck.collection import workflow
+from citycheck.collection.forms import RoundOpenForm
 from citycheck.collection.models import Round, RoundStatus, Source, Submission, Value
 from citycheck.core.choices import Action, Role
 from citycheck.indicators import services as indicators
@@ -133,24 +134,23 @@ VALUES = {
 
 
 def _collect_province_round(province, admin, city_users, system) -> Round:
-    """The province's year: open the round over its cities, each city saves and submits
-    its values, the province accepts them, closes the round, assesses and publishes."""
+    """The province's year: its administrator opens the round over its cities and enters
+    the cities' figures, each city submits, the province accepts."""
     cities = list(Place.objects.filter(parent=province).order_by("code"))
     round_ = collection.open_round(year=2025, system=system, places=cities, acting_user=admin)
     owed = {i.code: i for i in system.all_indicators()}
+    collection.save_values(
+        round_,
+        [
+            collection.ValueEntry(city, owed[code], figure, read_version=0)
+            for city in cities
+            for code, figure in zip(("park", "waterlogging"), VALUES[city.code], strict=True)
+        ],
+        acting_user=admin,
+    )
     for city in cities:
-        user = city_users[city.code]
-        park, waterlogging = VALUES[city.code]
-        collection.save_values(
-            round_,
-            [
-                collection.ValueEntry(city, owed["park"], park, read_version=0),
-                collection.ValueEntry(city, owed["waterlogging"], waterlogging, read_version=0),
-            ],
-            acting_user=user,
-        )
         submission = Submission.objects.get(round=round_, place=city, source=Source.SELF_CHECK)
-        workflow.submit_submission(submission, acting_user=user)
+        workflow.submit_submission(submission, acting_user=city_users[city.code])
         workflow.accept_submission(submission, acting_user=admin)
     return round_
 
@@ -209,6 +209,12 @@ def test_two_provinces_run_the_same_round_and_see_only_their_own(nation, client)
     # Values too: a province's user reads none of the other province's.
     codes = set(Value.objects.restrict(users["360000"]).values_list("place__code", flat=True))
     assert codes == {"360100", "360200", "360300"}
+    # A second 2025 round of the system in a province that runs one is refused.
+    form = RoundOpenForm(
+        {"year": 2025, "kind": "annual", "system": system.pk, "deadline": "2026-03-31"},
+        user=users["360000"],
+    )
+    assert not form.is_valid() and "year" in form.errors
     # The rounds page lists the user's own round only.
     client.force_login(users["430000"])
     listed = client.get(reverse("collection:round_list")).context["object_list"]
