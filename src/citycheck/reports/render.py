@@ -25,7 +25,9 @@ import functools
 import hashlib
 import io
 import json
+import math
 import re
+import unicodedata
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -94,25 +96,35 @@ def chart_images(document: Document) -> dict[int, bytes]:
 
 
 # Column widths estimated from the text as a browser's automatic layout would choose them,
-# in half-width characters (a Chinese character counts two): a table is about TABLE_WIDTH
-# of them wide (A4 at 9 pt); a cell's padding and borders take CELL_PADDING; a column of
-# at most SHORT_COLUMN (numbers, units, names of up to eight characters) is never wrapped while longer ones
-# share the rest of the width by how much more they hold.
-TABLE_WIDTH = 100
-CELL_PADDING = 2
+# in half-width characters (a Chinese character counts two): a table is TABLE_WIDTH of
+# them wide (A4's 16.6 cm at 9 pt); a cell's padding and borders take CELL_PADDING; a
+# column's cells of at most SHORT_COLUMN (numbers, units, names of up to eight
+# characters) are never wrapped, nor its header up to SHORT_HEADER where the table has
+# room (else headers take two lines), while longer columns share the rest of the width
+# by how much more they hold.
+TABLE_WIDTH = 104
+CELL_PADDING = 3
 SHORT_COLUMN = 16
+SHORT_HEADER = 8
 UNBREAKABLE = re.compile(r"[\x21-\x7e]+")  # a run of ASCII letters, digits and marks
+
+
+@functools.cache
+def _character_width(character: str) -> int:
+    """2 for a character a Chinese font draws full width (wide, full-width or ambiguous:
+    汉字, Ⅱ, ≥, —), else 1."""
+    return 2 if unicodedata.east_asian_width(character) in ("W", "F", "A") else 1
 
 
 def text_width(text: str) -> int:
     """The width of ``text`` in half-width characters (a wide character counts two)."""
-    return len(text) + sum(1 for character in text if ord(character) > 0x2E7F)
+    return len(text) if text.isascii() else sum(map(_character_width, text))
 
 
 def _longest_word(text: str) -> int:
     """The width ``text`` needs on its narrowest line: its longest ASCII word, or one
-    Chinese character (a line may break between any two)."""
-    wide = 2 if any(ord(character) > 0x2E7F for character in text) else 0
+    wide character (a line may break between any two)."""
+    wide = 0 if text.isascii() else max(map(_character_width, text))
     return max([wide, *map(len, UNBREAKABLE.findall(text))], default=1)
 
 
@@ -123,20 +135,39 @@ def column_widths(table: Table) -> list[float]:
     if table.widths:
         weights = [float(width) for width in table.widths]
     else:
-        widest, narrowest = [], []
-        for index, header in enumerate(table.columns):
-            texts = [str(text) for text in (header, *(row[index] for row in table.rows))]
-            longest = max(map(text_width, texts))
-            widest.append(longest + CELL_PADDING)
-            least = max(min(longest, SHORT_COLUMN), *map(_longest_word, texts))
-            narrowest.append(least + CELL_PADDING)
-        spare, growth = TABLE_WIDTH - sum(narrowest), sum(widest) - sum(narrowest)
+        columns = [
+            [str(header), *(str(row[index]) for row in table.rows)]
+            for index, header in enumerate(table.columns)
+        ]
+        widest = [max(map(text_width, texts)) + CELL_PADDING for texts in columns]
+
+        def narrowest(header_lines: int) -> list[int]:
+            least = []
+            for header, *cells in columns:
+                longest = max(map(text_width, cells), default=0)
+                heading = text_width(header)
+                if header_lines == 1:
+                    heading = min(heading, SHORT_HEADER)
+                least.append(
+                    max(
+                        min(longest, SHORT_COLUMN),
+                        math.ceil(heading / header_lines),
+                        *map(_longest_word, [header, *cells]),
+                    )
+                    + CELL_PADDING
+                )
+            return least
+
+        # Short headers on one line where the table has room, else on two.
+        least = narrowest(1)
+        if sum(least) > TABLE_WIDTH:
+            least = narrowest(2)
+        spare, growth = TABLE_WIDTH - sum(least), sum(widest) - sum(least)
         if spare <= 0 or growth <= spare:  # too narrow for even the words, or all fits
-            weights = narrowest if spare <= 0 else widest
+            weights = least if spare <= 0 else widest
         else:  # the long columns share what the short ones leave, by what they hold more
             weights = [
-                least + spare * (most - least) / growth
-                for most, least in zip(widest, narrowest, strict=True)
+                low + spare * (high - low) / growth for high, low in zip(widest, least, strict=True)
             ]
     total = sum(weights) or 1
     return [round(100 * weight / total, 2) for weight in weights]
