@@ -5,9 +5,10 @@ ETag, never a logged-in visitor's page, and nothing that is no longer published.
 import re
 
 import pytest
+from django.core import signals
 from django.core.cache import caches
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -29,7 +30,13 @@ def fresh_caches():
 
 @pytest.fixture
 def front():
-    return PublicPages(WSGIHandler())
+    """The layer around Django's handler; the test's database connection is kept open
+    across requests (as Django's test client keeps it)."""
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    yield PublicPages(WSGIHandler())
+    for signal in (signals.request_started, signals.request_finished):
+        signal.connect(close_old_connections)
 
 
 def get(front, path="/portal/", **headers):
