@@ -200,8 +200,8 @@ def render_all(
     return sorted(paths)
 
 
-# How often the job looks at its places' tasks while it waits for them.
-TASK_POLL_SECONDS = 0.2
+# How often the job looks at its places' tasks while workers render all that is left.
+TASK_POLL_SECONDS = 1.0
 
 
 def render_on_workers(
@@ -246,13 +246,14 @@ def render_on_workers(
         waiting = [index for index in waiting if index not in ready]
         if not waiting or ready:
             continue
-        last = waiting[-1]
-        if results[last].state == "PENDING":  # queued, no worker has started it
-            results[last].revoke()
-            waiting.pop()
-            finished(last, render_report(release, places[last], formats, out_dir))
-        else:
+        # The last place still queued (no worker has started it), if any, is rendered here.
+        queued = next((i for i in reversed(waiting) if results[i].state == "PENDING"), None)
+        if queued is None:
             time.sleep(TASK_POLL_SECONDS)
+            continue
+        results[queued].revoke()
+        waiting.remove(queued)
+        finished(queued, render_report(release, places[queued], formats, out_dir))
     return sorted(set(paths))
 
 
