@@ -546,6 +546,8 @@ def _check_columns(frame: pd.DataFrame, tree: Tree) -> pd.DataFrame:
     missing = [code for code in tree.indicators if code not in frame.columns]
     if missing:
         raise DataError("`values` has no column for an indicator of the tree", indicator=missing[0])
+    if frame.columns.equals(tree.indicators):  # already in the tree's order: no copy
+        return frame
     return frame[list(tree.indicators)]
 
 

@@ -70,5 +70,7 @@ def screen(values, *, min_availability: float = 2 / 3, axis: str = "places"):
     keep = share >= min_availability
     if not keep.any():
         raise DataError(f"no {axis} have data availability >= {min_availability:g}")
+    if keep.all():  # nothing screened out: the values as they are (shared until written)
+        return checked.wrap(frame.copy(deep=False))
     result = frame.loc[keep] if axis == "places" else frame.loc[:, keep]
     return checked.wrap(result)

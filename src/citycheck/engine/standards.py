@@ -83,6 +83,7 @@ def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.D
     table = _check_standards(standards)
     long["city_class"] = _classes(long["place"], city_classes, table)
     matched = _match(long, table)
+    del long  # (the matched rows are a copy: the long frame is not needed any more)
     value, target, high = matched["value"], matched["target"], matched["target_high"]
     comparison = matched["comparison"].to_numpy()
     below, above = (target - value).to_numpy(), (value - target).to_numpy()
@@ -194,12 +195,23 @@ def _classes(places: pd.Series, city_classes, table: pd.DataFrame) -> pd.Series:
 
 
 def _match(long: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Each value with its class's standard, else the all-classes standard."""
-    specific = table[table["city_class"] != ""]
-    general = table[table["city_class"] == ""].drop(columns="city_class")
-    merged = long.merge(specific, on=["indicator", "city_class"], how="left")
-    fallback = long.merge(general, on="indicator", how="left")
-    use_general = merged["comparison"].isna()
+    """Each value with its class's standard, else the all-classes standard.
+
+    Looked up once per (indicator, class) pair present, then taken row by row by integer
+    codes: no merge of every value with the table (two copies of the long frame)."""
+    indicator_codes, indicators = pd.factorize(long["indicator"], use_na_sentinel=False)
+    class_codes, classes = pd.factorize(long["city_class"], use_na_sentinel=False)
+    position = {
+        key: n for n, key in enumerate(zip(table["indicator"], table["city_class"], strict=True))
+    }
+    pairs = np.full((len(indicators), len(classes)), -1, dtype=np.int64)
+    for i, indicator in enumerate(indicators):
+        general = position.get((indicator, ""), -1)
+        pairs[i] = [position.get((indicator, c), general) for c in classes]
+    chosen = pairs[indicator_codes, class_codes]
+    kept = chosen >= 0
+    matched = long[kept]
+    taken = chosen[kept]
     for column in ("comparison", "target", "target_high", "warning_band", "type"):
-        merged[column] = merged[column].where(~use_general, fallback[column])
-    return merged[merged["comparison"].notna()]
+        matched[column] = table[column].array.take(taken)
+    return matched

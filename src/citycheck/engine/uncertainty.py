@@ -65,8 +65,9 @@ NORMALISATIONS = normalise_module.SCALES
 AGGREGATIONS = ("arithmetic", "geometric", "topsis")
 LEVELS = ("dimension", "index")
 QUANTILES = (0.05, 0.5, 0.95)
-# Draws computed together: bounds the memory of (places x children x draws) arrays.
-CHUNK = 250
+# Draws computed together: at most this many places x draws cells (250 draws of 3,000
+# places), bounding the memory of the (places x draws) arrays of every node.
+CHUNK_CELLS = 750_000
 
 
 @dataclass(frozen=True)
@@ -199,18 +200,21 @@ def monte_carlo(
     # contiguous slice (views, one matrix product per dimension and choice).
     order = np.lexsort((*chosen_aggregation[::-1], chosen_normalisation))
     scores = np.empty((len(frame), draws))
+    chunk = max(1, CHUNK_CELLS // len(frame))
     for k, method in enumerate(normalisations):
         normalised = normalise_module.on_scale(
             frame, signs, method=method, low=low, high=high, targets=targets
         ).to_numpy()
         prepared = model.prepare(normalised)
         selected = order[chosen_normalisation[order] == k]
-        for start in range(0, len(selected), CHUNK):
-            columns = selected[start : start + CHUNK]
+        for start in range(0, len(selected), chunk):
+            columns = selected[start : start + chunk]
             scores[:, columns] = model.index_scores(
                 prepared, local[:, columns], chosen_aggregation[:, columns]
             )
-    ranks = _ranks(scores)
+    ranks = np.empty(scores.shape, dtype=np.int32)
+    for start in range(0, draws, chunk):  # (bounds the sort's temporaries)
+        ranks[:, start : start + chunk] = _ranks(scores[:, start : start + chunk])
     nominal = (
         ranks[:, 0]
         if nominal_ranks is None
@@ -395,7 +399,7 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     np.maximum.accumulate(best, axis=1, out=best)
     ranks = np.empty_like(best)
     np.put_along_axis(ranks, order, best, axis=1)
-    return np.ascontiguousarray(ranks.T)
+    return ranks.T
 
 
 def _options(name, given, allowed) -> tuple:
