@@ -50,6 +50,7 @@ def test_resident_answers_on_a_phone_and_the_province_sees_scores(
         settings.DATA_DIR / "survey" / "resident-2021.yaml", acting_user=admin
     )
     survey = services.open_survey(province.open_round, questionnaire, acting_user=admin)
+    services.load_streets(settings.DATA_DIR / "survey" / "streets-demo.csv")
     services.record_responses(
         survey, synthetic_rows(["360102", "360103", "360402", "360403"], 30), acting_user=admin
     )
@@ -61,7 +62,7 @@ def test_resident_answers_on_a_phone_and_the_province_sees_scores(
     page.wait_for_selector("[data-testid=survey-form]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     page.screenshot(path=str(ARTIFACTS / "survey_form_zh.png"))
-    page.select_option("select[name=place]", "360103")
+    page.select_option("select[name=street]", "360103902")  # a street: its county follows
     for name, value in (
         ("sex", "female"),
         ("age_band", "60_plus"),
@@ -85,6 +86,7 @@ def test_resident_answers_on_a_phone_and_the_province_sees_scores(
     page.screenshot(path=str(ARTIFACTS / "survey_thanks.png"))
     mine = Response.objects.get(channel="web")
     assert mine.place.code == "360103" and mine.age_band == "60_plus"
+    assert mine.street == "360103902"
     assert "13800138000" not in mine.answers["comment"]
     assert mine.flags == ["speeder"]  # a robot answers in seconds: kept, not counted
 
