@@ -10,7 +10,13 @@ import pytest
 
 from citycheck.collection.models import Source
 from citycheck.exchange import keys, package, services
-from citycheck.exchange.models import LedgerState, PeerRelation, RowState, SentRow
+from citycheck.exchange.models import (
+    LedgerState,
+    OutgoingPackage,
+    PeerRelation,
+    RowState,
+    SentRow,
+)
 from citycheck.exchange.services import ExchangeError, save_peer
 
 NATIONAL_KEY = package.new_private_key()
@@ -163,6 +169,36 @@ def test_a_receiver_that_is_down_leaves_an_undelivered_entry_and_nothing_submitt
         outgoing, acting_user=small_province.users["province_admin"], client=national.client
     )
     assert again.state == LedgerState.PARTIALLY_ACCEPTED and again.attempts == 4
+
+
+def test_the_worker_sends_undelivered_packages_again_until_a_person_must_look(
+    small_province, instance, national, monkeypatch
+):
+    """The periodic resend delivers a package once the receiver is back; one that has used
+    up its automatic attempts is left for a person to send from the ledger."""
+    from django.utils import timezone
+
+    from citycheck.exchange import periodic
+
+    write_mapping(instance)
+    national.down = True
+    outgoing = send(small_province, national)
+    given_up = send(small_province, national, only_changed=False)
+    OutgoingPackage.objects.filter(pk=given_up.pk).update(attempts=periodic.MAX_AUTOMATIC_ATTEMPTS)
+    monkeypatch.setattr(
+        services, "http_client", lambda: httpx.Client(transport=httpx.MockTransport(national))
+    )
+
+    assert periodic.resend_undelivered(timezone.now()) == {"resent": 1, "receipted": 0}
+    outgoing.refresh_from_db()
+    assert outgoing.state == LedgerState.UNDELIVERED and outgoing.attempts == 4
+
+    national.down = False
+    assert periodic.resend_undelivered(timezone.now()) == {"resent": 1, "receipted": 1}
+    outgoing.refresh_from_db()
+    given_up.refresh_from_db()
+    assert outgoing.state == LedgerState.PARTIALLY_ACCEPTED and outgoing.attempts == 5
+    assert given_up.state == LedgerState.UNDELIVERED
 
 
 def test_a_receipt_not_signed_by_the_peer_changes_nothing(small_province, instance, national):
