@@ -175,7 +175,11 @@ def problem_export(request):
         or rows.order_by("-round__year").values_list("round__year", flat=True).first()
         or (years[0] if years else None)
     )
-    round_ = Round.objects.filter(year=year, kind=RoundKind.ANNUAL).first() if year else None
+    round_ = (
+        Round.objects.own_first(request.user).filter(year=year, kind=RoundKind.ANNUAL).first()
+        if year
+        else None
+    )
     buffer = BytesIO()
     services.export_problems(round_, buffer, user=request.user, problems=rows)
     response = HttpResponse(

@@ -379,7 +379,10 @@ def target_indicator_choices(project: RenewalProject) -> list[tuple[str, str]]:
     target: those of the indicator system of its problems' round (else of the latest annual
     round before its year), and any it already targets."""
     problem = project.problems.select_related("round__system").order_by("-round__year").first()
-    rounds = Round.objects.filter(kind=RoundKind.ANNUAL).select_related("system")
+    # Rounds run over the project's place (its province's, in a national instance).
+    rounds = (
+        Round.objects.run_over(project.place).filter(kind=RoundKind.ANNUAL).select_related("system")
+    )
     round_ = (
         problem.round
         if problem is not None
