@@ -45,6 +45,10 @@ def test_import_refuses_the_whole_file_naming_lines(province, tmp_path):
     assert Observation.objects.count() == 0
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         _run("evaluate", "--as-of", "yesterday")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    with pytest.raises(CommandError, match=r"^broken.xlsx: "):
+        _run("import", str(broken))
 
 
 def test_token_is_shown_once(province):
