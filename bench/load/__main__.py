@@ -273,11 +273,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10 clients, 10 s, SQLite only")
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--clients", default="10,50,100")
+    parser.add_argument("--clients", default="10,50,100", help='locust levels; "" for none')
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--before", type=Path, help="another checkout's src, measured first")
     arguments = parser.parse_args()
-    levels = [int(n) for n in arguments.clients.split(",")]
+    levels = [int(n) for n in arguments.clients.split(",") if n]  # "": CPU and portal only
     databases = arguments.databases.split(",")
     seconds = arguments.seconds
     if arguments.quick:
