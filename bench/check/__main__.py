@@ -3,7 +3,8 @@
 1. upload: a workbook of 100 county-level units × 70 indicators, previewed (file checks,
    parsing, diff, validation) and confirmed (stored with audit rows); target ≤ 2 s.
 2. batch: 1,000,000 values through :func:`citycheck.collection.batch.submit_batch` into
-   PostgreSQL (COPY into a staging table, INSERT … ON CONFLICT, audit rows); target ≤ 30 s.
+   PostgreSQL, the round's first load (binary COPY straight into the values table and of
+   the audit rows from the same arrays); target ≤ 10 s (issue 17).
 3. board: the completeness board of a national-size round (3,000 places × 70
    indicators, every value stored); target ≤ 300 ms.
 
