@@ -30,13 +30,7 @@ def fresh_caches():
 
 @pytest.fixture
 def front():
-    """The layer around Django's handler; the test's database connection is kept open
-    across requests (as Django's test client keeps it)."""
-    for signal in (signals.request_started, signals.request_finished):
-        signal.disconnect(close_old_connections)
-    yield PublicPages(WSGIHandler())
-    for signal in (signals.request_started, signals.request_finished):
-        signal.connect(close_old_connections)
+    return PublicPages(WSGIHandler())
 
 
 def get(front, path="/portal/", **headers):
@@ -47,8 +41,16 @@ def get(front, path="/portal/", **headers):
     def start_response(status, header_list, exc_info=None):
         answer.update(status=status, headers=dict(header_list))
 
-    with CaptureQueriesContext(connection) as queries:
-        body = b"".join(front(environ, start_response))
+    # The test's database connection stays open across requests (as Django's test client
+    # keeps it): the handler's request signals would close it.
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            body = b"".join(front(environ, start_response))
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.connect(close_old_connections)
     return answer["status"], answer["headers"], body.decode(), len(queries)
 
 
