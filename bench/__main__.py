@@ -30,9 +30,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("area", choices=sorted(AREAS))
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
-    arguments = parser.parse_args()
+    # Other options go to the area's benchmark (e.g. ``python -m bench load --before SRC``).
+    arguments, others = parser.parse_known_args()
     for module in AREAS[arguments.area]:
         command = [sys.executable, "-m", module, *(["--quick"] if arguments.quick else [])]
+        command += others
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         print(json.dumps(json.loads(output), indent=2, ensure_ascii=False))
 
