@@ -123,6 +123,8 @@ class PublicPages:
         finally:
             if hasattr(body, "close"):
                 body.close()
+        if _personal(captured["headers"]):
+            return [content]
         _cache().set(key, _entry(captured["status"], captured["headers"], content), PAGE_SECONDS)
         return [content]
 
@@ -183,6 +185,16 @@ class PublicPages:
             },
         )
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [content]
+
+
+def _personal(headers: list) -> bool:
+    """Whether Django's answer set a cookie other than the CSRF one (a session, a message):
+    then it belongs to this visitor and is not stored."""
+    csrf = settings.CSRF_COOKIE_NAME + "="
+    return any(
+        name.lower() == "set-cookie" and not value.lstrip().startswith(csrf)
+        for name, value in headers
+    )
 
 
 def _entry(status: str, headers: list, content: bytes) -> tuple:
