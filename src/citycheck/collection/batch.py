@@ -219,10 +219,12 @@ def _check_hard_rules(frame: pd.DataFrame, indicators: dict, errors: dict) -> No
 
 
 def _ensure_submissions(round_, place_ids, source: str) -> None:
+    # Every submission of the round and source (at most one per place of the round), not
+    # an IN list of every place of the batch (Django's work per listed id).
     existing = set(
-        Submission.objects.filter(
-            round=round_, source=source, department__isnull=True, place_id__in=list(place_ids)
-        ).values_list("place_id", flat=True)
+        Submission.objects.filter(round=round_, source=source, department__isnull=True).values_list(
+            "place_id", flat=True
+        )
     )
     Submission.objects.bulk_create(
         Submission(round=round_, place_id=int(p), source=source)
