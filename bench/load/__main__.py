@@ -177,7 +177,7 @@ def run_locust(base: str, the_plan: dict, clients: int, seconds: float) -> dict:
             "--spawn-rate",
             str(clients),
             "--run-time",
-            f"{seconds}s",
+            f"{round(seconds)}s",  # locust takes whole seconds only
             "--stop-timeout",
             "35",
             "--host",
@@ -188,8 +188,10 @@ def run_locust(base: str, the_plan: dict, clients: int, seconds: float) -> dict:
             "--skip-log-setup",
         ]
         started = time.perf_counter()
-        subprocess.run(command, env=env, check=False, capture_output=True, cwd=folder)
+        done = subprocess.run(command, env=env, check=False, capture_output=True, cwd=folder)
         elapsed = time.perf_counter() - started
+        if not out.exists():
+            raise RuntimeError(f"locust wrote no samples: {done.stderr.decode()[-3000:]}")
         samples = json.loads(out.read_text())
     pages: dict[str, list[float]] = {}
     for name, ms, _ok in samples:
