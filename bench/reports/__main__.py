@@ -112,7 +112,7 @@ def main() -> None:
     command += [f"--var={arguments.before_var}"] if arguments.before_var else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([arguments.before, str(repo)])}
     before = json.loads(
-        subprocess.run(command, env=env, cwd=repo, check=True, capture_output=True).stdout
+        subprocess.run(command, env=env, cwd=repo, check=True, stdout=subprocess.PIPE).stdout
     )
     before.pop("targets", None)
     after = measure(arguments)
