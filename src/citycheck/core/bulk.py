@@ -21,8 +21,9 @@ from django.db import connections, router
 # count then (length, big-endian value) per field, length -1 for NULL; -1 ends the data.
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 BINARY_TRAILER = b"\xff\xff"
-_BIG_ENDIAN = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "timestamptz": ">i8"}
+_BIG_ENDIAN = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "timestamptz": ">i8", "date": ">i4"}
 _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_POSTGRES_EPOCH_DAY = np.datetime64("2000-01-01", "D")
 _COPY_CHUNK = 500_000
 
 
@@ -62,8 +63,9 @@ def copy_arrays(cursor, model, columns: Sequence[tuple[str, str, object]], n_row
     caller's transaction.
 
     ``columns``: ``(column, kind, data)`` with ``kind`` one of ``int8, int4, float8, text,
-    timestamptz`` and ``data`` an array of ``n_rows`` values or one value for every row;
-    ``None`` (and NaN for ``float8``) is NULL; a ``timestamptz`` is one aware datetime.
+    timestamptz, date`` and ``data`` an array of ``n_rows`` values or one value for every
+    row; ``None`` (and NaN for ``float8``) is NULL; a ``timestamptz`` is one aware datetime;
+    ``date`` values are anything numpy reads as ``datetime64[D]``.
     The rows reach the table grouped by width (NULLs, text lengths), not in the order given.
     """
     quote = cursor.db.ops.quote_name
@@ -135,6 +137,9 @@ def _field(kind: str, data, n_rows: int):
         if data is None:
             return -1, None
         return size, (data - _POSTGRES_EPOCH) // timedelta(microseconds=1)
+    if kind == "date" and data is not None:
+        days = np.asarray(data).astype("M8[D]") - _POSTGRES_EPOCH_DAY
+        return size, days.astype(np.int64)
     if data is None:
         return -1, None
     if np.ndim(data) == 0:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from citycheck.accounts.models import User
 from citycheck.core import access
-from citycheck.core.bulk import insert_rows
+from citycheck.core.bulk import copy_arrays, insert_rows
 from citycheck.core.choices import Action, Role
 from citycheck.core.context import acting
 from citycheck.core.models import record_event
@@ -1132,19 +1132,24 @@ def _copy_observations(new: pd.DataFrame, source: str, received, batch_pk: int) 
         )
         return
     table = connection.ops.quote_name(Observation._meta.db_table)
-    columns = "place_id, indicator_id, period, value, source, received, batch_id"
     with connection.cursor() as cursor:
         rebuilt = []
         if len(new) >= max(REBUILD_INDEXES_FROM, _rows_stored(cursor, table)):
             rebuilt = _drop_indexes(cursor, table)
-        with cursor.cursor.copy(
-            f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)"
-        ) as copy:
-            copy.write(_BINARY_HEADER)
-            rows = _binary_rows(new, source, received, batch_pk)
-            for start in range(0, len(rows), 500_000):
-                copy.write(rows[start : start + 500_000].tobytes())
-            copy.write(b"\xff\xff")
+        copy_arrays(
+            cursor,
+            Observation,
+            [
+                ("place_id", "int8", new["place_id"].to_numpy()),
+                ("indicator_id", "int8", new["indicator_id"].to_numpy()),
+                ("period", "date", new["period"].to_numpy()),
+                ("value", "float8", new["value"].to_numpy(dtype=float)),
+                ("source", "text", source),
+                ("received", "timestamptz", received),
+                ("batch_id", "int8", batch_pk),
+            ],
+            len(new),
+        )
         if rebuilt:
             # Sorting for the index builds in memory; for this transaction only.
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -1191,42 +1196,3 @@ def _drop_indexes(cursor, table: str) -> list[str]:
         cursor.execute(f"DROP INDEX {quote(name)}")
         recreate.append(definition)
     return recreate
-
-
-# PostgreSQL's binary COPY: signature, flags, header extension length; each row the field
-# count then (length, big-endian value) per field; -1 ends the data.
-_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
-_POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
-
-
-def _binary_rows(new: pd.DataFrame, source: str, received, batch_pk: int) -> np.ndarray:
-    """The rows (place_id, indicator_id, period, value, source, received, batch_id) in
-    PostgreSQL's binary COPY layout, built column by column: every row has the same width
-    (``source`` is the same for the whole load)."""
-    source_bytes = source.encode()
-    fields = [
-        ("place_id", ">i8"),
-        ("indicator_id", ">i8"),
-        ("period", ">i4"),
-        ("value", ">f8"),
-        ("source", f"S{len(source_bytes)}"),
-        ("received", ">i8"),
-        ("batch_id", ">i8"),
-    ]
-    layout = [("count", ">i2")]
-    for name, kind in fields:
-        layout += [(f"{name}_length", ">i4"), (name, kind)]
-    rows = np.empty(len(new), dtype=np.dtype(layout))
-    rows["count"] = len(fields)
-    for name, kind in fields:
-        rows[f"{name}_length"] = np.dtype(kind).itemsize
-    rows["place_id"] = new["place_id"].to_numpy()
-    rows["indicator_id"] = new["indicator_id"].to_numpy()
-    days = new["period"].to_numpy().astype("M8[D]") - _POSTGRES_EPOCH
-    rows["period"] = days.astype(np.int64)
-    rows["value"] = new["value"].to_numpy(dtype=float)
-    rows["source"] = source_bytes
-    since = pd.Timestamp(received).tz_convert("UTC") - pd.Timestamp("2000-01-01", tz="UTC")
-    rows["received"] = since // pd.Timedelta(microseconds=1)
-    rows["batch_id"] = batch_pk
-    return rows
