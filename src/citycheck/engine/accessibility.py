@@ -79,7 +79,7 @@ def _check_crs(crs) -> CRS:
     if isinstance(crs, str) and crs.upper().replace("-", "") in {"GCJ02", "GCJ"}:
         raise AccessibilityError(
             "GCJ-02 coordinates must be converted to WGS84 first "
-            "(citycheck.spatial.geodata.gcj02_to_wgs84)"
+            "(citycheck.engine.datum.gcj02_to_wgs84)"
         )
     try:
         crs = CRS.from_user_input(crs)

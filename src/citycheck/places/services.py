@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import logging
 import math
@@ -20,12 +21,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
+import shapely.geometry
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from citycheck.core.context import acting
 from citycheck.engine.city_class import classify
+from citycheck.engine.datum import wgs84_to_gcj02
 
 from . import geo
 from .geo import PlacesDataError
@@ -570,3 +573,34 @@ def _refuse_mixed_datums(codes) -> None:
                     "example": datums[other],
                 }
             )
+
+
+# ── which place a point is in ────────────────────────────────────────────────────────
+
+
+@functools.lru_cache(maxsize=512)
+def _boundary_shape(boundary_pk: int, last_updated):
+    """The boundary as a prepared shapely geometry, parsed once per process and version."""
+    geometry = shapely.geometry.shape(Boundary.objects.get(pk=boundary_pk).geojson)
+    shapely.prepare(geometry)
+    return geometry
+
+
+def place_containing(lon: float, lat: float, places) -> Place | None:
+    """The place among ``places`` whose boundary contains the WGS84 point ``(lon, lat)``
+    (a browser's or a GPS position), or None. On a GCJ-02 boundary the point is first
+    moved onto GCJ-02 with the public forward transform: compared raw it would be placed
+    300–600 m off, in the neighbouring county near a county line."""
+    by_pk = {place.pk: place for place in places}
+    boundaries = Boundary.objects.filter(place_id__in=by_pk).values_list(
+        "pk", "place_id", "datum", "last_updated"
+    )
+    for boundary_pk, place_pk, datum, last_updated in boundaries:
+        x, y = (
+            (float(v) for v in wgs84_to_gcj02(lon, lat))
+            if datum == Boundary.Datum.GCJ02
+            else (lon, lat)
+        )
+        if shapely.contains_xy(_boundary_shape(boundary_pk, last_updated), x, y):
+            return by_pk[place_pk]
+    return None

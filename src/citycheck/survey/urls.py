@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.survey_list, name="list"),
     path("open/", views.survey_open, name="open"),
     path("r/<str:token>/", views.public_form, name="public_form"),
+    path("r/<str:token>/locate/", views.locate, name="locate"),
     path("<int:pk>/", views.survey_detail, name="detail"),
     path("<int:pk>/close/", views.survey_close, name="close"),
     path("<int:pk>/weight/", views.weight, name="weight"),

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Q
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -37,6 +38,7 @@ from citycheck.core.choices import Action
 from citycheck.core.jobs import TooManyJobsError, start_job
 from citycheck.core.language import localized
 from citycheck.places.models import PlaceLevel
+from citycheck.places.services import place_containing
 
 from . import services
 from .models import Channel, Flag, Kind, Questionnaire, Response, Score, Survey, SurveyLink
@@ -156,6 +158,37 @@ def questions_html(
             _BLANK_QUESTIONS.clear()
         _BLANK_QUESTIONS[key] = html
     return html
+
+
+def locate(request, token: str):
+    """The county of the link's city containing the resident's position (WGS84 ``lon`` and
+    ``lat`` from the browser), as JSON: the form pre-selects it and the resident can change
+    it. Nothing is stored."""
+    link = SurveyLink.objects.filter(token=token).select_related("survey", "place").first()
+    if link is None:
+        return JsonResponse({"message": _("调查链接无效。")}, status=404)
+    if not link.survey.is_open or not link.active:
+        return JsonResponse({"message": _("本次调查已结束。")}, status=410)
+    try:
+        lon, lat = float(request.GET["lon"]), float(request.GET["lat"])
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError
+    except (KeyError, ValueError):
+        return JsonResponse(
+            {"message": _("位置无效：lon 和 lat 应为经纬度（WGS84）。")}, status=400
+        )
+    county = place_containing(lon, lat, services.counties_of(link.survey, link.place).values())
+    if county is None:
+        return JsonResponse(
+            {
+                "message": _("您的位置不在%(city)s的区县内，请从列表中选择。")
+                % {"city": link.place.name}
+            },
+            status=404,
+        )
+    return JsonResponse(
+        {"county": county.code, "message": _("已选择：%(county)s") % {"county": county.name}}
+    )
 
 
 def public_form(request, token: str):

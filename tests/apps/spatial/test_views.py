@@ -14,8 +14,8 @@ from django.test import Client
 
 from citycheck.collection.models import Source, Value
 from citycheck.core.choices import Role
+from citycheck.engine.datum import wgs84_to_gcj02
 from citycheck.spatial import synthetic
-from citycheck.spatial.geodata import wgs84_to_gcj02
 from citycheck.spatial.models import Analysis, Dataset
 
 
