@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
@@ -160,4 +161,7 @@ def restore(source: Path) -> dict:
         if media.exists():
             media.rename(work / "media-before")
         restored.rename(media)
+    # Cached pages and fragments describe the database that was replaced.
+    for alias in settings.CACHES:
+        caches[alias].clear()
     return manifest

@@ -7,6 +7,7 @@ import shutil
 import tarfile
 
 import pytest
+from django.core.cache import caches
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -45,8 +46,10 @@ def test_a_round_trip_gives_back_the_database_and_the_media(small_province, medi
     Job.objects.filter(pk=job.pk).delete()
     (media / "reports" / "南昌市.pdf").unlink()
     (media / "later.txt").write_text("written after the backup")
+    caches["public_pages"].set("portal page", "showing the data after the backup")
 
     call_command("restore", str(archive), yes=True)
+    assert caches["public_pages"].get("portal page") is None  # cached pages go with it
     assert sorted(Value.objects.values_list("pk", "value")) == values
     assert Place.objects.get(code="360403").name_zh == "浔阳区"
     assert Job.objects.filter(pk=job.pk).exists()
