@@ -15,13 +15,17 @@ from citycheck.survey.comparison import QUADRANTS, compare
 from citycheck.survey.models import Kind, Response, Score, Survey
 
 from .document import Figure, Paragraph, Section, Table
+from .parts import number_text
 
 
 def _interval(score: Score | None) -> str:
     if score is None:
         return "—"
     mark = " ⚠" if score.few_responses or score.wide_interval else ""
-    return f"{score.score:.1f}（{score.low:.1f}–{score.high:.1f}）{mark}"
+    return (
+        f"{number_text(score.score, 1)}"
+        f"（{number_text(score.low, 1)}–{number_text(score.high, 1)}）{mark}"
+    )
 
 
 def survey_section(release: Release, place: Place, dimension_names: dict[str, str]) -> Section:
@@ -55,7 +59,7 @@ def survey_section(release: Release, place: Place, dimension_names: dict[str, st
                 "%(year)s 年人居环境满意度调查（问卷 %(code)s v%(version)s）在本地区收回有效答卷 "
                 "%(n)d 份，按 2020 年第七次全国人口普查各县（市、区）成年人口的性别、年龄结构加权"
                 "（全省设计效应 %(deff)s）。综合满意度 %(score).1f 分（0–100，95%% 置信区间 "
-                "%(low).1f–%(high).1f）。"
+                "%(low)s–%(high)s）。"
             )
             % {
                 "year": release.round.year,
@@ -64,8 +68,9 @@ def survey_section(release: Release, place: Place, dimension_names: dict[str, st
                 "n": responses,
                 "deff": summary.get("deff", "—"),
                 "score": overall.score,
-                "low": overall.low,
-                "high": overall.high,
+                # No interval where the effective sample is too small to give one.
+                "low": number_text(overall.low, 1),
+                "high": number_text(overall.high, 1),
             }
         )
     )

@@ -30,3 +30,17 @@ def test_section_says_when_no_survey_was_weighted(compared):  # noqa: F811
     compared.survey.save()
     section = survey_section(release, compared.places["county"], {})
     assert section.blocks[0].text == "本轮未开展满意度调查。"
+
+
+def test_a_score_without_an_interval_is_reported_with_a_dash(compared):  # noqa: F811
+    """Too few effective responses give a score but no interval: the report says "—"
+    (it used to fail the whole report of that county)."""
+    from citycheck.survey.models import Score
+
+    release = Release.objects.get()
+    place = compared.places["county"]
+    Score.objects.filter(survey=compared.survey, place=place).update(low=None, high=None)
+    section = survey_section(release, place, {"tidiness": "整洁有序"})
+    assert "95% 置信区间 —–—" in section.blocks[0].text
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    assert "（—–—）" in next(row for row in table.rows if row[0] == "整洁有序")[1]
