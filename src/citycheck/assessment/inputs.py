@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from citycheck.collection.models import Round, Source, Submission, SubmissionStatus, Value
 from citycheck.indicators.models import Direction, Standard
-from citycheck.places.models import Place, PlaceYear
+from citycheck.places.models import Place, PlaceYear, shared_codes
 
 from .methods import MethodError, MethodSpec, check_against_system
 
@@ -81,17 +81,13 @@ def _canonical(frame: pd.DataFrame | pd.Series) -> list:
 def scope_of(round_: Round) -> Place:
     """The lowest place whose subtree holds every place of the round (the province,
     normally, also when the province itself does not report)."""
-    paths = [p.strip("/").split("/") for p in round_.places.values_list("path", flat=True)]
+    paths = list(round_.places.values_list("path", flat=True))
     if not paths:
         raise MethodError(_("该轮次没有参与地区"), field=f"round {round_.year}")
-    shared = 0  # how many leading path segments every place has in common
-    for codes in zip(*paths, strict=False):
-        if len(set(codes)) > 1:
-            break
-        shared += 1
-    if shared == 0:
+    shared = shared_codes(paths)
+    if not shared:
         raise MethodError(_("该轮次的参与地区不属于同一上级地区"), field=f"round {round_.year}")
-    return Place.objects.get(code=paths[0][shared - 1])
+    return Place.objects.get(code=shared[-1])
 
 
 def collect_inputs(round_: Round, spec: MethodSpec) -> AssessmentInputs:
