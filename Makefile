@@ -60,13 +60,13 @@ run: setup
 test: setup test-sqlite test-postgres
 
 test-sqlite:
-	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=20
+	$(BIN)/pytest -n 2 --dist loadscope -p no:cacheprovider --durations=20
 
 # The same database tests against PostgreSQL when one is reachable (CI always has one).
 test-postgres:
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "Running the database tests on PostgreSQL"; \
-	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=20 tests/apps -m "not e2e"; \
+	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadscope -p no:cacheprovider --durations=20 tests/apps -m "not e2e"; \
 	else echo "PostgreSQL not reachable on 127.0.0.1:5432: skipped the PostgreSQL run"; fi
 
 lint:

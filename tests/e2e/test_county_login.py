@@ -9,11 +9,7 @@ from django.utils.translation import trans_real
 from citycheck.core.choices import Role
 from citycheck.testing import PASSWORD, build_small_province
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("county_login"),  # its module fixture runs once (--dist loadgroup)
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -25,7 +25,12 @@ def home(request):
         request,
         "collection/home.html",
         {
-            "level_counts": [(level.label, level_counts.get(level, 0)) for level in PlaceLevel],
+            # The nation is a level only in a national instance (and only its users reach it).
+            "level_counts": [
+                (level.label, level_counts.get(level, 0))
+                for level in PlaceLevel
+                if level != PlaceLevel.NATION or level in level_counts
+            ],
             "top_places": places.order_by("path")[:12],
             "rounds": rounds,
             "due": _due(user, rounds.filter(status=RoundStatus.OPEN), places),

@@ -35,9 +35,9 @@ def demo_db(django_db_setup, django_db_blocker):
         flush("flush", "--noinput", verbosity=0)
 
 
-# One worker runs the whole module (make test runs xdist with --dist loadgroup), so the
+# make test runs xdist with --dist loadscope: one worker runs the whole module, so the
 # demo is loaded once, not once per worker that happens to get one of its tests.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_load")]
+pytestmark = pytest.mark.django_db
 
 
 def test_places_users_and_rounds(demo_db):

@@ -36,9 +36,6 @@ MAPPING = (
     Path(django_settings.DATA_DIR) / "exchange" / "mappings" / "jiangxi-2021_to_national-2021.yaml"
 )
 SYSTEMS = Path(django_settings.DATA_DIR) / "systems"
-# The module's tests share one national instance: one worker runs them all (--dist loadgroup).
-pytestmark = pytest.mark.xdist_group("two_instances")
-
 # A wrong unit for one indicator in an earlier mapping version: its rows are rejected.
 WRONG = ("park_green_area_per_capita", "平方米/人", "公顷/人")
 
