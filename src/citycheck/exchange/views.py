@@ -274,29 +274,42 @@ def systems(request, peer_pk):
     return render(request, "exchange/systems.html", context)
 
 
+def _upper_reference(request, peer_pk, kind: str, pull):
+    """The page of one kind of reference the upper peer hands down. ``pull(peer, context,
+    adopt)`` fills the page's context and returns the success message once adopted."""
+    _manager(request)
+    peer = get_object_or_404(Peer, pk=peer_pk, relation=PeerRelation.UPPER)
+    context = {"peer": peer, "kind": kind}
+    try:
+        adopted_message = pull(peer, context, request.method == "POST")
+        if adopted_message:
+            messages.success(request, adopted_message)
+            return redirect(f"exchange:{kind}", peer.pk)
+    except services.ExchangeError as error:
+        messages.error(request, error.message)
+    return render(request, "exchange/reference.html", context)
+
+
 @login_required
 def methods(request, peer_pk):
     """The method files the upper peer offers; ``?name=`` shows what one changes against
     ours; POST adopts it (offers it to our users; our own files are never overwritten)."""
     from . import distribution
 
-    _manager(request)
-    peer = get_object_or_404(Peer, pk=peer_pk, relation=PeerRelation.UPPER)
     name = request.POST.get("name") or request.GET.get("name", "")
-    context = {"peer": peer, "kind": "methods", "selected": name}
-    try:
+
+    def pull(peer, context, adopt):
+        context["selected"] = name
         context["available"] = distribution.available(peer, path=distribution.METHODS_PATH)
         if name:
-            changes, adopted = distribution.pull_method(
-                peer, name, acting_user=request.user, adopt=request.method == "POST"
+            context["changes"], adopted = distribution.pull_method(
+                peer, name, acting_user=request.user, adopt=adopt
             )
-            context["changes"] = changes
             if adopted is not None:
-                messages.success(request, _("已采用评价方法 %(name)s。") % {"name": name})
-                return redirect("exchange:methods", peer.pk)
-    except services.ExchangeError as error:
-        messages.error(request, error.message)
-    return render(request, "exchange/reference.html", context)
+                return _("已采用评价方法 %(name)s。") % {"name": name}
+        return None
+
+    return _upper_reference(request, peer_pk, "methods", pull)
 
 
 @login_required
@@ -304,19 +317,12 @@ def divisions(request, peer_pk):
     """What the upper peer's division codes change against ours; POST adopts them."""
     from . import distribution
 
-    _manager(request)
-    peer = get_object_or_404(Peer, pk=peer_pk, relation=PeerRelation.UPPER)
-    context = {"peer": peer, "kind": "divisions"}
-    try:
-        changes, counts = distribution.pull_divisions(
-            peer, acting_user=request.user, adopt=request.method == "POST"
+    def pull(peer, context, adopt):
+        context["changes"], counts = distribution.pull_divisions(
+            peer, acting_user=request.user, adopt=adopt
         )
-        context["changes"] = changes
         if counts is not None:
-            messages.success(
-                request, _("已采用上级平台的区划代码：%(counts)s。") % {"counts": counts}
-            )
-            return redirect("exchange:divisions", peer.pk)
-    except services.ExchangeError as error:
-        messages.error(request, error.message)
-    return render(request, "exchange/reference.html", context)
+            return _("已采用上级平台的区划代码：%(counts)s。") % {"counts": counts}
+        return None
+
+    return _upper_reference(request, peer_pk, "divisions", pull)

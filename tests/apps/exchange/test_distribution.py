@@ -55,7 +55,7 @@ def upper(small_province, instance, monkeypatch):
 
 
 def test_pull_a_method_see_what_changes_and_adopt_it_keeping_our_own(
-    settings, tmp_path, small_province, upper
+    client, settings, tmp_path, small_province, upper
 ):
     settings.CITYCHECK_METHODS_DIR = tmp_path / "methods"
     settings.CITYCHECK_METHODS_DIR.mkdir()
@@ -76,7 +76,15 @@ def test_pull_a_method_see_what_changes_and_adopt_it_keeping_our_own(
     assert adopted is None and name not in method_files()
     changed = dict(zip(changes["field"], changes["new"], strict=True))
     assert changed["code"] == "national-index" and changed["steps.normalise.method"] == "zscore"
-    _changes, adopted = distribution.pull_method(upper, name, acting_user=admin, adopt=True)
+    # The manager's page lists it, shows what it changes, and adopts it.
+    client.force_login(admin)
+    page = client.get(f"/exchange/peers/{upper.pk}/methods/").content.decode()
+    assert name in page and 'data-testid="reference-changes"' not in page
+    page = client.get(f"/exchange/peers/{upper.pk}/methods/", {"name": name}).content.decode()
+    assert 'data-testid="reference-changes"' in page and "zscore" in page
+    response = client.post(f"/exchange/peers/{upper.pk}/methods/", {"name": name})
+    assert response.status_code == 302 and response["Location"].endswith("/methods/")
+    adopted = settings.CITYCHECK_METHODS_DIR / name
     assert adopted.read_text(encoding="utf-8") == theirs
     assert method_files() == [OURS.name, name]
     assert (settings.CITYCHECK_METHODS_DIR / OURS.name).read_bytes() == OURS.read_bytes()
