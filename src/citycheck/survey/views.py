@@ -41,9 +41,13 @@ from citycheck.places.models import PlaceLevel
 from citycheck.places.services import place_containing
 
 from . import services
+from .form_cache import form_objects
 from .models import Channel, Flag, Kind, Questionnaire, Response, Score, Survey, SurveyLink
 
 DEVICE_COOKIE = "citycheck_survey_device"
+DEVICE_COOKIE_OPTIONS = {"max_age": 365 * 86400, "samesite": "Lax"}
+# Set in the WSGI environ by ``front.PublicForm`` on a post it counted and handed over.
+POST_COUNTED = "citycheck.survey.post_counted"
 NONCE_SALT = "citycheck.survey.form"
 # A form may be answered within this time after it was served (seconds).
 FORM_MAX_AGE = 6 * 3600
@@ -62,9 +66,9 @@ def _plain(request, template: str, status: int, **context):
     return render(request, f"survey/public/{template}.html", context, status=status)
 
 
-def _rate_limited(request) -> bool:
-    """At most ``CITYCHECK_SURVEY_POSTS_PER_MINUTE`` posts a minute from one address."""
-    address = request.META.get("REMOTE_ADDR", "")
+def rate_limited(address: str) -> bool:
+    """Count a post from ``address``: whether it is over ``CITYCHECK_SURVEY_POSTS_PER_MINUTE``
+    posts this minute."""
     key = f"survey-posts:{address}:{int(time.time() // 60)}"
     if cache.add(key, 1, timeout=90):
         return False
@@ -73,6 +77,34 @@ def _rate_limited(request) -> bool:
     except ValueError:
         return False
     return count > posts_per_minute()
+
+
+def new_form_key(link: SurveyLink) -> str:
+    """The signed key a served form carries: a new nonce, the time and the link."""
+    return signing.dumps(
+        {"n": secrets.token_urlsafe(16), "t": int(time.time()), "link": link.pk}, salt=NONCE_SALT
+    )
+
+
+def served_form(data, link: SurveyLink) -> dict | None:
+    """The form key posted in ``data`` when it is genuine, recent and this link's."""
+    try:
+        served = signing.loads(data.get("form_key", ""), salt=NONCE_SALT, max_age=FORM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return served if served.get("link") == link.pk else None
+
+
+def raw_answers(questionnaire: Questionnaire, data) -> dict:
+    """The posted answers as ``services.submit_web_response`` takes them."""
+    raw = {
+        item["code"]: (
+            data.getlist(item["code"]) if item["type"] == "multiple" else data.get(item["code"], "")
+        )
+        for item in questionnaire.items
+    }
+    raw["street"] = data.get("street", "")
+    return raw
 
 
 def _questions(
@@ -192,41 +224,27 @@ def locate(request, token: str):
 
 
 def public_form(request, token: str):
-    """The resident's form: GET shows it, POST stores the answers (no login)."""
-    link = (
-        SurveyLink.objects.filter(token=token)
-        .select_related("survey__questionnaire", "survey__round", "place")
-        .first()
-    )
-    if link is None:
+    """The resident's form: GET shows it, POST stores the answers (no login). The lean
+    path of ``front.PublicForm`` answers the same requests the same way before Django."""
+    objects = form_objects(token)
+    if objects is None:
         return _plain(request, "invalid", 404)
+    link, counties, streets = objects.link, objects.counties, objects.streets
     survey = link.survey
     if not survey.is_open or not link.active:
         return _plain(request, "closed", 410, link=link)
-    counties = services.counties_of(survey, link.place)
-    streets = services.streets_of(counties)
     device = request.COOKIES.get(DEVICE_COOKIE) or secrets.token_urlsafe(16)
     answers, errors = {}, {}
     if request.method == "POST":
-        if _rate_limited(request):
+        # The lean path counted this post already when it handed it over.
+        if not request.environ.get(POST_COUNTED) and rate_limited(
+            request.META.get("REMOTE_ADDR", "")
+        ):
             return _plain(request, "too_many", 429)
-        try:
-            served = signing.loads(
-                request.POST.get("form_key", ""), salt=NONCE_SALT, max_age=FORM_MAX_AGE
-            )
-            if served.get("link") != link.pk:
-                raise signing.BadSignature("another link")
-        except signing.BadSignature:
+        served = served_form(request.POST, link)
+        if served is None:
             return _plain(request, "invalid_form", 400, link=link)
-        raw = {
-            item["code"]: (
-                request.POST.getlist(item["code"])
-                if item["type"] == "multiple"
-                else request.POST.get(item["code"], "")
-            )
-            for item in survey.questionnaire.items
-        }
-        raw["street"] = request.POST.get("street", "")
+        raw = raw_answers(survey.questionnaire, request.POST)
         try:
             response, problems = services.submit_web_response(
                 link,
@@ -243,12 +261,9 @@ def public_form(request, token: str):
             return _plain(request, "replayed", 409, link=link)
         if response is not None:
             reply = _plain(request, "thanks", 200, link=link)
-            reply.set_cookie(DEVICE_COOKIE, device, max_age=365 * 86400, samesite="Lax")
+            reply.set_cookie(DEVICE_COOKIE, device, **DEVICE_COOKIE_OPTIONS)
             return reply
         answers, errors = raw, problems.errors
-    form_key = signing.dumps(
-        {"n": secrets.token_urlsafe(16), "t": int(time.time()), "link": link.pk}, salt=NONCE_SALT
-    )
     reply = render(
         request,
         "survey/public/form.html",
@@ -258,13 +273,13 @@ def public_form(request, token: str):
             "questions_html": questions_html(
                 survey.questionnaire, counties, streets, answers, errors
             ),
-            "form_key": form_key,
+            "form_key": new_form_key(link),
             "has_errors": bool(errors),
             "minutes": survey.questionnaire.spec.get("minutes", 5),
         },
         status=400 if errors else 200,
     )
-    reply.set_cookie(DEVICE_COOKIE, device, max_age=365 * 86400, samesite="Lax")
+    reply.set_cookie(DEVICE_COOKIE, device, **DEVICE_COOKIE_OPTIONS)
     return reply
 
 
