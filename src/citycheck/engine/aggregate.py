@@ -201,10 +201,16 @@ def obstacle_degree(normalised, weights):
             place=frame.index[row],
             indicator=frame.columns[col],
         )
-    shortfall = check_weights(weights, frame.columns) * (1.0 - np.clip(array, 0.0, 1.0))
-    totals = shortfall.sum(axis=1, keepdims=True)
-    degrees = np.divide(shortfall, totals, out=np.zeros_like(shortfall), where=totals > 0)
-    return checked.wrap(pd.DataFrame(degrees, index=frame.index, columns=frame.columns))
+    # One array, computed in place: w (1 - clip(x)), then each row over its total (0 in a
+    # row without shortfall).
+    degrees = np.clip(array, 0.0, 1.0)
+    np.subtract(1.0, degrees, out=degrees)
+    degrees *= check_weights(weights, frame.columns)
+    totals = degrees.sum(axis=1, keepdims=True)
+    has_shortfall = totals > 0
+    np.divide(degrees, totals, out=degrees, where=has_shortfall)
+    degrees[~has_shortfall[:, 0]] = 0.0
+    return checked.wrap(pd.DataFrame(degrees, index=frame.index, columns=frame.columns, copy=False))
 
 
 def rank_places(scores, *, groups=None):

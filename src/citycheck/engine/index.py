@@ -427,9 +427,10 @@ class CompositeIndex:
         )
         effective = tree.effective_weights(local)
         unit_scale = normalise.minmax(treated, kept_signs, low=0.0, high=1.0)
-        obstacles = aggregate.obstacle_degree(unit_scale.fillna(1.0), effective).where(
-            unit_scale.notna()
-        )
+        present, filled = unit_scale.notna(), unit_scale.fillna(1.0)
+        del unit_scale  # (three frames of every value at most alive, not four)
+        obstacles = aggregate.obstacle_degree(filled, effective).where(present)
+        del filled
         coherence = _coherence(normalised, scores, tree, steps["coherence"])
         intervals = None
         if steps["uncertainty"]["draws"]:

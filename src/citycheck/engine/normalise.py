@@ -69,7 +69,12 @@ def minmax(values, directions, *, low: float = 0.0, high: float = 100.0):
         pd.DataFrame(oriented, columns=frame.columns, copy=False), method="min-max normalisation"
     )
     lowest, highest = np.fmin.reduce(oriented, axis=0), np.fmax.reduce(oriented, axis=0)
-    scaled = (oriented - lowest) / (highest - lowest) * (high - low) + low
+    # In place on ``oriented`` (its own array): the same operations in the same order as
+    # ``(oriented - lowest) / (highest - lowest) * (high - low) + low``, one array alive.
+    scaled = np.subtract(oriented, lowest, out=oriented)
+    scaled /= highest - lowest
+    scaled *= high - low
+    scaled += low
     return checked.wrap(pd.DataFrame(scaled, index=frame.index, columns=frame.columns, copy=False))
 
 

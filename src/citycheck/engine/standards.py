@@ -82,31 +82,39 @@ def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.D
     long = _long(values)
     table = _check_standards(standards)
     long["city_class"] = _classes(long["place"], city_classes, table)
-    matched = _match(long, table)
-    del long  # (the matched rows are a copy: the long frame is not needed any more)
-    value, target, high = matched["value"], matched["target"], matched["target_high"]
-    comparison = matched["comparison"].to_numpy()
-    below, above = (target - value).to_numpy(), (value - target).to_numpy()
-    shortfall = np.select(
-        [comparison == ">=", comparison == "<="],
-        [np.maximum(below, 0), np.maximum(above, 0)],
-        np.maximum(below, 0) + np.maximum((value - high).to_numpy(), 0),
-    )
-    inside = np.minimum(above, (high - value).to_numpy())
-    margin = np.select(
-        [comparison == ">=", comparison == "<="],
-        [above, below],
-        np.where(shortfall > 0, -shortfall, inside),
-    )
-    present = value.notna().to_numpy()
-    band = matched["warning_band"].fillna(0.0).to_numpy()
+    matched, taken = _match(long, table)
+    del long  # (the matched rows are the long frame or a copy of it: one reference left)
+    # Per-row comparison and type as small codes taken from the table: no text per row.
+    comparison = pd.Index(COMPARISONS).get_indexer(table["comparison"]).astype(np.int8)[taken]
+    at_least, at_most, between = comparison == 0, comparison == 1, comparison == 2
+    value = matched["value"].to_numpy()
+    target = matched["target"].to_numpy()
+    present = ~np.isnan(value)
+    # Filled in place, each row by its comparison's formula (the same float operations
+    # as writing each formula over every row): few arrays of every row alive at once.
+    below, above = target - value, value - target
+    shortfall = np.maximum(below, 0)
+    np.maximum(above, 0, out=shortfall, where=at_most)
+    high = matched["target_high"].to_numpy()[between]
+    shortfall[between] += np.maximum(value[between] - high, 0)
+    margin = np.where(at_least, above, below)
+    inside = np.minimum(above[between], high - value[between])
+    missed = shortfall[between]
+    margin[between] = np.where(missed > 0, -missed, inside)
+    del below, above, high, inside, missed
     meets = present & (shortfall <= 0)
+    colour_codes = np.full(len(value), 2, dtype=np.int8)
+    colour_codes[shortfall <= matched["warning_band"].fillna(0.0).to_numpy()] = 1
+    colour_codes[meets] = 0
+    colour_codes[~present] = 3
+    shortfall[~present] = np.nan
+    margin[~present] = np.nan
+    bottom_line = (table["type"] == "bottom_line").to_numpy()[taken]
     matched["meets"] = meets
-    matched["shortfall"] = np.where(present, shortfall, np.nan)
-    matched["margin"] = np.where(present, margin, np.nan)
-    colour_codes = np.select([~present, meets, shortfall <= band], [3, 0, 1], 2)
+    matched["shortfall"] = shortfall
+    matched["margin"] = margin
     matched["colour"] = pd.Categorical.from_codes(colour_codes, categories=COLOURS)
-    matched["bottom_line_failed"] = present & ~meets & (matched["type"] == "bottom_line").to_numpy()
+    matched["bottom_line_failed"] = present & ~meets & bottom_line
     return matched.reset_index(drop=True)
 
 
@@ -194,11 +202,13 @@ def _classes(places: pd.Series, city_classes, table: pd.DataFrame) -> pd.Series:
     return classes.astype(str)
 
 
-def _match(long: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Each value with its class's standard, else the all-classes standard.
+def _match(long: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each value with its class's standard, else the all-classes standard, and the
+    position in ``table`` of the standard of each matched row.
 
     Looked up once per (indicator, class) pair present, then taken row by row by integer
-    codes: no merge of every value with the table (two copies of the long frame)."""
+    codes: no merge of every value with the table (two copies of the long frame); when
+    every value has a standard, the long frame itself gets the standard's columns."""
     indicator_codes, indicators = pd.factorize(long["indicator"], use_na_sentinel=False)
     class_codes, classes = pd.factorize(long["city_class"], use_na_sentinel=False)
     position = {
@@ -208,10 +218,13 @@ def _match(long: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     for i, indicator in enumerate(indicators):
         general = position.get((indicator, ""), -1)
         pairs[i] = [position.get((indicator, c), general) for c in classes]
-    chosen = pairs[indicator_codes, class_codes]
-    kept = chosen >= 0
-    matched = long[kept]
-    taken = chosen[kept]
+    taken = pairs[indicator_codes, class_codes]
+    del indicator_codes, class_codes
+    kept = taken >= 0
+    if kept.all():
+        matched = long
+    else:
+        matched, taken = long[kept], taken[kept]
     for column in ("comparison", "target", "target_high", "warning_band", "type"):
         matched[column] = table[column].array.take(taken)
-    return matched
+    return matched, taken

@@ -221,7 +221,13 @@ def monte_carlo(
         else pd.Series(nominal_ranks).reindex(frame.index).to_numpy(dtype=np.int64)
     )
     summary = _summary(ranks, nominal, frame.index)
-    shift = np.abs(ranks - nominal[:, None]).mean(axis=0)
+    # By chunks of draws: no (places x draws) int64 temporaries (exact integer sums).
+    shift = np.concatenate(
+        [
+            np.abs(ranks[:, start : start + chunk] - nominal[:, None]).mean(axis=0)
+            for start in range(0, draws, chunk)
+        ]
+    )
     weight_change = np.abs(noise - 1.0).mean(axis=0)
     draw_table = pd.DataFrame(
         {
@@ -249,8 +255,16 @@ def monte_carlo(
 
 
 def _summary(ranks: np.ndarray, nominal: np.ndarray, places: pd.Index) -> pd.DataFrame:
-    """Quantiles of each place's ranks and the interval widened to hold the nominal rank."""
-    q05, median, q95 = np.quantile(ranks, QUANTILES, axis=1)
+    """Quantiles of each place's ranks and the interval widened to hold the nominal rank
+    (by chunks of places: the quantiles sort a copy of the ranks they are given)."""
+    rows = max(1, CHUNK_CELLS // ranks.shape[1])
+    q05, median, q95 = np.concatenate(
+        [
+            np.quantile(ranks[start : start + rows], QUANTILES, axis=1)
+            for start in range(0, len(ranks), rows)
+        ],
+        axis=1,
+    )
     low, high = np.floor(q05).astype(int), np.ceil(q95).astype(int)
     rank_low, rank_high = np.minimum(low, nominal), np.maximum(high, nominal)
     return pd.DataFrame(
