@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from citycheck.core.language import unit_label
@@ -162,25 +163,78 @@ def load_rules(path: str | None = None) -> RuleSet:
 # --------------------------------------------------------------------------- applying the rules
 
 
-def _wide(frame: pd.DataFrame) -> pd.DataFrame:
-    if frame.empty:
-        return pd.DataFrame(dtype=float)
-    wide = frame.pivot_table(
-        index="place", columns="indicator", values="value", aggfunc="first", dropna=False
+# The rule attributes passed to the checks as limits by indicator code.
+LIMITS = ("low", "high", "plausible_low", "plausible_high", "year_on_year")
+
+
+@dataclass(frozen=True)
+class _SystemRules:
+    """An indicator system's indicators and the rules of each, as the checks read them."""
+
+    stamp: tuple
+    rules: RuleSet
+    indicators: dict  # code → Indicator
+    code_of_id: dict  # Indicator pk → code
+    rule_of: dict  # code → IndicatorRule
+    limits: dict  # attribute of LIMITS → {code: limit}, indicators without one left out
+
+
+_SYSTEM_RULES: dict[int, _SystemRules] = {}
+
+
+def _system_rules(system, rules: RuleSet) -> _SystemRules:
+    """``system``'s indicators and their rules, kept in the process until one changes.
+
+    Every save is checked against the same indicators: reading them and merging their
+    rules on each call was a large share of the entry form's save. Adding, removing or
+    editing an indicator changes the stamp (count, last change, highest id); another
+    rule set (a reloaded rules file) replaces the entry.
+    """
+    indicators = system.all_indicators()
+    stamp = tuple(
+        indicators.aggregate(
+            count=Count("pk"), changed=Max("last_updated"), highest=Max("pk")
+        ).values()
     )
-    wide.columns.name = None
-    return wide.astype(float)
-
-
-def _long(queryset, place_field="place__code", code_field="indicator__code") -> pd.DataFrame:
-    return pd.DataFrame.from_records(
-        queryset.values_list(place_field, code_field, "value"),
-        columns=["place", "indicator", "value"],
+    known = _SYSTEM_RULES.get(system.pk)
+    if known is not None and known.stamp == stamp and known.rules is rules:
+        return known
+    by_code = {i.code: i for i in indicators}
+    rule_of = {code: rules.for_indicator(code, i.unit) for code, i in by_code.items()}
+    known = _SystemRules(
+        stamp=stamp,
+        rules=rules,
+        indicators=by_code,
+        code_of_id={i.pk: code for code, i in by_code.items()},
+        rule_of=rule_of,
+        limits={
+            name: {c: getattr(r, name) for c, r in rule_of.items() if getattr(r, name) is not None}
+            for name in LIMITS
+        },
     )
+    _SYSTEM_RULES[system.pk] = known
+    return known
 
 
-def _earlier_values(round_: Round, place_ids) -> pd.DataFrame:
-    """Earlier years' values of these places: adopted where there is one, else self-check."""
+def _grid(rows, index: list, columns: list) -> np.ndarray:
+    """(row label, column label, value) rows as cells of ``index`` × ``columns``: the first
+    value given for a cell, NaN where there is none; rows outside are left out.
+
+    A dictionary walk: the frames of a save are a place or a few wide, where a pivot
+    table's fixed cost is many times the work.
+    """
+    row_at = {label: n for n, label in enumerate(index)}
+    column_at = {label: n for n, label in enumerate(columns)}
+    cells = np.full((len(index), len(columns)), np.nan)
+    for row, column, value in reversed(rows):  # the first value of a cell is written last
+        if value is not None and value == value and row in row_at and column in column_at:
+            cells[row_at[row], column_at[column]] = value
+    return cells
+
+
+def _earlier_values(round_: Round, place_ids) -> dict:
+    """Earlier years' values of these places by (place code, year, indicator code):
+    adopted where there is one, else self-check."""
     rows = Value.objects.filter(
         place_id__in=place_ids,
         round__year__lt=round_.year,
@@ -188,16 +242,11 @@ def _earlier_values(round_: Round, place_ids) -> pd.DataFrame:
         source__in=[Source.ADOPTED, Source.SELF_CHECK],
         value__isnull=False,
     ).values_list("place__code", "round__year", "indicator__code", "source", "value")
-    frame = pd.DataFrame.from_records(
-        rows, columns=["place", "year", "indicator", "source", "value"]
-    )
-    if frame.empty:
-        return frame
-    frame["rank"] = (frame["source"] != Source.ADOPTED).astype(int)
-    frame = frame.sort_values("rank").drop_duplicates(["place", "year", "indicator"])
-    return frame.pivot_table(
-        index=["place", "year"], columns="indicator", values="value", aggfunc="first"
-    )
+    chosen = {}
+    for place, year, code, source, value in rows:
+        if source == Source.ADOPTED or (place, year, code) not in chosen:
+            chosen[place, year, code] = value
+    return chosen
 
 
 def _peer_values(round_: Round, source: str, level: str) -> pd.DataFrame:
@@ -210,9 +259,54 @@ def _peer_values(round_: Round, source: str, level: str) -> pd.DataFrame:
     key = f"citycheck:peer-values:{round_.pk}:{source}:{level}"
     frame = cache.get(key)
     if frame is None:
-        frame = _wide(_long(Value.objects.filter(round=round_, source=source, place__level=level)))
+        rows = list(
+            Value.objects.filter(round=round_, source=source, place__level=level).values_list(
+                "place__code", "indicator__code", "value"
+            )
+        )
+        places, codes = sorted({r[0] for r in rows}), sorted({r[1] for r in rows})
+        frame = pd.DataFrame(_grid(rows, places, codes), index=places, columns=codes)
         cache.set(key, frame, settings.CITYCHECK_PEER_CACHE_SECONDS)
     return frame
+
+
+def _medians(cells: np.ndarray) -> np.ndarray:
+    """The median of each column over its values (NaN for a column without any)."""
+    medians = np.full(cells.shape[1], np.nan)
+    present = ~np.isnan(cells).all(axis=0)
+    medians[present] = np.nanmedian(cells[:, present], axis=0)
+    return medians
+
+
+def _consistency(rules: RuleSet, values: pd.DataFrame, place_ids, year: int) -> list:
+    """The consistency rules' issues; a rule may name a base figure (底数) of the year,
+    as ``<code>_figure`` where an indicator has the same code."""
+    rows = list(
+        BaseFigureValue.objects.filter(place_id__in=place_ids, year=year).values_list(
+            "place__code", "figure__code", "value"
+        )
+    )
+    figure_codes = sorted({code for _, code, _ in rows})
+    labels = [f"{c}_figure" if c in values.columns else c for c in figure_codes]
+    combined = pd.DataFrame(
+        np.hstack([values.to_numpy(), _grid(rows, list(values.index), figure_codes)]),
+        index=values.index,
+        columns=[*values.columns, *labels],
+    )
+    found = []
+    for rule in rules.consistency:
+        if rule["kind"] == "part_of_total":
+            found.append(checks.check_part_of_total(combined, rule["part"], rule["total"]))
+        else:
+            found.append(
+                checks.check_shares_sum(
+                    combined,
+                    rule["parts"],
+                    total=rule.get("total", 100.0),
+                    tolerance=rule.get("tolerance", 0.5),
+                )
+            )
+    return found
 
 
 def validate_round_values(
@@ -250,38 +344,48 @@ def validate_round_values(
         raise ValueError(f"validate_round_values(stage): must be one of {STAGES}; got {stage!r}")
     rules = rules or load_rules()
     place_ids = list(place_ids)
-    indicators = {i.code: i for i in round_.system.all_indicators()}
+    system = _system_rules(round_.system, rules)
+    indicators, rule_of, limits = system.indicators, system.rule_of, system.limits
     in_scope = (
         set(indicators)
         if indicator_ids is None
-        else {i.code for i in indicators.values() if i.pk in set(indicator_ids)}
+        else {system.code_of_id[i] for i in set(indicator_ids) if i in system.code_of_id}
     )
-    stored = _long(Value.objects.filter(round=round_, source=source, place_id__in=place_ids))
-    if overlay is not None and not overlay.empty:
-        keys = pd.MultiIndex.from_frame(overlay[["place", "indicator"]])
-        stored = stored[~pd.MultiIndex.from_frame(stored[["place", "indicator"]]).isin(keys)]
-        stored = pd.concat([stored, overlay[["place", "indicator", "value"]]], ignore_index=True)
-    values = _wide(stored).reindex(columns=sorted(set(_wide(stored).columns) | in_scope))
-    place_codes = list(Place.objects.filter(pk__in=place_ids).values_list("code", flat=True))
-    values = values.reindex(index=sorted(place_codes))
-    figures = _wide(
-        _long(
-            BaseFigureValue.objects.filter(place_id__in=place_ids, year=round_.year),
-            code_field="figure__code",
+    level_of = dict(Place.objects.filter(pk__in=place_ids).values_list("code", "level"))
+    place_codes = sorted(level_of)
+    stored = list(
+        Value.objects.filter(round=round_, source=source, place_id__in=place_ids).values_list(
+            "place__code", "indicator__code", "value"
         )
-    ).reindex(index=values.index)
-    codes = [c for c in values.columns if c in indicators]
-    rule_of = {code: rules.for_indicator(code, indicators[code].unit) for code in codes}
+    )
+    if overlay is not None and not overlay.empty:
+        replaced = set(zip(overlay["place"], overlay["indicator"], strict=True))
+        stored = [row for row in stored if row[:2] not in replaced]
+        stored += zip(overlay["place"], overlay["indicator"], overlay["value"], strict=True)
+    columns = sorted({code for _, code, _ in stored} | in_scope)
+    index = pd.Index(place_codes)
+    values = pd.DataFrame(_grid(stored, place_codes, columns), index=index, columns=columns)
+    codes = [c for c in columns if c in indicators]
+    at = {code: n for n, code in enumerate(codes)}
+    cells = values[codes].to_numpy() if len(codes) < len(columns) else values.to_numpy()
 
-    def limit(name):
-        return {c: getattr(r, name) for c, r in rule_of.items() if getattr(r, name) is not None}
+    labels_of: dict[tuple, pd.Index] = {}
 
+    def part(labels, of=cells, rows=index):
+        """The cells of ``labels`` (of ``codes``) in ``of`` as a frame."""
+        key = tuple(labels)
+        if key not in labels_of:  # the same few column sets, each built once
+            labels_of[key] = pd.Index(labels)
+        return pd.DataFrame(of[:, [at[c] for c in labels]], index=rows, columns=labels_of[key])
+
+    coded = part(codes)
     found = []
     if stage == "submit":
-        found.append(checks.check_required(values, [c for c in codes if rule_of[c].required]))
-    hard = checks.check_range(values[codes], low=limit("low"), high=limit("high"))
-    negative = (hard["reference"] == 0) & (hard["value"] < 0)
-    found.append(hard.assign(rule=np.where(negative, "negative", hard["rule"])))
+        found.append(checks.check_required(coded, [c for c in codes if rule_of[c].required]))
+    hard = checks.check_range(coded, low=limits["low"], high=limits["high"])
+    if not hard.empty:
+        negative = (hard["reference"] == 0) & (hard["value"] < 0)
+        found.append(hard.assign(rule=np.where(negative, "negative", hard["rule"])))
     plausible_codes = [
         c
         for c in codes
@@ -291,63 +395,54 @@ def validate_round_values(
     ]
     found.append(
         checks.check_unit_scale_by_range(
-            values[plausible_codes], low=limit("plausible_low"), high=limit("plausible_high")
+            part(plausible_codes), low=limits["plausible_low"], high=limits["plausible_high"]
         )
     )
-    found.append(
-        checks.check_range(
-            values[codes],
-            low=limit("plausible_low"),
-            high=limit("plausible_high"),
-            severity="warning",
-        ).assign(rule="plausible")
+    plausible = checks.check_range(
+        coded, low=limits["plausible_low"], high=limits["plausible_high"], severity="warning"
     )
-    found.append(checks.check_integer(values, [c for c in codes if rule_of[c].integer]))
-    shared = figures.columns.intersection(values.columns)
-    combined = values.join(figures.rename(columns={c: f"{c}_figure" for c in shared}))
-    for rule in rules.consistency:
-        if rule["kind"] == "part_of_total":
-            found.append(checks.check_part_of_total(combined, rule["part"], rule["total"]))
-        else:
+    found.append(plausible.assign(rule="plausible") if not plausible.empty else plausible)
+    found.append(checks.check_integer(coded, [c for c in codes if rule_of[c].integer]))
+    if rules.consistency:
+        found += _consistency(rules, values, place_ids, round_.year)
+
+    outlier_groups = _by_outlier_rule(rule_of, codes)
+    previous = np.full(cells.shape, np.nan)  # last year's values
+    median = np.full(cells.shape, np.nan)  # of the place's last five years
+    judged_by_history = np.zeros(cells.shape, dtype=bool)  # nowhere yet
+    history = _earlier_values(round_, place_ids)
+    if history:
+        pairs = sorted({(place, year) for place, year, _ in history})
+        past = _grid([((p, y), c, v) for (p, y, c), v in history.items()], pairs, codes)
+        latest_year = pairs and max(year for _, year in pairs)
+        latest = np.full(cells.shape, np.nan)
+        for row, place in enumerate(place_codes):
+            own = [n for n, (p, _) in enumerate(pairs) if p == place]
+            if not own:
+                continue
+            years = past[own]
+            if pairs[own[-1]][1] == latest_year:
+                latest[row] = years[-1]
+            median[row] = _medians(years)
+            judged_by_history[row] = (~np.isnan(years)).sum(axis=0) >= HISTORY_YEARS
+        if latest_year == round_.year - 1:
+            previous = latest
             found.append(
-                checks.check_shares_sum(
-                    combined,
-                    rule["parts"],
-                    total=rule.get("total", 100.0),
-                    tolerance=rule.get("tolerance", 0.5),
+                checks.check_year_on_year(
+                    coded, part(codes, of=previous), threshold=limits["year_on_year"]
                 )
             )
-
-    history = _earlier_values(round_, place_ids)
-    previous = pd.DataFrame(index=values.index, columns=codes, dtype=float)
-    median = previous.copy()
-    judged_by_history = previous.notna()  # nowhere yet
-    if not history.empty:
-        history = history.reindex(columns=codes)
-        latest_year = history.index.get_level_values("year").max()
-        if latest_year == round_.year - 1:
-            previous = history.xs(latest_year, level="year").reindex(
-                index=values.index, columns=codes
-            )
-            found.append(
-                checks.check_year_on_year(values[codes], previous, threshold=limit("year_on_year"))
-            )
         scale_codes = [c for c in codes if rule_of[c].unit_scale]
-        latest = history.xs(latest_year, level="year").reindex(columns=scale_codes)
-        found.append(checks.check_unit_scale(values[scale_codes], latest))
-        by_place = history.groupby(level="place")
-        median = by_place.median().reindex(index=values.index, columns=codes)
-        judged_by_history = (
-            by_place.count().reindex(index=values.index, columns=codes).fillna(0) >= HISTORY_YEARS
-        )
+        found.append(checks.check_unit_scale(part(scale_codes), part(scale_codes, of=latest)))
         # The change from last year is what an analyst asks about; the place's own recent
         # years judge a value only when last year's is missing.
-        no_previous = values[codes].where(previous.isna())
-        for (threshold, spread), group in _by_outlier_rule(rule_of, codes):
+        no_previous = np.where(np.isnan(previous), cells, np.nan)
+        years_index = pd.MultiIndex.from_tuples(pairs, names=["place", "year"])
+        for (threshold, spread), group in outlier_groups:
             found.append(
                 checks.history_outliers(
-                    no_previous[group],
-                    history[group],
+                    part(group, of=no_previous),
+                    part(group, of=past, rows=years_index),
                     threshold=threshold,
                     min_years=HISTORY_YEARS,
                     min_spread=spread,
@@ -355,14 +450,15 @@ def validate_round_values(
             )
     # Peers judge only what the place's own history cannot: a place differs from its peers
     # year after year for its own reasons, and only its first values need that comparison.
-    place_level = Place.objects.filter(pk__in=place_ids).values_list("level", flat=True).first()
-    peers = _peer_values(round_, source, place_level).drop(index=place_codes, errors="ignore")
-    first_values = values[codes].where(~judged_by_history)
-    for (threshold, spread), group in _by_outlier_rule(rule_of, codes):
+    peers = _peer_values(round_, source, level_of[place_codes[0]] if place_codes else None)
+    others = ~peers.index.isin(place_codes)
+    peer_cells = peers.reindex(columns=codes).to_numpy()[others]
+    first_values = np.where(judged_by_history, np.nan, cells)
+    for (threshold, spread), group in outlier_groups:
         found.append(
             checks.peer_outliers(
-                first_values[group],
-                peers=peers.reindex(columns=group),
+                part(group, of=first_values),
+                peers=part(group, of=peer_cells, rows=peers.index[others]),
                 threshold=threshold,
                 min_spread=spread,
             )
@@ -384,7 +480,12 @@ def validate_round_values(
             .drop(columns="_priority"),
         ]
     )
-    issues = issues.assign(previous=_lookup(previous, issues), median=_lookup(median, issues))
+    row_of = {place: n for n, place in enumerate(place_codes)}
+    cell_of = [
+        (row_of.get(p), at.get(c))
+        for p, c in zip(issues["place"], issues["indicator"], strict=True)
+    ]
+    issues = issues.assign(previous=_lookup(previous, cell_of), median=_lookup(median, cell_of))
     order = issues["severity"].map({"error": 0, "warning": 1})
     issues = (
         issues.assign(_order=order)
@@ -400,11 +501,12 @@ HISTORY_YEARS = 3  # earlier values a place needs before its own history judges 
 WARNING_PRIORITY = {"year_on_year": 0, "history_outlier": 1, "plausible": 2, "peer_outlier": 3}
 
 
-def _lookup(frame: pd.DataFrame, issues: pd.DataFrame) -> list:
-    """``frame``'s cell (place row, indicator column) for each issue; NaN where none."""
-    stacked = frame.stack(future_stack=True) if not frame.empty else pd.Series(dtype=float)
-    keys = pd.MultiIndex.from_arrays([issues["place"], issues["indicator"]])
-    return stacked.reindex(keys).to_numpy(dtype=float).tolist() if len(issues) else []
+def _lookup(cells: np.ndarray, cell_of: list) -> list:
+    """The cell (row, column) of each issue; NaN where it has none."""
+    return [
+        np.nan if row is None or column is None else float(cells[row, column])
+        for row, column in cell_of
+    ]
 
 
 def _by_outlier_rule(rule_of: dict, codes):

@@ -63,29 +63,66 @@ def empty_issues() -> pd.DataFrame:
     >>> list(empty_issues().columns) == ISSUE_COLUMNS
     True
     """
-    return pd.DataFrame({column: pd.Series(dtype=object) for column in ISSUE_COLUMNS})
+    return _EMPTY_ISSUES.copy()
 
 
-def _issues(mask: pd.DataFrame, values, reference, score, *, rule: str, severity: str):
-    """Stack the True cells of ``mask`` into an issue frame."""
+_EMPTY_ISSUES = pd.DataFrame({column: pd.Series(dtype=object) for column in ISSUE_COLUMNS})
+
+
+# The checks run on every save of the entry form over one place's row, where pandas'
+# per-operation overhead (not the arithmetic) is the cost: they compute on numpy arrays
+# aligned with ``values`` and build the issue frame once.
+
+
+def _array(frame: pd.DataFrame, index: pd.Index, columns: pd.Index) -> np.ndarray:
+    """``frame`` as floats aligned with ``index`` × ``columns`` (NaN where it has no cell)."""
+    if not (frame.index.equals(index) and frame.columns.equals(columns)):
+        frame = frame.reindex(index=index, columns=columns)
+    return frame.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _take(values: pd.DataFrame, columns) -> tuple[pd.Index, np.ndarray]:
+    """The labels ``columns`` and their cells in ``values`` (NaN for an absent column)."""
+    columns = pd.Index(list(columns))
+    positions = values.columns.get_indexer(columns)
+    found = positions >= 0
+    cells = np.full((len(values), len(columns)), np.nan)
+    cells[:, found] = values.to_numpy(dtype=float, na_value=np.nan)[:, positions[found]]
+    return columns, cells
+
+
+def _cells(
+    mask: np.ndarray,
+    index: pd.Index,
+    columns: pd.Index,
+    values,
+    reference=None,
+    score=None,
+    *,
+    rule: str,
+    severity: str,
+) -> pd.DataFrame:
+    """An issue frame of the True cells of ``mask`` (row by row, as ``DataFrame.stack``).
+
+    ``values``, ``reference`` and ``score`` are arrays of the mask's shape, a number
+    (the same for every issue) or None (NaN).
+    """
     check_choice("severity", severity, SEVERITIES)
-    if not mask.to_numpy().any():
+    rows, cols = np.nonzero(mask)
+    if not len(rows):
         return empty_issues()
-    stacked = mask.stack()
-    stacked = stacked[stacked]
-    index = stacked.index
 
-    def pick(frame):
-        if frame is None:
-            return np.full(len(index), np.nan)
-        if np.isscalar(frame):
-            return np.full(len(index), frame, dtype=float)
-        return frame.reindex_like(mask).stack(future_stack=True).reindex(index).to_numpy()
+    def pick(cells):
+        if cells is None:
+            return np.full(len(rows), np.nan)
+        if np.isscalar(cells):
+            return np.full(len(rows), cells, dtype=float)
+        return cells[rows, cols]
 
     return pd.DataFrame(
         {
-            "place": index.get_level_values(0),
-            "indicator": index.get_level_values(1),
+            "place": index.take(rows),
+            "indicator": columns.take(cols),
             "rule": rule,
             "severity": severity,
             "value": pick(values),
@@ -95,15 +132,32 @@ def _issues(mask: pd.DataFrame, values, reference, score, *, rule: str, severity
     )
 
 
-def _per_column(values: pd.DataFrame, limits, name: str) -> pd.Series:
-    """A scalar or a mapping by indicator code, as a Series over ``values.columns``."""
+def _per_column(values: pd.DataFrame, limits, name: str) -> np.ndarray:
+    """A scalar or a mapping by indicator code, as floats over ``values.columns``."""
     if limits is None:
-        return pd.Series(np.nan, index=values.columns)
+        return np.full(len(values.columns), np.nan)
     if np.isscalar(limits):
-        return pd.Series(float(limits), index=values.columns)
-    if not isinstance(limits, Mapping | pd.Series):
+        return np.full(len(values.columns), float(limits))
+    if isinstance(limits, pd.Series):
+        return limits.astype(float).reindex(values.columns).to_numpy()
+    if not isinstance(limits, Mapping):
         raise ParameterError(name, "a number or a mapping by indicator code", limits)
-    return pd.Series(limits, dtype=float).reindex(values.columns)
+    return np.array(
+        [np.nan if limits.get(c) is None else float(limits[c]) for c in values.columns],
+        dtype=float,
+    )
+
+
+def _column_medians(cells: np.ndarray) -> np.ndarray:
+    """The median of each column, skipping NaN (NaN for a column without values)."""
+    count = (~np.isnan(cells)).sum(axis=0)
+    if not len(cells):
+        return np.full(cells.shape[1], np.nan)
+    ordered = np.sort(cells, axis=0)  # NaN sort last
+    columns = np.arange(cells.shape[1])
+    low = ordered[(np.maximum(count, 1) - 1) // 2, columns]
+    high = ordered[count // 2, columns]
+    return np.where(count > 0, (low + high) / 2, np.nan)
 
 
 def check_required(values: pd.DataFrame, required: Sequence[str]) -> pd.DataFrame:
@@ -127,8 +181,8 @@ def check_required(values: pd.DataFrame, required: Sequence[str]) -> pd.DataFram
     >>> check_required(values, ["a", "c"])[["place", "indicator"]].values.tolist()
     [['p1', 'c'], ['p2', 'a'], ['p2', 'c']]
     """
-    frame = values.reindex(columns=list(required))
-    return _issues(frame.isna(), None, None, None, rule="required", severity="error")
+    columns, cells = _take(values, required)
+    return _cells(np.isnan(cells), values.index, columns, None, rule="required", severity="error")
 
 
 def check_range(values: pd.DataFrame, *, low=None, high=None, severity="error") -> pd.DataFrame:
@@ -146,14 +200,18 @@ def check_range(values: pd.DataFrame, *, low=None, high=None, severity="error") 
     """
     low_limit = _per_column(values, low, "low")
     high_limit = _per_column(values, high, "high")
-    below = values.lt(low_limit, axis=1)
-    above = values.gt(high_limit, axis=1)
-    reference = pd.DataFrame(
-        np.where(below, low_limit.to_numpy(), high_limit.to_numpy()),
-        index=values.index,
-        columns=values.columns,
+    cells = values.to_numpy(dtype=float, na_value=np.nan)
+    below = cells < low_limit
+    reference = np.where(below, low_limit, high_limit)
+    return _cells(
+        below | (cells > high_limit),
+        values.index,
+        values.columns,
+        cells,
+        reference,
+        rule="range",
+        severity=severity,
     )
-    return _issues(below | above, values, reference, None, rule="range", severity=severity)
 
 
 def check_integer(values: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -165,9 +223,9 @@ def check_integer(values: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     >>> check_integer(values, ["schools"])["place"].tolist()
     ['p2']
     """
-    frame = values.reindex(columns=[c for c in columns if c in values.columns])
-    mask = frame.notna() & (frame != np.round(frame))
-    return _issues(mask, frame, None, None, rule="integer", severity="error")
+    labels, cells = _take(values, [c for c in columns if c in values.columns])
+    mask = ~np.isnan(cells) & (cells != np.round(cells))
+    return _cells(mask, values.index, labels, cells, rule="integer", severity="error")
 
 
 def check_part_of_total(
@@ -184,13 +242,14 @@ def check_part_of_total(
     """
     if part not in values.columns or total not in values.columns:
         return empty_issues()
-    exceeds = values[part] > values[total] * (1 + tolerance)
-    mask = pd.DataFrame({part: exceeds})
-    return _issues(
-        mask,
-        values[[part]],
-        values[[total]].set_axis([part], axis=1),
-        None,
+    part_cells = values[part].to_numpy(dtype=float, na_value=np.nan)[:, None]
+    total_cells = values[total].to_numpy(dtype=float, na_value=np.nan)[:, None]
+    return _cells(
+        part_cells > total_cells * (1 + tolerance),
+        values.index,
+        pd.Index([part]),
+        part_cells,
+        total_cells,
         rule="part_of_total",
         severity="error",
     )
@@ -212,15 +271,17 @@ def check_shares_sum(
     """
     if not set(parts) <= set(values.columns):
         return empty_issues()
-    frame = values[list(parts)]
-    sums = frame.sum(axis=1, min_count=len(parts))
-    off = frame.notna().all(axis=1) & ((sums - total).abs() > tolerance)
-    first = parts[0]
-    return _issues(
-        pd.DataFrame({first: off}),
-        pd.DataFrame({first: sums}),
+    _, cells = _take(values, parts)
+    sums = np.zeros(len(cells))
+    for share in cells.T:  # left to right, as pandas adds a row
+        sums = sums + share
+    off = ~np.isnan(cells).any(axis=1) & (np.abs(sums - total) > tolerance)
+    return _cells(
+        off[:, None],
+        values.index,
+        pd.Index([parts[0]]),
+        sums[:, None],
         total,
-        None,
         rule="shares_sum",
         severity="error",
     )
@@ -241,13 +302,23 @@ def check_year_on_year(
     >>> check_year_on_year(now, before, threshold=0.3)[["place", "score"]].values.tolist()
     [['p2', 2.0]]
     """
-    before = previous.reindex(index=values.index, columns=values.columns)
+    cells = values.to_numpy(dtype=float, na_value=np.nan)
+    before = _array(previous, values.index, values.columns)
     with np.errstate(divide="ignore", invalid="ignore"):
-        change = (values - before) / before.abs()
-    change = change.where(~((before == 0) & (values == 0)), 0.0)
+        change = (cells - before) / np.abs(before)
+    change = np.where((before == 0) & (cells == 0), 0.0, change)
     limit = _per_column(values, threshold, "threshold")
-    mask = change.abs().gt(limit, axis=1) & values.notna() & before.notna()
-    return _issues(mask, values, before, change, rule="year_on_year", severity=severity)
+    mask = (np.abs(change) > limit) & ~np.isnan(cells) & ~np.isnan(before)
+    return _cells(
+        mask,
+        values.index,
+        values.columns,
+        cells,
+        before,
+        change,
+        rule="year_on_year",
+        severity=severity,
+    )
 
 
 def modified_z_scores(values: pd.DataFrame) -> pd.DataFrame:
@@ -290,22 +361,30 @@ def peer_outliers(
     >>> peer_outliers(mine, peers=peers)[["place", "indicator", "reference"]].values.tolist()
     [['p1', 'a', 10.25]]
     """
-    pool = (
-        values if peers is None else pd.concat([peers.drop(values.index, errors="ignore"), values])
-    )
-    pool = pool.reindex(columns=values.columns)
     if min_spread < 0:
         raise ParameterError("min_spread", "a share of at least 0", min_spread)
-    enough = pool.notna().sum() >= min_peers
-    median = pool.median()
-    spread = np.maximum((pool - median).abs().median(), min_spread * median.abs())
+    cells = values.to_numpy(dtype=float, na_value=np.nan)
+    pool = cells
+    if peers is not None:
+        others = _array(peers, peers.index, values.columns)[~peers.index.isin(values.index)]
+        pool = np.vstack([others, cells])
+    enough = (~np.isnan(pool)).sum(axis=0) >= min_peers
+    median = _column_medians(pool)
+    spread = np.maximum(_column_medians(np.abs(pool - median)), min_spread * np.abs(median))
     with np.errstate(divide="ignore", invalid="ignore"):
-        scores = MODIFIED_Z_FACTOR * (values - median) / spread.where((spread > 0) & enough)
-    mask = scores.abs() > threshold
-    reference = pd.DataFrame(
-        np.broadcast_to(median.to_numpy(), values.shape), index=values.index, columns=values.columns
+        scores = (
+            MODIFIED_Z_FACTOR * (cells - median) / np.where((spread > 0) & enough, spread, np.nan)
+        )
+    return _cells(
+        np.abs(scores) > threshold,
+        values.index,
+        values.columns,
+        cells,
+        np.broadcast_to(median, cells.shape),
+        scores,
+        rule="peer_outlier",
+        severity="warning",
     )
-    return _issues(mask, values, reference, scores, rule="peer_outlier", severity="warning")
 
 
 def history_outliers(
@@ -349,26 +428,33 @@ def history_outliers(
     >>> history_outliers(now * 0.6, history, min_spread=0.1).empty
     True
     """
-    grouped = history.reindex(columns=values.columns).groupby(level=0)
-    median = grouped.median().reindex(values.index)
-    mad = (
-        (
-            history.reindex(columns=values.columns)
-            - median.reindex(history.index.get_level_values(0)).to_numpy()
-        )
-        .abs()
-        .groupby(level=0)
-        .median()
-        .reindex(values.index)
-    )
-    count = grouped.count().reindex(values.index).fillna(0)
     if min_spread < 0:
         raise ParameterError("min_spread", "a share of at least 0", min_spread)
-    spread = np.maximum(mad, min_spread * median.abs())
+    cells = values.to_numpy(dtype=float, na_value=np.nan)
+    past = _array(history, history.index, values.columns)
+    group_of_row, groups = pd.factorize(history.index.get_level_values(0))
+    median = np.full(cells.shape, np.nan)
+    mad = np.full(cells.shape, np.nan)
+    count = np.zeros(cells.shape)
+    for row, group in enumerate(pd.Index(groups).get_indexer(values.index)):
+        if group >= 0:
+            years = past[group_of_row == group]
+            median[row] = _column_medians(years)
+            mad[row] = _column_medians(np.abs(years - median[row]))
+            count[row] = (~np.isnan(years)).sum(axis=0)
+    spread = np.maximum(mad, min_spread * np.abs(median))
     with np.errstate(divide="ignore", invalid="ignore"):
-        scores = MODIFIED_Z_FACTOR * (values - median) / spread.where(spread > 0)
-    mask = (scores.abs() > threshold) & (count >= min_years)
-    return _issues(mask, values, median, scores, rule="history_outlier", severity="warning")
+        scores = MODIFIED_Z_FACTOR * (cells - median) / np.where(spread > 0, spread, np.nan)
+    return _cells(
+        (np.abs(scores) > threshold) & (count >= min_years),
+        values.index,
+        values.columns,
+        cells,
+        median,
+        scores,
+        rule="history_outlier",
+        severity="warning",
+    )
 
 
 def check_unit_scale(
@@ -393,15 +479,24 @@ def check_unit_scale(
     >>> check_unit_scale(values, reference)[["place", "indicator"]].values.tolist()
     [['p1', 'share'], ['p1', 'pop']]
     """
-    base = reference.reindex(index=values.index, columns=values.columns)
+    cells = values.to_numpy(dtype=float, na_value=np.nan)
+    base = _array(reference, values.index, values.columns)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = values / base
-        log_ratio = np.log10(ratio.abs().where(ratio != 0))
-    mask = pd.DataFrame(False, index=values.index, columns=values.columns)
+        ratio = cells / base
+        log_ratio = np.log10(np.abs(np.where(ratio != 0, ratio, np.nan)))
+    mask = np.zeros(cells.shape, dtype=bool)
     for factor in factors:
-        distance = (log_ratio.abs() - np.log10(factor)).abs()
-        mask |= distance <= tolerance
-    return _issues(mask, values, base, ratio, rule="unit_scale", severity="error")
+        mask |= np.abs(np.abs(log_ratio) - np.log10(factor)) <= tolerance
+    return _cells(
+        mask,
+        values.index,
+        values.columns,
+        cells,
+        base,
+        ratio,
+        rule="unit_scale",
+        severity="error",
+    )
 
 
 def check_unit_scale_by_range(
@@ -425,13 +520,16 @@ def check_unit_scale_by_range(
     """
     low_limit = _per_column(values, low, "low")
     high_limit = _per_column(values, high, "high")
-    outside = values.lt(low_limit, axis=1) | values.gt(high_limit, axis=1)
-    mask = pd.DataFrame(False, index=values.index, columns=values.columns)
-    score = pd.DataFrame(np.nan, index=values.index, columns=values.columns)
+    cells = values.to_numpy(dtype=float, na_value=np.nan)
+    outside = (cells < low_limit) | (cells > high_limit)
+    mask = np.zeros(cells.shape, dtype=bool)
+    score = np.full(cells.shape, np.nan)
     for factor in factors:
         for scale in (factor, 1 / factor):
-            scaled = values * scale
-            inside = scaled.ge(low_limit, axis=1) & scaled.le(high_limit, axis=1) & outside
-            score = score.mask(inside & ~mask, scale)
+            scaled = cells * scale
+            inside = (scaled >= low_limit) & (scaled <= high_limit) & outside
+            score = np.where(inside & ~mask, scale, score)
             mask |= inside
-    return _issues(mask, values, None, score, rule="unit_scale", severity="error")
+    return _cells(
+        mask, values.index, values.columns, cells, None, score, rule="unit_scale", severity="error"
+    )
