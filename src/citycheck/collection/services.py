@@ -175,7 +175,25 @@ def responsible_departments(round_: Round) -> dict[int, int | None]:
 def indicators_owed(
     round_: Round, *, department=None, source: str = Source.SELF_CHECK
 ) -> list[Indicator]:
-    """The round's indicators in form order, only ``department``'s when given.
+    """The round's indicators in form order, only ``department``'s when given (with their
+    dimension and department); which are owed is :func:`owed_indicator_ids`'s rule."""
+    indicators = list(round_.system.all_indicators().select_related("department"))
+    rows = [(i.pk, i.source_kind) for i in indicators]
+    owed = set(_owed(round_, rows, department=department, source=source))
+    return [i for i in indicators if i.pk in owed]
+
+
+def owed_indicator_ids(
+    round_: Round, *, department=None, source: str = Source.SELF_CHECK
+) -> list[int]:
+    """The ids of :func:`indicators_owed`, read as rows rather than model objects."""
+    rows = round_.system.all_indicators().values_list("pk", "source_kind")
+    return _owed(round_, list(rows), department=department, source=source)
+
+
+def _owed(round_: Round, rows, *, department, source: str) -> list[int]:
+    """Of the round's indicators (``rows``: id and source kind, in form order), the ids
+    owed for ``source``, only ``department``'s when given.
 
     A third-party evaluator owes, for each place it is commissioned for, the indicators
     of the source kinds the rules file names (``third_party.source_kinds``: spatial,
@@ -184,15 +202,14 @@ def indicators_owed(
     """
     from .validation import load_rules
 
-    indicators = list(round_.system.all_indicators().select_related("department"))
     if source == Source.THIRD_PARTY:
         kinds = load_rules().third_party_source_kinds
         if kinds:
-            indicators = [i for i in indicators if i.source_kind in kinds]
+            rows = [row for row in rows if row[1] in kinds]
     if department is None:
-        return indicators
+        return [pk for pk, _kind in rows]
     departments = responsible_departments(round_)
-    return [i for i in indicators if departments.get(i.pk) == department.pk]
+    return [pk for pk, _kind in rows if departments.get(pk) == department.pk]
 
 
 def submission_for(round_: Round, place: Place, source: str, department=None) -> Submission:
