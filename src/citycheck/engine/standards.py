@@ -67,7 +67,8 @@ def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.D
     DataFrame
         Long: ``place, [year,] indicator, value, city_class, comparison, target, target_high,
         warning_band, type, meets, shortfall, margin, colour, bottom_line_failed``. Values of
-        indicators without a standard are left out.
+        indicators without a standard are left out. ``city_class``, ``type`` and ``colour``
+        are categorical (a few labels repeated on every row: one byte each).
 
     Examples
     --------
@@ -84,7 +85,8 @@ def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.D
     long["city_class"] = _classes(long["place"], city_classes, table)
     matched, taken = _match(long, table)
     del long  # (the matched rows are the long frame or a copy of it: one reference left)
-    # Per-row comparison and type as small codes taken from the table: no text per row.
+    # Per-row comparison and type as small codes taken from the table: no text per row
+    # to compare (the type is kept as these codes, a categorical).
     comparison = pd.Index(COMPARISONS).get_indexer(table["comparison"]).astype(np.int8)[taken]
     at_least, at_most, between = comparison == 0, comparison == 1, comparison == 2
     value = matched["value"].to_numpy()
@@ -109,7 +111,9 @@ def assess_standards(values, standards: pd.DataFrame, city_classes=None) -> pd.D
     colour_codes[~present] = 3
     shortfall[~present] = np.nan
     margin[~present] = np.nan
-    bottom_line = (table["type"] == "bottom_line").to_numpy()[taken]
+    types = pd.Index(TYPES).get_indexer(table["type"]).astype(np.int8)[taken]
+    bottom_line = types == TYPES.index("bottom_line")
+    matched["type"] = pd.Categorical.from_codes(types, categories=TYPES)
     matched["meets"] = meets
     matched["shortfall"] = shortfall
     matched["margin"] = margin
@@ -194,17 +198,20 @@ def _classes(places: pd.Series, city_classes, table: pd.DataFrame) -> pd.Series:
             raise ParameterError(
                 "city_classes", "a class per place (some standards are per class)", None
             )
-        return pd.Series("", index=places.index)
+        return pd.Series(
+            pd.Categorical.from_codes(np.zeros(len(places), dtype=np.int8), categories=[""]),
+            index=places.index,
+        )
     lookup = pd.Series(city_classes)
     classes = places.map(lookup)
     if classes.isna().any():
         raise DataError("`city_classes` has no class", place=places[classes.isna()].iloc[0])
-    return classes.astype(str)
+    return classes.astype(str).astype("category")
 
 
 def _match(long: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Each value with its class's standard, else the all-classes standard, and the
-    position in ``table`` of the standard of each matched row.
+    position in ``table`` of the standard of each matched row (the caller adds ``type``).
 
     Looked up once per (indicator, class) pair present, then taken row by row by integer
     codes: no merge of every value with the table (two copies of the long frame); when
@@ -225,6 +232,6 @@ def _match(long: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, np.nd
         matched = long
     else:
         matched, taken = long[kept], taken[kept]
-    for column in ("comparison", "target", "target_high", "warning_band", "type"):
+    for column in ("comparison", "target", "target_high", "warning_band"):
         matched[column] = table[column].array.take(taken)
     return matched, taken
