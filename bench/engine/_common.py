@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 @contextmanager
 def timed(timings: dict, name: str):
-    """Record wall and process CPU time of the block in ``timings[name]`` (seconds).
+    """Record wall and process CPU time of the block in ``timings[name]`` (seconds), and
+    the process's peak resident memory so far (MB) at its end: where the peak is reached.
 
     CPU time is reported too because a shared machine inflates wall time.
     """
@@ -17,7 +18,13 @@ def timed(timings: dict, name: str):
     timings[name] = {
         "wall": round(time.perf_counter() - wall, 3),
         "cpu": round(time.process_time() - cpu, 3),
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (``ru_maxrss``, MB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def best_of(repeat: int, function) -> float:
@@ -32,5 +39,5 @@ def best_of(repeat: int, function) -> float:
 
 def report(result: dict) -> None:
     """Print the result with this process's peak resident memory, as JSON."""
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
