@@ -469,12 +469,14 @@ def validate_round_values(
     issues = issues[issues["indicator"].isin(in_scope | {r.get("part") for r in rules.consistency})]
     issues = issues.drop_duplicates(["place", "indicator", "rule"])
     # One warning per value: it needs one explanation, whichever checks found it.
+    # (The priorities are those of the warnings only: a Series assigned to an empty frame
+    # brings its index along, which once added a blank warning to every error-only check.)
     warnings = issues["severity"] == "warning"
+    warned = issues[warnings]
     issues = pd.concat(
         [
             issues[~warnings],
-            issues[warnings]
-            .assign(_priority=issues["rule"].map(WARNING_PRIORITY))
+            warned.assign(_priority=warned["rule"].map(WARNING_PRIORITY))
             .sort_values("_priority", kind="stable")
             .drop_duplicates(["place", "indicator"])
             .drop(columns="_priority"),
