@@ -134,6 +134,19 @@ class Place(NamedInTwoLanguages, ChangeLoggedModel):
         return self.ancestors().filter(level=PlaceLevel.PROVINCE).first()
 
 
+# Place path → its province's path: fixed by the division codes in the path (a changed
+# code gives a new path), so kept for the process instead of a query on every page.
+_PROVINCE_PATHS: dict[str, str | None] = {}
+
+
+def province_path(place: Place) -> str | None:
+    """The path of ``place.province()`` (None for the nation), kept per process."""
+    if place.path not in _PROVINCE_PATHS:
+        province = place.province()
+        _PROVINCE_PATHS[place.path] = province.path if province else None
+    return _PROVINCE_PATHS[place.path]
+
+
 def in_shown_province(queryset, user, code: str = "", place_lookup: str = "scope"):
     """Rows of ``queryset`` (releases, by their ``scope``) that a user's lists and
     dashboards show: those of the user's own province, or for a national user (or a user
@@ -141,14 +154,15 @@ def in_shown_province(queryset, user, code: str = "", place_lookup: str = "scope
     In a single-province instance every row is under the one province: nothing changes."""
     place = getattr(user, "place", None)
     if place is not None and place.level != PlaceLevel.NATION:
-        province = place.province()
+        path = province_path(place)
     elif code:
         province = Place.objects.provinces().filter(code=code).first()
+        path = province.path if province else None
     else:
         return queryset
-    if province is None:
+    if path is None:
         return queryset
-    return queryset.filter(**{f"{place_lookup}__path__startswith": province.path})
+    return queryset.filter(**{f"{place_lookup}__path__startswith": path})
 
 
 class PlaceYear(ChangeLoggedModel):
