@@ -4,9 +4,18 @@ Serves the Jiangxi demo as ``make run`` does (gunicorn 2 workers × 4 threads on
 from a SQLite file and from PostgreSQL, and drives it with locust (headless, bounded: each
 level runs ``--seconds``) at 10, 50 and 100 clients. The clients are the demo's users
 (province admin and reviewer, Nanchang's city, county and housing-department fillers),
-each logged in once by the driver, and the anonymous public; each loops without think time
-over the mix of pages users wait on at the deadline: the province dashboard, the release
-page, the place's data-entry page (its submission), the problem list and the portal.
+each logged in once by the driver, and the anonymous public; each loops over the mix of
+pages users wait on at the deadline: the province dashboard, the release page, the place's
+data-entry page (its submission), the problem list and the portal — without think time
+(saturation) or, with ``--think MIN,MAX``, waiting a think time drawn uniformly in
+[MIN, MAX] seconds after each page (the first MAX seconds, while the clients start at
+random times, are not counted).
+
+Each level reports req/s, p50/p95/p99 and errors, and the CPU used while it ran, in cores:
+the gunicorn workers', locust's own (the load generator shares the 2 cores), PostgreSQL's
+(the postmaster's backends — of every database, other users' included) and the whole
+machine's busy cores. ``capacity`` is the last level whose p95 is within 50 ms with no
+error and the first beyond it (``--clients 10,25,50,100,150 --think 5,15``).
 
 Also measured: the server CPU time per request of each page with one client (the
 workers' CPU time over 20 sequential requests, from ``/proc``) and the cached portal
@@ -28,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -158,13 +168,16 @@ def percentiles(times: list[float]) -> dict:
     return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99)}
 
 
-def run_locust(base: str, the_plan: dict, clients: int, seconds: float) -> dict:
+def run_locust(
+    server, base: str, the_plan: dict, clients: int, seconds: float, think: tuple
+) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "samples.json"
         env = {
             **os.environ,
             "BENCH_LOAD_PLAN": json.dumps(the_plan),
             "BENCH_LOAD_OUT": str(out),
+            "BENCH_LOAD_THINK": ",".join(str(t) for t in think),
         }
         locust = Path(sys.executable).with_name("locust")
         command = [
@@ -187,22 +200,85 @@ def run_locust(base: str, the_plan: dict, clients: int, seconds: float) -> dict:
             "ERROR",
             "--skip-log-setup",
         ]
-        started = time.perf_counter()
+        usage = CpuUsage(server)
         done = subprocess.run(command, env=env, check=False, capture_output=True, cwd=folder)
-        elapsed = time.perf_counter() - started
+        cpu = usage.cores()
         if not out.exists():
             raise RuntimeError(f"locust wrote no samples: {done.stderr.decode()[-3000:]}")
         samples = json.loads(out.read_text())
+    # Counted: from the end of the warm-up (the clients' random start within the longest
+    # think time) to the last response.
+    first, last = min(t for *_, t in samples), max(t for *_, t in samples)
+    counted = [sample for sample in samples if sample[3] >= first + think[1]]
     pages: dict[str, list[float]] = {}
-    for name, ms, _ok in samples:
+    for name, ms, _ok, _t in counted:
         pages.setdefault(name, []).append(ms)
     return {
         "clients": clients,
-        "requests": len(samples),
-        "errors": sum(1 for _n, _ms, ok in samples if not ok),
-        "requests_per_s": round(len(samples) / min(elapsed, seconds), 1),
-        **percentiles([ms for _n, ms, _ok in samples]),
+        "think_s": list(think),
+        "requests": len(counted),
+        "errors": sum(1 for _n, _ms, ok, _t in counted if not ok),
+        "requests_per_s": round(len(counted) / max(last - first - think[1], 1e-9), 1),
+        **percentiles([ms for _n, ms, _ok, _t in counted]),
+        "cpu_cores": cpu,
         "pages": {name: {"n": len(t), **percentiles(t)} for name, t in sorted(pages.items())},
+    }
+
+
+class CpuUsage:
+    """CPU time used from now until :meth:`cores`, per wall second (cores busy)."""
+
+    def __init__(self, server: subprocess.Popen):
+        self.server = server
+        self.start = (time.perf_counter(), self._times())
+
+    def _times(self) -> dict:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)  # (locust, once waited for)
+        machine = psutil.cpu_times()
+        return {
+            "gunicorn_workers": worker_cpu(self.server),
+            "locust": children.ru_utime + children.ru_stime,
+            "postgresql": postgresql_cpu(),
+            "machine_busy": sum(machine) - machine.idle - getattr(machine, "iowait", 0.0),
+        }
+
+    def cores(self) -> dict:
+        wall, started = time.perf_counter() - self.start[0], self.start[1]
+        ended = self._times()
+        return {name: round((ended[name] - started[name]) / wall, 2) for name in ended}
+
+
+def postgresql_cpu() -> float:
+    """CPU seconds of the local PostgreSQL: the postmaster, its ended backends and the
+    live ones (every database's: the figure includes other users of the server)."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "ppid"]):
+        if process.info["name"] != "postgres" or process.info["ppid"] != 1:
+            continue
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+            for child in process.children():
+                child_times = child.cpu_times()
+                total += child_times.user + child_times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def capacity(levels: list[dict], p95_ms: float = 50) -> dict:
+    """The last level (by clients) within ``p95_ms`` and no error, and the first beyond."""
+    within = [level for level in levels if level["p95_ms"] <= p95_ms and not level["errors"]]
+    beyond = [level for level in levels if level not in within]
+    keys = ("clients", "requests_per_s", "p95_ms", "errors")
+
+    def pick(level):
+        return {key: level[key] for key in keys} if level else None
+
+    return {
+        "p95_ms": p95_ms,
+        "within": pick(max(within, key=lambda level: level["clients"], default=None)),
+        "beyond": pick(min(beyond, key=lambda level: level["clients"], default=None)),
     }
 
 
@@ -238,6 +314,17 @@ def cpu_per_request(server, base: str, the_plan: dict, repeat: int = 20) -> dict
     return result
 
 
+def warm(base: str, the_plan: dict, times: int = 2) -> None:
+    """Every client's pages requested in turn, so no level pays for filling the caches."""
+    for client in the_plan["clients"]:
+        session = requests.Session()
+        if client.get("session"):
+            session.cookies.set("sessionid", client["session"])
+        for _ in range(times):
+            for _name, path in client["pages"]:
+                session.get(base + path, timeout=60)
+
+
 def portal_cached(port: int, seconds: float) -> dict:
     from bench.http.__main__ import load
 
@@ -249,9 +336,17 @@ def portal_cached(port: int, seconds: float) -> dict:
     return json.loads(output.stdout)
 
 
-def measure(database: str, source: Path | None, levels: list[int], seconds: float) -> dict:
+def measure(
+    database: str,
+    source: Path | None,
+    levels: list[int],
+    seconds: float,
+    think: tuple = (0.0, 0.0),
+    port: int | None = None,
+    per_page: bool = True,
+) -> dict:
     env = database_env(database, source)
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     log = (VAR_DIR / f"gunicorn-{database}.log").open("a")
     server = start_gunicorn(env, port, cwd=VAR_DIR, stdout=log, stderr=log)
@@ -259,11 +354,16 @@ def measure(database: str, source: Path | None, levels: list[int], seconds: floa
     try:
         wait_until_up(port)
         the_plan = plan(env, base)
-        result["cpu_per_request"] = cpu_per_request(server, base, the_plan)
-        result["portal_cached_16"] = portal_cached(port, seconds / 2)
+        warm(base, the_plan)
+        if per_page:
+            result["cpu_per_request"] = cpu_per_request(server, base, the_plan)
+            result["portal_cached_16"] = portal_cached(port, seconds / 2)
         for clients in levels:
-            result[f"clients_{clients}"] = run_locust(base, the_plan, clients, seconds)
-            result[f"clients_{clients}"]["load_average"] = [round(x, 2) for x in os.getloadavg()]
+            level = run_locust(server, base, the_plan, clients, seconds, think)
+            level["load_average"] = [round(x, 2) for x in os.getloadavg()]
+            result[f"clients_{clients}"] = level
+        if len(levels) > 1:
+            result["capacity"] = capacity([result[f"clients_{n}"] for n in levels])
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -278,7 +378,18 @@ def main() -> None:
     parser.add_argument("--clients", default="10,50,100", help='locust levels; "" for none')
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--before", type=Path, help="another checkout's src, measured first")
+    parser.add_argument(
+        "--think", default="0", help="think time after each page: SECONDS or MIN,MAX (uniform)"
+    )
+    parser.add_argument("--port", type=int, help="the server's port (default: a free one)")
+    parser.add_argument(
+        "--no-per-page",
+        dest="per_page",
+        action="store_false",
+        help="skip the per-page CPU and the cached portal (locust levels only)",
+    )
     arguments = parser.parse_args()
+    think = think_time(parser, arguments.think)
     levels = [int(n) for n in arguments.clients.split(",") if n]  # "": CPU and portal only
     databases = arguments.databases.split(",")
     seconds = arguments.seconds
@@ -291,7 +402,9 @@ def main() -> None:
             continue
         ensure_demo(database)
         for source in ([arguments.before] if arguments.before else []) + [None]:
-            run = measure(database, source, levels, seconds)
+            run = measure(
+                database, source, levels, seconds, think, arguments.port, arguments.per_page
+            )
             run["load_average"] = [round(x, 2) for x in os.getloadavg()]
             results["runs"].append(run)
             print(json.dumps(run, ensure_ascii=False), file=sys.stderr)
@@ -301,6 +414,19 @@ def main() -> None:
         "cpu_per_request": {"cpu_ms": 20},
     }
     print(json.dumps(results, ensure_ascii=False))
+
+
+def think_time(parser: argparse.ArgumentParser, given: str) -> tuple[float, float]:
+    """``SECONDS`` or ``MIN,MAX`` as (least, most) seconds."""
+    try:
+        parts = [float(part) for part in given.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not 0 <= parts[0] <= parts[1]:
+        parser.error(f"--think: SECONDS or MIN,MAX with 0 <= MIN <= MAX; got {given!r}")
+    return parts[0], parts[1]
 
 
 if __name__ == "__main__":
