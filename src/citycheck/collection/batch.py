@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from citycheck.core import bulk
 from citycheck.engine import validation as checks
+from citycheck.places.models import Place
 
 from .models import ChangeChannel, Source, Submission, Value, ValueChange
 from .services import CheckStepError, ValueEntry, check_may_enter, check_writable, write_values
@@ -69,6 +70,13 @@ def _frame(records) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _ids_of(codes: pd.Categorical, ids_by_code: dict) -> np.ndarray:
+    """The id of each code, NaN where it has none: each distinct code looked up once (a
+    million-row batch holds a few thousand)."""
+    ids = [ids_by_code.get(code, np.nan) for code in codes.categories]
+    return np.array([*ids, np.nan], dtype=float)[codes.codes]  # code -1: missing
+
+
 def _errors_at(mask: np.ndarray, field: str, message: str, errors: dict) -> None:
     for position in np.flatnonzero(mask)[: MAX_REPORTED_ERRORS - len(errors)]:
         errors[f"records[{position}].{field}"] = message
@@ -88,14 +96,13 @@ def submit_batch(
     """
     frame = _frame(records)
     errors: dict[str, str] = {}
-    place_objects = {
-        p.pk: p for p in round_.places.filter(code__in=frame["place"].astype(str).unique())
-    }
-    places = {p.code: pk for pk, p in place_objects.items()}
+    place_codes = pd.Categorical(frame["place"].astype(str))
+    # Read as (code, id) pairs, not model objects (0.3–0.7 s for a national batch's places).
+    batch_places = round_.places.filter(bulk.in_array("code", place_codes.categories.tolist()))
     indicators = {i.code: i for i in round_.system.all_indicators()}
-    frame["place_id"] = frame["place"].astype(str).map(places)
-    frame["indicator_id"] = (
-        frame["indicator"].astype(str).map({c: i.pk for c, i in indicators.items()})
+    frame["place_id"] = _ids_of(place_codes, dict(batch_places.values_list("code", "pk")))
+    frame["indicator_id"] = _ids_of(
+        pd.Categorical(frame["indicator"].astype(str)), {c: i.pk for c, i in indicators.items()}
     )
     _errors_at(
         frame["place_id"].isna().to_numpy(),
@@ -125,14 +132,8 @@ def submit_batch(
     frame["indicator_id"] = frame["indicator_id"].astype("int64")
 
     indicator_ids = set(frame["indicator_id"].unique())
-    check_may_enter(
-        acting_user,
-        round_,
-        [place_objects[p] for p in frame["place_id"].unique()],
-        indicator_ids,
-        source,
-    )
-    check_writable(round_, list(frame["place_id"].unique()), indicator_ids, source)
+    check_may_enter(acting_user, round_, batch_places, indicator_ids, source)
+    check_writable(round_, frame["place_id"].unique().tolist(), indicator_ids, source)
     _check_hard_rules(frame, indicators, errors)
     if errors:
         raise BatchError(errors)
@@ -148,6 +149,7 @@ def submit_batch(
             changed = _copy_upsert(round_, source, frame, acting_user=acting_user, reason=reason)
         return BatchResult(len(frame), changed, "copy")
     by_id = {i.pk: i for i in indicators.values()}
+    place_objects = Place.objects.in_bulk(frame["place_id"].unique().tolist())
     entries = [
         ValueEntry(
             place_objects[p],

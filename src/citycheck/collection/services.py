@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citycheck.accounts.models import Department
-from citycheck.core.access import check_place, may, reach
+from citycheck.core import bulk
+from citycheck.core.access import check_place, may, place_filter, reach
 from citycheck.core.choices import Action, Role
 from citycheck.core.context import acting
 from citycheck.core.models import record_event
@@ -273,17 +275,35 @@ def obligations(user) -> pd.DataFrame:
 # --------------------------------------------------------------------------- permissions
 
 
-def places_out_of_reach(user, places: Iterable[Place]) -> list[Place]:
-    """The places of ``places`` outside ``user``'s reach (one query for all of them)."""
-    places = list(places)
-    if user.is_superuser or not places:
+def places_out_of_reach(user, places: Iterable[Place] | QuerySet) -> list[Place]:
+    """The places of ``places`` outside ``user``'s reach, in one query; ``places`` are
+    Place objects, or a queryset of them, of which only the places outside are read."""
+    if user.is_superuser:
         return []
-    inside = set(reach(user).filter(pk__in=[p.pk for p in places]).values_list("pk", flat=True))
-    return [p for p in places if p.pk not in inside]
+    # The reach as a condition on the place (a path prefix, the assignment table), not a
+    # list of its ids (a province's 14,286 places); None where the role may not view (an
+    # interviewer), whose reach is its few assigned places.
+    within = place_filter(user, Action.VIEW, "pk")
+    if within is None:
+        within = Q(pk__in=reach(user))
+    if isinstance(places, QuerySet):
+        return list(places.exclude(within))
+    places = list(places)
+    if not places:
+        return []
+    outside = set(
+        Place.objects.filter(bulk.in_array("pk", [p.pk for p in places]))
+        .exclude(within)
+        .values_list("pk", flat=True)
+    )
+    return [p for p in places if p.pk in outside]
 
 
-def check_may_enter(user, round_: Round, places: Iterable[Place], indicator_ids, source: str):
-    """Refuse unless ``user`` may enter ``source`` values of these indicators for these places.
+def check_may_enter(
+    user, round_: Round, places: Iterable[Place] | QuerySet, indicator_ids, source: str
+):
+    """Refuse unless ``user`` may enter ``source`` values of these indicators for these places
+    (Place objects or a queryset of them).
 
     A county enters only its own place (its reach); a department filler only the
     indicators its department is responsible for; an evaluator only third-party values of
@@ -316,7 +336,8 @@ def check_writable(round_: Round, place_ids, indicator_ids, source: str) -> None
     its system, or a submission covering these values is locked."""
     if round_.status != RoundStatus.OPEN:
         raise RoundClosedError(_("体检轮次 %(round)s 已截止，不能再修改数据。") % {"round": round_})
-    outside = Place.objects.filter(pk__in=list(place_ids)).exclude(rounds=round_).first()
+    place_ids = list(place_ids)
+    outside = Place.objects.filter(bulk.in_array("pk", place_ids)).exclude(rounds=round_).first()
     if outside is not None:
         raise CheckStepError(
             _("%(place)s 不在 %(round)s 的参与地区中。") % {"place": outside, "round": round_}
@@ -333,7 +354,10 @@ def check_writable(round_: Round, place_ids, indicator_ids, source: str) -> None
         )
     departments = responsible_departments(round_)
     locked = Submission.objects.filter(
-        round=round_, source=source, place_id__in=list(place_ids), status__in=LOCKED_STATUSES
+        bulk.in_array("place_id", place_ids),
+        round=round_,
+        source=source,
+        status__in=LOCKED_STATUSES,
     ).select_related("place", "department")
     wanted = {departments.get(i) for i in indicator_ids}
     for submission in locked:

@@ -1,12 +1,14 @@
-"""Fast inserts of many rows: COPY on PostgreSQL, executemany elsewhere.
+"""Many rows at once: fast inserts (COPY on PostgreSQL, executemany elsewhere) and
+look-ups by long lists of keys.
 
-Like ``bulk_create`` this bypasses save signals, so callers record the audit themselves
-(one event per batch, in the same transaction).
+Like ``bulk_create`` the inserts bypass save signals, so callers record the audit
+themselves (one event per batch, in the same transaction).
 
 :func:`copy_arrays` writes columns held as numpy arrays through PostgreSQL's binary COPY,
 the rows built column by column (no Python object per row); :func:`reserve_ids` takes a
 block of a table's ids from its sequence, so that rows copied in can be referred to (an
-audit row per value) without reading them back.
+audit row per value) without reading them back. :func:`in_array` filters by a long list of
+keys sent as one array parameter.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connections, router
+from django.db.models import F
+from django.db.models.lookups import In
 
 # PostgreSQL's binary COPY: signature, flags, header extension length; each row the field
 # count then (length, big-endian value) per field, length -1 for NULL; -1 ends the data.
@@ -164,3 +168,20 @@ def reserve_ids(cursor, model, count: int) -> np.ndarray:
     )
     packed = bytes(cursor.fetchone()[0] or b"")
     return np.frombuffer(packed, dtype=">i8").astype(np.int64)
+
+
+class InArray(In):
+    """``field IN (values)``, sent on PostgreSQL as ``field = ANY(%s)`` with the values in
+    one array parameter: Django and psycopg handle an ``IN`` list parameter by parameter
+    (about 20 µs each — 0.3 s for a national batch's 14,286 places), and PostgreSQL plans
+    both forms alike (it reads ``IN (…)`` as ``= ANY(ARRAY[…])``). Elsewhere a plain ``IN``."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*params, [v for v in self.rhs if v is not None])
+
+
+def in_array(field: str, values) -> InArray:
+    """A filter keeping rows whose ``field`` is one of ``values`` (see :class:`InArray`):
+    ``Place.objects.filter(in_array("pk", ids))``."""
+    return InArray(F(field), [v.item() if isinstance(v, np.generic) else v for v in values])

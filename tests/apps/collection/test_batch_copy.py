@@ -1,13 +1,16 @@
 """A round's first batch: on PostgreSQL copied straight into the values table with its
 audit rows from the same arrays; the same stored rows on SQLite (ORM path)."""
 
+import numpy as np
 import pandas as pd
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 
-from citycheck.collection import batch, services
+from citycheck.collection import batch, services, workflow
 from citycheck.collection.models import ChangeChannel, Source, Value, ValueChange
 from citycheck.core import bulk
+from citycheck.places.models import Place
 
 from .conftest import GOOD_VALUES
 
@@ -116,3 +119,41 @@ def test_binary_rows_group_rows_by_width():
     odd = by_width[24]
     assert (odd["value0"][0], odd["length1"][0], odd["value2"][0]) == (2, -1, b"ab")
     assert odd.tobytes()[:2] == b"\x00\x03"  # three fields, big-endian
+
+
+def test_refusals_name_the_place_out_of_reach_and_the_locked_one(province, copy_every_batch):
+    """Reach (a path prefix, the evaluator's assignments), round membership and locks are
+    checked with the batch's places as one array: the same refusals as with IN lists."""
+    frame = first_batch()
+    frame.loc[1, "value"] = GOOD_VALUES[frame.loc[1, "indicator"]]  # complete, to submit
+    with pytest.raises(PermissionDenied, match="您无权填报 西湖区（360103） 的数据"):
+        batch.submit_batch(province.round, frame, acting_user=province.users["county"])
+    own = frame[frame["place"] == "360102"]
+    outside = own.assign(place="360402")  # 濂溪区: in the round, not assigned to it
+    with pytest.raises(PermissionDenied, match="您无权填报 濂溪区（360402） 的数据"):
+        batch.submit_batch(
+            province.round,
+            outside,
+            source=Source.THIRD_PARTY,
+            acting_user=province.users["evaluator"],
+        )
+    assert not Value.objects.exists()
+
+    batch.submit_batch(province.round, own, acting_user=province.users["county"])
+    workflow.submit_submission(province.submission("360102"), acting_user=province.users["county"])
+    with pytest.raises(services.LockedError, match="东湖区（360102） 的数据处于“已提交”状态"):
+        batch.submit_batch(province.round, frame, acting_user=province.users["city"])
+    assert Value.objects.count() == len(own)
+
+
+def test_in_array_keeps_the_rows_of_the_listed_keys(province):
+    """One array parameter on PostgreSQL, a plain IN elsewhere; NumPy integers, None and
+    an empty list as ``__in`` takes them."""
+    places = province.places
+    ids = np.array([places["360102"].pk, places["360103"].pk, -1])
+    by_array = Place.objects.filter(bulk.in_array("pk", ids))
+    assert sorted(by_array.values_list("code", flat=True)) == ["360102", "360103"]
+    assert list(Place.objects.filter(bulk.in_array("code", ["360104", None]))) == [places["360104"]]
+    assert not Place.objects.filter(bulk.in_array("pk", [])).exists()
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in str(by_array.query)
