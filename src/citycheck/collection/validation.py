@@ -287,11 +287,12 @@ def _consistency(rules: RuleSet, values: pd.DataFrame, place_ids, year: int) -> 
         )
     )
     figure_codes = sorted({code for _, code, _ in rows})
-    labels = [f"{c}_figure" if c in values.columns else c for c in figure_codes]
+    columns = values.columns.tolist()
+    shared = set(columns).intersection(figure_codes)
     combined = pd.DataFrame(
-        np.hstack([values.to_numpy(), _grid(rows, list(values.index), figure_codes)]),
+        np.hstack([values.to_numpy(), _grid(rows, values.index.tolist(), figure_codes)]),
         index=values.index,
-        columns=[*values.columns, *labels],
+        columns=[*columns, *(f"{c}_figure" if c in shared else c for c in figure_codes)],
     )
     found = []
     for rule in rules.consistency:
@@ -463,10 +464,28 @@ def validate_round_values(
                 min_spread=spread,
             )
         )
-    issues = pd.concat(
-        [f for f in found if not f.empty] or [checks.empty_issues()], ignore_index=True
+    found = [f for f in found if not f.empty]
+    if not found:  # most saves
+        return _no_issues().copy()
+    return _issue_frame(
+        found,
+        keep=in_scope | {r.get("part") for r in rules.consistency},
+        row_of={place: n for n, place in enumerate(place_codes)},
+        column_of=at,
+        history={"previous": previous, "median": median},
+        indicators=indicators,
+        several=len(place_codes) > 1,
     )
-    issues = issues[issues["indicator"].isin(in_scope | {r.get("part") for r in rules.consistency})]
+
+
+def _issue_frame(
+    found: list, *, keep: set, row_of: dict, column_of: dict, history: dict, indicators, several
+) -> pd.DataFrame:
+    """The checks' issue frames as one: the indicators of ``keep`` only, each rule once
+    per value and one warning per value; the cells of ``history`` (column name → cells of
+    the checked places × indicators) looked up for each issue; errors first."""
+    issues = pd.concat(found, ignore_index=True)
+    issues = issues[issues["indicator"].isin(keep)]
     issues = issues.drop_duplicates(["place", "indicator", "rule"])
     # One warning per value: it needs one explanation, whichever checks found it.
     # (The priorities are those of the warnings only: a Series assigned to an empty frame
@@ -482,12 +501,11 @@ def validate_round_values(
             .drop(columns="_priority"),
         ]
     )
-    row_of = {place: n for n, place in enumerate(place_codes)}
     cell_of = [
-        (row_of.get(p), at.get(c))
+        (row_of.get(p), column_of.get(c))
         for p, c in zip(issues["place"], issues["indicator"], strict=True)
     ]
-    issues = issues.assign(previous=_lookup(previous, cell_of), median=_lookup(median, cell_of))
+    issues = issues.assign(**{name: _lookup(cells, cell_of) for name, cells in history.items()})
     order = issues["severity"].map({"error": 0, "warning": 1})
     issues = (
         issues.assign(_order=order)
@@ -495,7 +513,22 @@ def validate_round_values(
         .drop(columns="_order")
         .reset_index(drop=True)
     )
-    return issues.assign(message=issue_messages(issues, indicators, several=len(place_codes) > 1))
+    return issues.assign(message=issue_messages(issues, indicators, several=several))
+
+
+@functools.cache
+def _no_issues() -> pd.DataFrame:
+    """The issue frame of a check that found nothing, built once by the same steps."""
+    nothing = np.empty((0, 0))
+    return _issue_frame(
+        [checks.empty_issues()],
+        keep=set(),
+        row_of={},
+        column_of={},
+        history={"previous": nothing, "median": nothing},
+        indicators={},
+        several=False,
+    )
 
 
 HISTORY_YEARS = 3  # earlier values a place needs before its own history judges a value

@@ -269,7 +269,7 @@ def check_shares_sum(
     >>> check_shares_sum(values, ["a", "b"])[["place", "value"]].values.tolist()
     [['p2', 90.0]]
     """
-    if not set(parts) <= set(values.columns):
+    if not all(part in values.columns for part in parts):
         return empty_issues()
     _, cells = _take(values, parts)
     sums = np.zeros(len(cells))
