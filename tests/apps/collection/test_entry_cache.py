@@ -5,8 +5,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from citycheck.collection import services
-from citycheck.collection.models import RoundStatus, Source
+from citycheck.collection import services, workflow
+from citycheck.collection.models import RoundStatus, Source, Submission, SubmissionStatus
 
 COUNTY = "360102"
 
@@ -59,3 +59,20 @@ def test_closing_the_round_makes_the_next_page_read_only(client, province, page_
     assert 'data-testid="save-draft"' not in page
     assert f'name="value-{schools}" value="" inputmode="decimal" size="10"' in page
     assert page.split(f'name="value-{schools}"')[1].split(">")[0].endswith(" readonly")
+
+
+def test_comments_evidence_and_revision_decisions_show_on_the_next_page(
+    client, province, page_cache
+):
+    county, city = province.users["county"], province.users["city"]
+    submission = services.submission_for(province.round, province.places[COUNTY], Source.SELF_CHECK)
+    Submission.objects.filter(pk=submission.pk).update(status=SubmissionStatus.CITY_APPROVED)
+    assert "暂无意见" in entry_page(client, province, "county")
+    services.add_comment(submission, "请核对绿地率。", acting_user=city)
+    services.attach_evidence(submission, "note.pdf", b"%PDF-1.4\n%%EOF\n", acting_user=county)
+    page = entry_page(client, province, "county")
+    assert "请核对绿地率。" in page and "note.pdf" in page
+    revision = workflow.request_revision(submission, acting_user=county, reason="统计口径调整")
+    assert "待审批" in entry_page(client, province, "county")
+    workflow.decide_revision(revision, grant=False, acting_user=city, note="口径无误")
+    assert "已驳回" in entry_page(client, province, "county")
