@@ -351,9 +351,9 @@ def _shows_rollup(submission) -> bool:
 
 def _rows_html(submission, indicator_ids, *, user, kept: KeptCheck, writable, stamps) -> str:
     """The form's rows as HTML, kept per submission while nothing they show changes: the
-    key carries the page's ``stamps`` (:func:`_page_stamps`: the submission's values,
-    last year's values, the roll-up's inputs, the standards, indicators and dimensions of
-    the system), the indicators shown, the check's issues, whether the values are
+    key carries the page's ``stamps`` but the thread's (:func:`_page_stamps`: the
+    submission's values, last year's values, the roll-up's inputs, the standards,
+    indicators and dimensions of the system), the indicators shown, the check's issues, whether the values are
     writable and the language. A reader of an unchanged submission (a reviewer, the
     filler reloading) renders none of its rows."""
     key = (
@@ -362,7 +362,7 @@ def _rows_html(submission, indicator_ids, *, user, kept: KeptCheck, writable, st
             repr(
                 (
                     submission.pk,
-                    sorted(stamps.items()),
+                    [part for part in sorted(stamps.items()) if part[0] not in THREAD],
                     indicator_ids,
                     kept.issues_digest,
                     writable,
@@ -432,6 +432,10 @@ def _form_context(request, submission, *, posted=None, **extra) -> dict:
         "writable": writable,
         **extra,
     }
+
+
+# The stamps of the page's thread (:func:`_thread`), which the form's rows do not show.
+THREAD = ("comments", "evidence", "revisions")
 
 
 def _thread(submission, stamps: dict[str, str]) -> dict:
