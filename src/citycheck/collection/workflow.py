@@ -48,7 +48,7 @@ from .models import (
     Value,
     ValueComment,
 )
-from .services import CheckStepError, check_may_enter, indicators_owed
+from .services import CheckStepError, check_may_enter, owed_indicator_ids
 
 
 class SubmissionEvent(models.TextChoices):
@@ -211,26 +211,31 @@ class SubmissionCheck:
         }
 
 
-def check_submission(submission: Submission) -> SubmissionCheck:
-    """Run the submit stage's validation on ``submission`` (nothing is written)."""
+def check_submission(submission: Submission, *, owed_ids=None) -> SubmissionCheck:
+    """Run the submit stage's validation on ``submission`` (nothing is written).
+
+    ``owed_ids``: the ids of the indicators it owes, when the caller has read them
+    (submit, which checks the filler may enter them first).
+    """
     from .validation import validate_round_values
 
-    indicators = indicators_owed(
-        submission.round, department=submission.department, source=submission.source
-    )
+    if owed_ids is None:
+        owed_ids = owed_indicator_ids(
+            submission.round, department=submission.department, source=submission.source
+        )
     issues = validate_round_values(
         submission.round,
         source=submission.source,
         place_ids=[submission.place_id],
         stage="submit",
-        indicator_ids=[i.pk for i in indicators],
+        indicator_ids=owed_ids,
     )
     explained = set(
         Value.objects.filter(
             round=submission.round,
             place=submission.place,
             source=submission.source,
-            indicator__in=indicators,
+            indicator_id__in=owed_ids,
         )
         .exclude(note="")
         .values_list("indicator__code", flat=True)
@@ -247,20 +252,14 @@ def submit_submission(submission: Submission, *, acting_user, note: str = "") ->
     note); the refusal says what the entry page's summary says and lists every issue.
     """
     submission = _locked(submission)
-    indicators = indicators_owed(
+    owed = owed_indicator_ids(
         submission.round, department=submission.department, source=submission.source
     )
-    check_may_enter(
-        acting_user,
-        submission.round,
-        [submission.place],
-        [i.pk for i in indicators],
-        submission.source,
-    )
+    check_may_enter(acting_user, submission.round, [submission.place], owed, submission.source)
     if submission.round.status != RoundStatus.OPEN:
         raise WorkflowError(_("体检轮次已截止，不能提交。"))
     _require_status(submission, {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}, _("提交"))
-    check = check_submission(submission)
+    check = check_submission(submission, owed_ids=owed)
     blocking = check.blocking
     if not blocking.empty:
         raise WorkflowError(
