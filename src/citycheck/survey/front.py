@@ -6,7 +6,7 @@ cost ~10 ms of the ~18 ms of CPU a submission took).
 and POST of ``/survey/r/<token>/`` without a query string from a visitor carrying no
 cookie but the CSRF, language and survey-device ones (no session: nobody logged in, no
 pending message), and answers only what Django answered before for the same link,
-language, scheme and version of the form (``form_cache.form_state``): the first form
+language, scheme and version of the form (``form_cache.form_objects``): the first form
 page and the first thanks page of each are Django's own, stored with their per-request
 parts (CSRF token, form key) taken out; later ones are these pages with a new form key,
 the visitor's CSRF token and device cookie, a request id and a log line, and Django's
@@ -66,6 +66,8 @@ FORM_KEY = re.compile(rb'(name="form_key" value=")[^"]*(")')
 FORM_KEY_PLACEHOLDER = b"\x00form-key\x00"
 # What marks the stored pages: the form page and the thanks page.
 MARKS = {"form": b'data-testid="survey-form"', "thanks": b'data-testid="survey-thanks"'}
+# A new street or county list shows this many seconds late at most (form_cache).
+SETS_SECONDS = 2.0
 # Pages kept (2 kinds x 2 languages x 2 schemes a link); emptied when reaching this many.
 PAGES_KEPT = 1024
 
@@ -160,7 +162,7 @@ class PublicForm:
             # Django's own checks before the view: HTTPS redirect, host, user agent.
             if self.security.process_request(request) or self.common.process_request(request):
                 return None, None
-            objects = form_objects(token)
+            objects = form_objects(token, sets_seconds=SETS_SECONDS)
             if objects is None or not (objects.link.survey.is_open and objects.link.active):
                 return None, None
             language = translation.get_language_from_request(request)
