@@ -315,14 +315,18 @@ def cpu_per_request(server, base: str, the_plan: dict, repeat: int = 20) -> dict
 
 
 def warm(base: str, the_plan: dict, times: int = 2) -> None:
-    """Every client's pages requested in turn, so no level pays for filling the caches."""
+    """Every client's pages requested in turn, so no level pays for filling the caches;
+    a page that does not answer 200 stops the run (its levels would count only errors)."""
     for client in the_plan["clients"]:
         session = requests.Session()
         if client.get("session"):
             session.cookies.set("sessionid", client["session"])
         for _ in range(times):
             for _name, path in client["pages"]:
-                session.get(base + path, timeout=60)
+                status = session.get(base + path, timeout=60).status_code
+                if status != 200:
+                    login = client["login"] or "the public"
+                    raise RuntimeError(f"{path} answered {status} to {login}")
 
 
 def portal_cached(port: int, seconds: float) -> dict:
