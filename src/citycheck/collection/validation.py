@@ -415,10 +415,10 @@ def validate_round_values(
     if history:
         pairs = sorted({(place, year) for place, year, _ in history})
         past = _grid([((p, y), c, v) for (p, y, c), v in history.items()], pairs, codes)
-        latest_year = pairs and max(year for _, year in pairs)
-        latest = np.full(cells.shape, np.nan)
+        latest_year = max(year for _, year in pairs)
+        latest = np.full(cells.shape, np.nan)  # each place's values of latest_year
         for row, place in enumerate(place_codes):
-            own = [n for n, (p, _) in enumerate(pairs) if p == place]
+            own = [n for n, (p, _) in enumerate(pairs) if p == place]  # its years, in order
             if not own:
                 continue
             years = past[own]
