@@ -4,7 +4,9 @@
    parsing, diff, validation) and confirmed (stored with audit rows); target ≤ 2 s.
 2. batch: 1,000,000 values through :func:`citycheck.collection.batch.submit_batch` into
    PostgreSQL, the round's first load (binary COPY straight into the values table and of
-   the audit rows from the same arrays); target ≤ 10 s (issue 17).
+   the audit rows from the same arrays); target ≤ 10 s (issue 17). Beside the wall and
+   the client's CPU: the PostgreSQL backend's CPU (read from /proc when the server runs
+   on this machine) and the WAL the batch wrote.
 3. board: the completeness board of a national-size round (3,000 places × 70
    indicators, every value stored); target ≤ 300 ms.
 
@@ -19,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 
 from bench.engine._common import report, timed
 
@@ -205,13 +208,46 @@ def bench_batch(system, rng, n_values: int, timings: dict) -> dict:
             "value": _values(n_places, rng).ravel(),
         }
     ).head(n_values)
-    with timed(timings, "batch_submit"):
+    with _server_share(timings, "batch_server"), timed(timings, "batch_submit"):
         result = batch.submit_batch(round_, frame, acting_user=user)
     return {
         "batch_values": result.records,
         "batch_changed": result.changed,
         "batch_method": result.method,
     }
+
+
+@contextmanager
+def _server_share(timings: dict, name: str):
+    """The PostgreSQL backend's CPU time (from /proc, a server on this machine) and the
+    WAL written during the block: the part of the wall the client does not see."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), pg_current_wal_insert_lsn()")
+        pid, start_lsn = cursor.fetchone()
+    stat = f"/proc/{pid}/stat"
+    start_cpu = _process_cpu(stat)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [start_lsn])
+        wal_bytes = float(cursor.fetchone()[0])
+    timings[name] = {"wal_mb": round(wal_bytes / 1e6)}
+    if start_cpu is not None:
+        timings[name]["backend_cpu"] = round(_process_cpu(stat) - start_cpu, 3)
+
+
+def _process_cpu(stat_path: str) -> float | None:
+    """User + system CPU seconds of a process from its /proc stat line; None if unseen."""
+    try:
+        with open(stat_path) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def bench_board(system, rng, n_places: int, timings: dict) -> dict:
