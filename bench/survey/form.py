@@ -347,7 +347,7 @@ def measure(arguments, source: Path | None) -> dict:
             except RuntimeError:
                 sys.stderr.write((Path(folder) / "gunicorn.log").read_text()[-3000:])
                 raise
-            load = os.getloadavg()
+            load, started = os.getloadavg(), time.strftime("%H:%M:%S UTC", time.gmtime())
             cpu = worker_cpu(server)
             database = database_cpu(arguments.postgresql) if arguments.postgresql else {}
             result = drive(
@@ -382,6 +382,7 @@ def measure(arguments, source: Path | None) -> dict:
             else {}
         ),
         "responses_stored": int(stored.strip().splitlines()[-1]),
+        "started": started,
         "load_average_at_start": [round(x, 2) for x in load],
     }
 
