@@ -26,7 +26,6 @@ nothing), and Django answers with its own page.
 from __future__ import annotations
 
 import io
-import logging
 import re
 import secrets
 import time
@@ -59,8 +58,6 @@ from citycheck.core.public_pages import (
 
 from . import services, views
 from .form_cache import form_objects
-
-logger = logging.getLogger(__name__)
 
 FORM_KEY = re.compile(rb'(name="form_key" value=")[^"]*(")')
 FORM_KEY_PLACEHOLDER = b"\x00form-key\x00"
