@@ -267,9 +267,12 @@ def postgresql_cpu() -> float:
 
 
 def capacity(levels: list[dict], p95_ms: float = 50) -> dict:
-    """The last level (by clients) within ``p95_ms`` and no error, and the first beyond."""
+    """The highest level (by clients) within ``p95_ms`` with no error, and the first level
+    above it beyond (None: not crossed at the levels run)."""
+    levels = sorted(levels, key=lambda level: level["clients"])
     within = [level for level in levels if level["p95_ms"] <= p95_ms and not level["errors"]]
-    beyond = [level for level in levels if level not in within]
+    highest = within[-1] if within else None
+    above = [level for level in levels if not highest or level["clients"] > highest["clients"]]
     keys = ("clients", "requests_per_s", "p95_ms", "errors")
 
     def pick(level):
@@ -277,8 +280,8 @@ def capacity(levels: list[dict], p95_ms: float = 50) -> dict:
 
     return {
         "p95_ms": p95_ms,
-        "within": pick(max(within, key=lambda level: level["clients"], default=None)),
-        "beyond": pick(min(beyond, key=lambda level: level["clients"], default=None)),
+        "within": pick(highest),
+        "beyond": pick(next((level for level in above if level not in within), None)),
     }
 
 
@@ -314,16 +317,17 @@ def cpu_per_request(server, base: str, the_plan: dict, repeat: int = 20) -> dict
     return result
 
 
-def warm(base: str, the_plan: dict, times: int = 2) -> None:
-    """Every client's pages requested in turn, so no level pays for filling the caches;
-    a page that does not answer 200 stops the run (its levels would count only errors)."""
+def warm(base: str, the_plan: dict, times: int = 4) -> None:
+    """Every client's pages requested in turn, so no level pays for filling the caches
+    (each worker has its own: a new connection each time, to reach both); a page that does
+    not answer 200 stops the run (its levels would count only errors)."""
     for client in the_plan["clients"]:
-        session = requests.Session()
-        if client.get("session"):
-            session.cookies.set("sessionid", client["session"])
+        cookies = {"sessionid": client["session"]} if client.get("session") else {}
         for _ in range(times):
             for _name, path in client["pages"]:
-                status = session.get(base + path, timeout=60).status_code
+                status = requests.get(
+                    base + path, cookies=cookies, headers={"Connection": "close"}, timeout=60
+                ).status_code
                 if status != 200:
                     login = client["login"] or "the public"
                     raise RuntimeError(f"{path} answered {status} to {login}")
