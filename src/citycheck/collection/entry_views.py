@@ -353,9 +353,9 @@ def _rows_html(submission, indicator_ids, *, user, kept: KeptCheck, writable, st
     """The form's rows as HTML, kept per submission while nothing they show changes: the
     key carries the page's ``stamps`` but the thread's (:func:`_page_stamps`: the
     submission's values, last year's values, the roll-up's inputs, the standards,
-    indicators and dimensions of the system), the indicators shown, the check's issues, whether the values are
-    writable and the language. A reader of an unchanged submission (a reviewer, the
-    filler reloading) renders none of its rows."""
+    indicators and dimensions of the system), the indicators shown, the check's issues,
+    whether the values are writable and the language. A reader of an unchanged
+    submission (a reviewer, the filler reloading) renders none of its rows."""
     key = (
         "citycheck:entry-rows:"
         + hashlib.sha256(
