@@ -62,12 +62,12 @@ def entry(request, pk, code):
         source = Source.THIRD_PARTY
     if source not in services.ENTERED_SOURCES:
         raise Http404
-    department = _filler_department(user)
     # A submission made before goes straight to its page when the user may open that page
     # (the same rule as the page's): one query instead of four at each visit.
     made = (
         Submission.objects.restrict(user, Action.VIEW)
-        .filter(round_id=pk, place__code=code, source=source, department=department)
+        .filter(round_id=pk, place__code=code, source=source)
+        .filter(department_id=_filler_department_id(user))
         .values_list("pk", flat=True)
         .first()
     )
@@ -77,7 +77,7 @@ def entry(request, pk, code):
     place = access.get_place(user, code, Action.VIEW)
     if not round_.places.filter(pk=place.pk).exists():
         raise Http404
-    submission = services.submission_for(round_, place, source, department)
+    submission = services.submission_for(round_, place, source, _filler_department(user))
     return redirect("collection:submission", pk=submission.pk)
 
 
@@ -86,17 +86,22 @@ def _filler_department(user):
     return user.department if user.role == Role.DEPARTMENT_FILLER else None
 
 
+def _filler_department_id(user) -> int | None:
+    """:func:`_filler_department`'s id, without reading the department."""
+    return user.department_id if user.role == Role.DEPARTMENT_FILLER else None
+
+
 def shown_indicator_ids(user, submission: Submission, stamps: dict[str, str]) -> list[int]:
     """The ids of the submission's indicators as ``user`` sees them, in form order: what
     the submission owes, and of those only its own department's for a department filler
     (the values API's rule). Kept while the system's indicators and the round's
     assignments are unchanged (their ``stamps``, :func:`_page_stamps`)."""
-    round_, department = submission.round, _filler_department(user)
-    foreign = department is not None and submission.department_id != department.pk
+    round_, department_id = submission.round, _filler_department_id(user)
+    foreign = department_id is not None and submission.department_id != department_id
     kinds = load_rules().third_party_source_kinds if submission.source == Source.THIRD_PARTY else ()
     key = (
         f"citycheck:entry-owed:{round_.pk}:{round_.system_id}:{submission.source}"
-        f":{submission.department_id or ''}:{department.pk if foreign else ''}"
+        f":{submission.department_id or ''}:{department_id if foreign else ''}"
         f":{stamps['indicators']}:{stamps['assignments']}:{','.join(kinds or ())}"
     )
     ids = cache.get(key)
@@ -105,7 +110,7 @@ def shown_indicator_ids(user, submission: Submission, stamps: dict[str, str]) ->
             round_, department=submission.department, source=submission.source
         )
         if foreign:
-            own = set(services.owed_indicator_ids(round_, department=department))
+            own = set(services.owed_indicator_ids(round_, department=_filler_department(user)))
             ids = [pk for pk in ids if pk in own]
         cache.set(key, ids, settings.CITYCHECK_PAGE_CACHE_SECONDS)
     return ids
