@@ -247,17 +247,20 @@ STAMP_PARTS = {
     # a city and its counties taking part in the round
     "rollup_values": (
         "last_updated",
-        "collection_value WHERE round_id = %s AND source = %s AND place_id IN"
-        " (SELECT id FROM places_place WHERE id = %s OR (parent_id = %s AND id IN"
-        " (SELECT place_id FROM collection_round_places WHERE round_id = %s)))",
+        "collection_value WHERE round_id = %s AND source = %s AND place_id {rollup_places}",
     ),
     "rollup_base": (
         "last_updated",
-        "collection_basefigurevalue WHERE year = %s AND place_id IN"
-        " (SELECT id FROM places_place WHERE id = %s OR (parent_id = %s AND id IN"
-        " (SELECT place_id FROM collection_round_places WHERE round_id = %s)))",
+        "collection_basefigurevalue WHERE year = %s AND place_id {rollup_places}",
     ),
 }
+# The city and its counties taking part in the round (parameters: round, city, city). On
+# PostgreSQL read first, as an array: as ``IN (…)`` the planner may walk the round's
+# values against the places instead (64–79 ms against 1.4 ms on the demo).
+ROLLUP_PLACES = (
+    "SELECT p.id FROM places_place p JOIN collection_round_places rp ON rp.place_id = p.id"
+    " WHERE rp.round_id = %s AND (p.id = %s OR p.parent_id = %s)"
+)
 
 
 def _page_stamps(submission) -> dict[str, str]:
@@ -281,11 +284,19 @@ def _page_stamps(submission) -> dict[str, str]:
         "revisions": [submission.pk],
     }
     if _shows_rollup(submission):
-        parameters["rollup_values"] = [round_.pk, Source.SELF_CHECK, place.pk, place.pk, round_.pk]
-        parameters["rollup_base"] = [round_.year, place.pk, place.pk, round_.pk]
+        places = [round_.pk, place.pk, place.pk]
+        parameters["rollup_values"] = [round_.pk, Source.SELF_CHECK, *places]
+        parameters["rollup_base"] = [round_.year, *places]
+    in_rollup = (
+        f"= ANY(ARRAY({ROLLUP_PLACES}))"
+        if connection.vendor == "postgresql"
+        else f"IN ({ROLLUP_PLACES})"
+    )
     sql = " UNION ALL ".join(
         f"SELECT '{name}', COUNT(*), MAX({STAMP_PARTS[name][0]}) FROM "
-        + STAMP_PARTS[name][1].format(systems=", ".join(["%s"] * len(systems)))
+        + STAMP_PARTS[name][1].format(
+            systems=", ".join(["%s"] * len(systems)), rollup_places=in_rollup
+        )
         for name in parameters
     )
     with connection.cursor() as cursor:

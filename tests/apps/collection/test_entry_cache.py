@@ -76,3 +76,23 @@ def test_comments_evidence_and_revision_decisions_show_on_the_next_page(
     assert "待审批" in entry_page(client, province, "county")
     workflow.decide_revision(revision, grant=False, acting_user=city, note="口径无误")
     assert "已驳回" in entry_page(client, province, "county")
+
+
+def test_a_countys_save_shows_in_the_citys_rollup_on_the_next_page(
+    client, province, page_cache, settings
+):
+    settings.CITYCHECK_PEER_CACHE_SECONDS = 60  # the roll-up kept too
+    users = province.users
+    services.save_values(
+        province.round, province.entries(COUNTY, {"schools": 40.0}), acting_user=users["county"]
+    )
+
+    def rollup_cell():
+        page = entry_page(client, province, "city", code="360100")
+        return page.split('data-testid="rollup-schools"')[1].split("</td>")[0]
+
+    assert "40" in rollup_cell()
+    services.save_values(
+        province.round, province.entries("360103", {"schools": 15.0}), acting_user=users["sibling"]
+    )
+    assert "55" in rollup_cell()
