@@ -45,3 +45,24 @@ def wait_until_up(port: int, path: str = "/portal/", timeout: float = 120) -> No
             pass
         time.sleep(0.5)
     raise RuntimeError(f"gunicorn did not serve {path} on port {port}: last status {status}")
+
+
+def create_database(url: str) -> None:
+    """Create the scratch PostgreSQL database of ``url`` when it does not exist."""
+    import psycopg
+
+    base, _slash, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as server:
+        if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            server.execute(f'CREATE DATABASE "{name}"')
+
+
+def postgresql_reachable(url: str) -> bool:
+    """Whether PostgreSQL answers at ``url`` (its database created when missing)."""
+    import psycopg
+
+    try:
+        create_database(url)
+    except psycopg.OperationalError:
+        return False
+    return True

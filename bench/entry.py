@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench._serving import postgresql_reachable
+
 VAR_DIR = Path(os.environ.get("BENCH_ENTRY_DIR", "/tmp/citycheck-bench-entry"))
 PG_URL = os.environ.get("BENCH_ENTRY_PG", "postgres://postgres@127.0.0.1:5432/cc_entry_bench")
 LOGINS = ["province_admin", "nanchang_admin", "nanchang_housing"]
@@ -64,19 +66,6 @@ def ensure_demo(database: str) -> None:
         command = [sys.executable, "-m", "citycheck", *arguments]
         subprocess.run(command, env=env, check=True, capture_output=True)
     marker.write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
-
-
-def postgresql_reachable() -> bool:
-    import psycopg
-
-    base, _slash, name = PG_URL.rpartition("/")
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as db:
-            if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                db.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
 
 
 def counting(queries: list[str]):
@@ -183,7 +172,7 @@ def main() -> None:
         databases, requests, rounds = ["sqlite"], 5, 1
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": []}
     for database in databases:
-        if database == "postgresql" and not postgresql_reachable():
+        if database == "postgresql" and not postgresql_reachable(PG_URL):
             results["runs"].append({"database": database, "skipped": "PostgreSQL unreachable"})
             continue
         ensure_demo(database)

@@ -47,7 +47,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from bench._serving import free_port, start_gunicorn, wait_until_up
+from bench._serving import free_port, postgresql_reachable, start_gunicorn, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("BENCH_LOAD_DIR", "/tmp/citycheck-bench-load"))
@@ -73,19 +73,6 @@ def database_env(database: str, source: Path | None = None) -> dict:
 def citycheck(env: dict, *arguments: str) -> str:
     command = [sys.executable, "-m", "citycheck", *arguments]
     return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
-
-
-def postgresql_reachable() -> bool:
-    import psycopg
-
-    base, _slash, name = PG_URL.rpartition("/")
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as db:
-            if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                db.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
 
 
 def ensure_demo(database: str) -> None:
@@ -405,7 +392,7 @@ def main() -> None:
         levels, databases, seconds = [10], ["sqlite"], 10
     results: dict = {"server": "gunicorn 2 workers × 4 threads, loopback", "runs": []}
     for database in databases:
-        if database == "postgresql" and not postgresql_reachable():
+        if database == "postgresql" and not postgresql_reachable(PG_URL):
             results["runs"].append({"database": database, "skipped": "PostgreSQL unreachable"})
             continue
         ensure_demo(database)

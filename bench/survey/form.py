@@ -47,7 +47,7 @@ from pathlib import Path
 
 import psutil
 
-from bench._serving import free_port, start_gunicorn, wait_until_up
+from bench._serving import create_database, free_port, start_gunicorn, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 POSTS_PER_MINUTE = "1000000000"
@@ -300,16 +300,6 @@ def drive(port: int, plan: dict, seconds: float, processes: int, connections: in
         "errors": errors,
         "client_cpu_ms_per_submission": round(1000 * client_cpu / max(1, len(posts)), 2),
     }
-
-
-def create_database(url: str) -> None:
-    """Create the scratch database of ``url`` when it does not exist."""
-    import psycopg
-
-    base, _slash, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as server:
-        if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            server.execute(f'CREATE DATABASE "{name}"')
 
 
 def measure(arguments, source: Path | None) -> dict:
