@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import subprocess
 import sys
@@ -66,3 +67,21 @@ def postgresql_reachable(url: str) -> bool:
     except psycopg.OperationalError:
         return False
     return True
+
+
+def demo_env(var_dir: Path, database_url: str | None = None, source: Path | None = None, **extra):
+    """The environment of a ``citycheck`` command or server on the demo in ``var_dir``:
+    SQLite there unless ``database_url``; ``source``, another checkout's src, first on the
+    path; ``extra`` variables added."""
+    env = {
+        **os.environ,
+        "CITYCHECK_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "citycheck.settings.dev",
+        **extra,
+    }
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    return env

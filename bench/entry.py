@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench._serving import postgresql_reachable
+from bench._serving import demo_env, postgresql_reachable
 
 VAR_DIR = Path(os.environ.get("BENCH_ENTRY_DIR", "/tmp/citycheck-bench-entry"))
 PG_URL = os.environ.get("BENCH_ENTRY_PG", "postgres://postgres@127.0.0.1:5432/cc_entry_bench")
@@ -41,18 +41,8 @@ PLACE = "360100"  # Nanchang
 
 
 def database_env(database: str, source: Path | None = None) -> dict:
-    env = {
-        **os.environ,
-        "CITYCHECK_VAR_DIR": str(VAR_DIR),
-        "DJANGO_SETTINGS_MODULE": "citycheck.settings.dev",
-        "CITYCHECK_LOG_LEVEL": "WARNING",
-    }
-    env.pop("DATABASE_URL", None)
-    if database == "postgresql":
-        env["DATABASE_URL"] = PG_URL
-    if source is not None:
-        env["PYTHONPATH"] = str(source)
-    return env
+    url = PG_URL if database == "postgresql" else None
+    return demo_env(VAR_DIR, url, source, CITYCHECK_LOG_LEVEL="WARNING")
 
 
 def ensure_demo(database: str) -> None:

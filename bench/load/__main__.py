@@ -47,7 +47,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from bench._serving import free_port, postgresql_reachable, start_gunicorn, wait_until_up
+from bench._serving import demo_env, free_port, postgresql_reachable, start_gunicorn, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("BENCH_LOAD_DIR", "/tmp/citycheck-bench-load"))
@@ -57,17 +57,8 @@ LOGINS += ["nanchang_housing"]
 
 
 def database_env(database: str, source: Path | None = None) -> dict:
-    env = {
-        **os.environ,
-        "CITYCHECK_VAR_DIR": str(VAR_DIR),
-        "DJANGO_SETTINGS_MODULE": "citycheck.settings.dev",
-    }
-    env.pop("DATABASE_URL", None)
-    if database == "postgresql":
-        env["DATABASE_URL"] = PG_URL
-    if source is not None:
-        env["PYTHONPATH"] = str(source)
-    return env
+    url = PG_URL if database == "postgresql" else None
+    return demo_env(VAR_DIR, url, source)
 
 
 def citycheck(env: dict, *arguments: str) -> str:
