@@ -24,12 +24,9 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from zipfile import BadZipFile
 
 from django.conf import settings
 from django.utils import timezone
-
-from citycheck.collection.excel import UploadError
 
 from . import services
 from .models import Feed
@@ -76,7 +73,7 @@ def _take_file(path: Path, feed: Feed, *, today: dt.date | None = None) -> Taken
             today=today,
             any_indicator=False,
         )
-    except (ValueError, services.ScopeError, BadZipFile, UploadError) as bad:
+    except (ValueError, services.ScopeError) as bad:
         # MonitoringError (columns, file type) is a ValueError, as are pandas' parse errors.
         lines.append(f"refused: {bad}")
     except Exception:

@@ -867,10 +867,15 @@ def read_observation_frame(name: str, content: bytes) -> pd.DataFrame:
     import io
 
     if name.lower().endswith(".xlsx"):
-        from citycheck.collection.excel import check_xlsx_file
+        from zipfile import BadZipFile
 
-        check_xlsx_file(content, name=name)
-        frame = pd.read_excel(io.BytesIO(content), dtype=str)
+        from citycheck.collection.excel import UploadError, check_xlsx_file
+
+        try:
+            check_xlsx_file(content, name=name)
+            frame = pd.read_excel(io.BytesIO(content), dtype=str)
+        except (UploadError, BadZipFile) as unreadable:
+            raise MonitoringError(str(unreadable)) from unreadable
     elif name.lower().endswith(".csv"):
         frame = pd.read_csv(io.BytesIO(content), dtype=str, encoding="utf-8-sig")
     else:

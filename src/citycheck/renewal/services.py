@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -383,11 +383,13 @@ def target_indicator_choices(project: RenewalProject) -> list[tuple[str, str]]:
     rounds = (
         Round.objects.run_over(project.place).filter(kind=RoundKind.ANNUAL).select_related("system")
     )
+    # The latest year first; within a year, the lowest runner (``run_over``'s order).
+    latest = ("-year", F("scope__path").desc(nulls_last=True), "-pk")
     round_ = (
         problem.round
         if problem is not None
-        else rounds.filter(year__lt=project.year).order_by("-year").first()
-        or rounds.order_by("-year").first()
+        else rounds.filter(year__lt=project.year).order_by(*latest).first()
+        or rounds.order_by(*latest).first()
     )
     indicators = list(round_.system.all_indicators()) if round_ is not None else []
     listed = {i.code for i in indicators}

@@ -3,11 +3,9 @@ rules, list warnings, issue and revoke ingest tokens."""
 
 import datetime as dt
 from pathlib import Path
-from zipfile import BadZipFile
 
 from django.core.management.base import BaseCommand, CommandError
 
-from citycheck.collection.excel import UploadError
 from citycheck.core.context import acting
 from citycheck.places.models import Place
 
@@ -60,7 +58,7 @@ class Command(BaseCommand):
         except services.ImportRefused as refused:
             lines = [f"{path.name}:{r.row}: {r.field}: {r.reason}" for r in refused.refusals]
             raise CommandError("\n".join([str(refused), *lines])) from None
-        except (services.MonitoringError, UploadError, BadZipFile) as bad:
+        except services.MonitoringError as bad:
             raise CommandError(f"{path.name}: {bad}") from None
         self.stdout.write(
             f"accepted {result.accepted}, unchanged {result.unchanged}"
