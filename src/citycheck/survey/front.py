@@ -32,10 +32,11 @@ import time
 
 from django.conf import settings
 from django.core import signals
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import DatabaseError
 from django.http.cookie import parse_cookie
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.security import SecurityMiddleware
@@ -174,9 +175,15 @@ class PublicForm:
                 return self._page(stored, csrf_secret(request.COOKIES), device, form_key), None
             with translation.override(language):
                 return self._submit(request, objects, stored, device), None
-        except (DatabaseError, SuspiciousOperation, PermissionDenied):
-            # Django answers: 503, 400, 403 (and 409 for a concurrent replay's
-            # IntegrityError: the transaction was rolled back)
+        except (
+            DatabaseError,
+            SuspiciousOperation,
+            PermissionDenied,
+            BadRequest,
+            MultiPartParserError,
+        ):
+            # Django answers: 503, 400 (a malformed body too), 403 (and 409 for a
+            # concurrent replay's IntegrityError: the transaction was rolled back)
             return None, None
 
     def _submit(self, request, objects, stored, device: str):
