@@ -221,12 +221,15 @@ def _check_hard_rules(frame: pd.DataFrame, indicators: dict, errors: dict) -> No
 
 
 def _ensure_submissions(round_, place_ids, source: str) -> None:
-    # Every submission of the round and source (at most one per place of the round), not
-    # an IN list of every place of the batch (Django's work per listed id).
+    # The batch's places as one array parameter on PostgreSQL (``bulk.in_array``), not an
+    # IN list of every id (Django's work per listed id) nor every submission of the round.
     existing = set(
-        Submission.objects.filter(round=round_, source=source, department__isnull=True).values_list(
-            "place_id", flat=True
-        )
+        Submission.objects.filter(
+            bulk.in_array("place_id", list(place_ids)),
+            round=round_,
+            source=source,
+            department__isnull=True,
+        ).values_list("place_id", flat=True)
     )
     Submission.objects.bulk_create(
         Submission(round=round_, place_id=int(p), source=source)

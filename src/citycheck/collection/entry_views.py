@@ -163,13 +163,14 @@ def _allowed_steps(user, submission: Submission, may_enter: bool) -> set[str]:
 
 
 def entry_rows(
-    submission: Submission, indicator_ids, *, user, posted=None, issues=None, rollup_key=None
+    submission: Submission, indicator_ids, *, user, rollup_key: str, posted=None, issues=None
 ) -> list[tuple]:
     """The form's rows, grouped by dimension: (dimension, [row, …]).
 
     Each row carries the indicator, the stored value (its version and last change), last
     year's value, the standard, the roll-up of the counties for a city, the validation
-    issues, and what the input shows (``posted`` rows keep what the user typed).
+    issues, and what the input shows (``posted`` rows keep what the user typed);
+    ``rollup_key`` (:func:`_rollup_key`) keeps a city's roll-up.
     """
     round_, place = submission.round, submission.place
     by_id = Indicator.objects.in_bulk(indicator_ids)
