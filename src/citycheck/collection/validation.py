@@ -270,14 +270,6 @@ def _peer_values(round_: Round, source: str, level: str) -> pd.DataFrame:
     return frame
 
 
-def _medians(cells: np.ndarray) -> np.ndarray:
-    """The median of each column over its values (NaN for a column without any)."""
-    medians = np.full(cells.shape[1], np.nan)
-    present = ~np.isnan(cells).all(axis=0)
-    medians[present] = np.nanmedian(cells[:, present], axis=0)
-    return medians
-
-
 def _consistency(rules: RuleSet, values: pd.DataFrame, place_ids, year: int) -> list:
     """The consistency rules' issues; a rule may name a base figure (底数) of the year,
     as ``<code>_figure`` where an indicator has the same code."""
@@ -424,7 +416,7 @@ def validate_round_values(
             years = past[own]
             if pairs[own[-1]][1] == latest_year:
                 latest[row] = years[-1]
-            median[row] = _medians(years)
+            median[row] = checks.column_medians(years)
             judged_by_history[row] = (~np.isnan(years)).sum(axis=0) >= HISTORY_YEARS
         if latest_year == round_.year - 1:
             previous = latest
