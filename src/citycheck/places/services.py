@@ -595,12 +595,9 @@ def place_containing(lon: float, lat: float, places) -> Place | None:
     boundaries = Boundary.objects.filter(place_id__in=by_pk).values_list(
         "pk", "place_id", "datum", "last_updated"
     )
+    point_on = {Boundary.Datum.GCJ02: tuple(float(v) for v in wgs84_to_gcj02(lon, lat))}
     for boundary_pk, place_pk, datum, last_updated in boundaries:
-        x, y = (
-            (float(v) for v in wgs84_to_gcj02(lon, lat))
-            if datum == Boundary.Datum.GCJ02
-            else (lon, lat)
-        )
+        x, y = point_on.get(datum, (lon, lat))
         if shapely.contains_xy(_boundary_shape(boundary_pk, last_updated), x, y):
             return by_pk[place_pk]
     return None

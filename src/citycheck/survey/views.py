@@ -196,9 +196,10 @@ def locate(request, token: str):
     """The county of the link's city containing the resident's position (WGS84 ``lon`` and
     ``lat`` from the browser), as JSON: the form pre-selects it and the resident can change
     it. Nothing is stored."""
-    link = SurveyLink.objects.filter(token=token).select_related("survey", "place").first()
-    if link is None:
+    objects = form_objects(token)
+    if objects is None:
         return JsonResponse({"message": _("调查链接无效。")}, status=404)
+    link = objects.link
     if not link.survey.is_open or not link.active:
         return JsonResponse({"message": _("本次调查已结束。")}, status=410)
     try:
@@ -209,7 +210,7 @@ def locate(request, token: str):
         return JsonResponse(
             {"message": _("位置无效：lon 和 lat 应为经纬度（WGS84）。")}, status=400
         )
-    county = place_containing(lon, lat, services.counties_of(link.survey, link.place).values())
+    county = place_containing(lon, lat, objects.counties.values())
     if county is None:
         return JsonResponse(
             {
