@@ -109,20 +109,10 @@ class PublicPages:
         if entry is not None:
             return self._answer(entry, environ, start_response, began)
         environ[STORE] = False
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured.update(status=status, headers=headers)
-            return start_response(status, headers, exc_info)
-
-        body = self.application(environ, capture)
+        captured, body = call_capturing(self.application, environ, start_response)
         if environ[STORE] is not True or environ["REQUEST_METHOD"] != "GET":
             return body
-        try:
-            content = b"".join(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
+        content = body_bytes(body)
         if sets_other_cookies(captured["headers"], {settings.CSRF_COOKIE_NAME}):
             return [content]
         _cache().set(key, _entry(captured["status"], captured["headers"], content), PAGE_SECONDS)
@@ -190,6 +180,28 @@ def log_request(environ, status: int, began: float, **extra) -> None:
             **extra,
         },
     )
+
+
+def call_capturing(application, environ, start_response) -> tuple[dict, object]:
+    """Call the WSGI ``application``; returns what it answered (``status`` and ``headers``
+    in the dict once it has started the response) and its body, for a layer that may store
+    the answer."""
+    captured: dict = {}
+
+    def capture(status, headers, exc_info=None):
+        captured.update(status=status, headers=headers)
+        return start_response(status, headers, exc_info)
+
+    return captured, application(environ, capture)
+
+
+def body_bytes(body) -> bytes:
+    """A WSGI body read whole, and closed as the server would close it."""
+    try:
+        return b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 def sets_other_cookies(headers: list, names: set[str]) -> bool:

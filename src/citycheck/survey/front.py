@@ -48,6 +48,8 @@ from citycheck.core.middleware import incoming_request_id
 from citycheck.core.public_pages import (
     PLACEHOLDER,
     TOKEN,
+    body_bytes,
+    call_capturing,
     cookie_header,
     csrf_cookie,
     csrf_secret,
@@ -236,18 +238,8 @@ class PublicForm:
         """Django's answer; stored when it is the page ``store`` names."""
         if store is None:
             return self.application(environ, start_response)
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured.update(status=status, headers=headers)
-            return start_response(status, headers, exc_info)
-
-        body = self.application(environ, capture)
-        try:
-            content = b"".join(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
+        captured, body = call_capturing(self.application, environ, start_response)
+        content = body_bytes(body)
         (token, language, secure, kind), version = store
         if (
             captured["status"].startswith("200 ")
